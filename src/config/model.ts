@@ -1,0 +1,125 @@
+/**
+ * The normalized configuration: what the rest of Halo sees after `loadConfig` has parsed,
+ * validated and defaulted the YAML file. Durations are milliseconds; every optional key
+ * with a default is filled in; the object is deeply frozen.
+ */
+
+export type TimingProfileName = 'fast' | 'default' | 'relaxed';
+
+/** Coordination timing, all in milliseconds. See COORDINATION.md "Timing profiles". */
+export interface Timing {
+  profile: TimingProfileName | 'custom';
+  /** Heartbeat period between agents (membership view only, never safety). */
+  heartbeatMs: number;
+  /** Lease duration D granted by acceptors. */
+  leaseMs: number;
+  /** Renewal period R of an owner. */
+  renewMs: number;
+  /** Stop budget S: the owner demotes at V − S. */
+  stopBudgetMs: number;
+}
+
+export type Coordination =
+  | { type: 'embedded' }
+  | {
+      type: 'etcd';
+      endpoints: string[];
+      prefix: string;
+      tls?: { ca?: string; cert?: string; key?: string };
+      username?: string;
+      passwordFile?: string;
+    };
+
+export interface ApiConfig {
+  port: number;
+  /** Listen host; defaults to 0.0.0.0. */
+  host: string;
+  tokenFile?: string;
+  readOnlyTokenFile?: string;
+  tls?: { cert: string; key: string };
+}
+
+export interface KeepaliveConfig {
+  idleMs: number;
+  intervalMs: number;
+  count: number;
+}
+
+export interface ClusterConfig {
+  name: string;
+  secretFile: string;
+  timing: Timing;
+  coordination: Coordination;
+  api: ApiConfig;
+  keepalive: KeepaliveConfig;
+  /** Allow a two-node cluster without a witness (split brain is then possible). */
+  unsafe: boolean;
+}
+
+export interface NodeConfig {
+  name: string;
+  address: string;
+  peerPort: number;
+  apiPort: number;
+  links: string[];
+  /** Votes of this node (default 1; give one node 2 in an even cluster without witness). */
+  weight: number;
+}
+
+export interface WitnessConfig {
+  address: string;
+  port: number;
+}
+
+export type FailureAction = 'restart' | 'failover' | 'ineligible' | 'alert' | 'none';
+
+/** The recovery ladder of a monitor: restart the target up to `restart` times, then `then`. */
+export interface OnFailure {
+  restart: number;
+  then: Exclude<FailureAction, 'restart'>;
+}
+
+export interface ResourceConfig {
+  name: string;
+  type: string;
+  after: string[];
+  /** Type-specific parameters, validated by the resource type's own schema. */
+  params: Record<string, unknown>;
+}
+
+export interface MonitorConfig {
+  name: string;
+  type: string;
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startWaitMs: number;
+  /** Group monitors: the resource that must be active for the monitor to run. */
+  target?: string;
+  onFailure: OnFailure;
+  params: Record<string, unknown>;
+}
+
+export type FencingPolicy = 'lease' | 'token' | 'watchdog' | 'stonith';
+
+export interface GroupConfig {
+  name: string;
+  /** Preference order; the group may run only on these nodes. */
+  nodes: string[];
+  autoFailback: boolean;
+  fencing: FencingPolicy;
+  /** Resources in a valid start order (dependencies first); stop in reverse. */
+  resources: ResourceConfig[];
+  monitors: MonitorConfig[];
+}
+
+export interface HaloConfig {
+  /** Absolute path of the file this config was read from. */
+  file: string;
+  cluster: ClusterConfig;
+  nodes: NodeConfig[];
+  witness?: WitnessConfig;
+  groups: GroupConfig[];
+  /** Node-level monitors, run on every node all the time. */
+  monitors: MonitorConfig[];
+}

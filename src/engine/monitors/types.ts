@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { Logger } from '../../log.js';
+import type { CheckResult } from '../resources/types.js';
+
+/**
+ * The monitor contract. The engine owns the timing (interval, timeout, retries, startWait,
+ * the active/always rule) and the recovery ladder; a monitor type only knows how to run
+ * one probe and say whether it passed, with its output (never swallowed).
+ */
+
+export interface MonitorResult {
+  ok: boolean;
+  /** What the probe printed or observed; shown in status and the event log. */
+  output: string;
+}
+
+export interface MonitorContext {
+  cluster: string;
+  node: string;
+  /** Set for group monitors. */
+  group?: string;
+  monitor: string;
+  signal: AbortSignal;
+  log: Logger;
+  /** For `resource` and `process` monitors: ask the target resource instance. */
+  checkTarget?: () => Promise<CheckResult>;
+  /** For `stall`: the agent's own liveness facts. */
+  agentHealth?: () => { eventLoopLagMs: number; lastTickAgoMs: number };
+}
+
+export interface MonitorInstance {
+  probe(ctx: MonitorContext): Promise<MonitorResult>;
+}
+
+export interface MonitorType<P extends Record<string, unknown> = Record<string, unknown>> {
+  type: string;
+  description: string;
+  params: z.ZodType<P>;
+  /** True when the monitor needs `target` (a resource of its group). */
+  needsTarget?: boolean;
+  validate?(params: P): Array<[string, string]>;
+  create(name: string, params: P): MonitorInstance;
+}

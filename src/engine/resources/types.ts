@@ -1,0 +1,80 @@
+import type { z } from 'zod';
+import type { Logger } from '../../log.js';
+
+/**
+ * The resource contract (OCF-like, see docs/adr/0003-resource-contract.md):
+ * - `validate` runs before anything is touched;
+ * - `start` and `stop` are idempotent (stopping a stopped resource succeeds);
+ * - `check` tells running / stopped / failed apart, with a reason;
+ * - every operation runs under a manager-enforced timeout and must honour `ctx.signal`.
+ */
+
+export type ResourceState = 'running' | 'stopped' | 'failed';
+
+export interface CheckResult {
+  state: ResourceState;
+  reason?: string;
+  /** Captured output of a check command, if any. */
+  output?: string;
+}
+
+/** Whether changing a parameter applies at once or only when the resource restarts (WSFC semantics). */
+export type ParamMode = 'live' | 'restart';
+
+/** What every operation gets. */
+export interface ResourceContext {
+  cluster: string;
+  node: string;
+  group: string;
+  resource: string;
+  /** The lease term of this activation: the fencing token (COORDINATION.md "Fencing tokens"). */
+  term: string;
+  /** Aborted when the manager's timeout for this operation elapses or the agent demotes. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Per-node state directory (survives agent restarts). */
+  stateDir: string;
+}
+
+/** Environment for every command a resource or monitor runs (DESIGN.md §6). */
+export function haloEnv(ctx: Pick<ResourceContext, 'cluster' | 'node' | 'group' | 'resource' | 'term'>) {
+  return {
+    HALO_CLUSTER: ctx.cluster,
+    HALO_NODE: ctx.node,
+    HALO_GROUP: ctx.group,
+    HALO_RESOURCE: ctx.resource,
+    HALO_TERM: ctx.term,
+  };
+}
+
+/**
+ * What the deadman helper must do to take a resource down when the agent cannot
+ * (agent dead, or the lease deadline passed). Plain data: it crosses a pipe.
+ */
+export type FenceAction =
+  | { kind: 'kill-tree'; pid: number; signal?: NodeJS.Signals }
+  | { kind: 'run'; argv: string[]; env?: Record<string, string>; cwd?: string; timeoutMs: number }
+  | { kind: 'ip-del'; address: string; prefix: number; dev: string; netns?: string };
+
+export interface ResourceInstance {
+  start(ctx: ResourceContext): Promise<void>;
+  stop(ctx: ResourceContext): Promise<void>;
+  check(ctx: ResourceContext): Promise<CheckResult>;
+  /** How the deadman helper stops this resource without the agent. */
+  fenceActions(): FenceAction[];
+  /** Apply changed live parameters to a running resource. */
+  applyLive?(params: Record<string, unknown>, ctx: ResourceContext): Promise<void>;
+}
+
+export interface ResourceType<P extends Record<string, unknown> = Record<string, unknown>> {
+  type: string;
+  /** One line for docs/configuration.md. */
+  description: string;
+  /** The type's own parameter keys (besides `type` and `after`), as a zod object shape. */
+  params: z.ZodType<P>;
+  /** Mode of each parameter; keys not listed are `restart`. */
+  paramModes: Partial<Record<keyof P & string, ParamMode>>;
+  /** Deeper checks than the schema can express; return problems as [paramPath, message]. */
+  validate?(params: P): Array<[string, string]>;
+  create(name: string, params: P): ResourceInstance;
+}
