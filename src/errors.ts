@@ -20,12 +20,20 @@ export const ERRORS = {
   HALO_E_UNAUTHORIZED: { kind: 'user', httpStatus: 401, summary: 'a valid API token is required' },
   HALO_E_FORBIDDEN: { kind: 'user', httpStatus: 403, summary: 'this token may only read' },
   HALO_E_NOT_FOUND: { kind: 'user', httpStatus: 404, summary: 'no such object' },
-  HALO_E_CONFLICT: { kind: 'operational', httpStatus: 409, summary: 'the request conflicts with the cluster state' },
+  HALO_E_CONFLICT: {
+    kind: 'operational',
+    httpStatus: 409,
+    summary: 'the request conflicts with the cluster state',
+  },
   HALO_E_NO_QUORUM: { kind: 'operational', httpStatus: 503, summary: 'this node has no quorum' },
   HALO_E_AGENT_UNREACHABLE: { kind: 'operational', httpStatus: 502, summary: 'the agent cannot be reached' },
   HALO_E_RESOURCE_FAILED: { kind: 'operational', httpStatus: 500, summary: 'a resource operation failed' },
   HALO_E_TIMEOUT: { kind: 'operational', httpStatus: 504, summary: 'an operation did not finish in time' },
-  HALO_E_PERMISSION: { kind: 'operational', httpStatus: 500, summary: 'the operation needs privileges this process lacks' },
+  HALO_E_PERMISSION: {
+    kind: 'operational',
+    httpStatus: 500,
+    summary: 'the operation needs privileges this process lacks',
+  },
   HALO_E_INTERNAL: { kind: 'internal', httpStatus: 500, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -21,7 +21,10 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}, destination?: pino.DestinationStream) {
+export function createLogger(
+  options: { level?: string; name?: string } = {},
+  destination?: pino.DestinationStream,
+) {
   const opts: pino.LoggerOptions = {
     level: options.level ?? process.env['HALO_LOG_LEVEL'] ?? 'info',
     base: options.name ? { name: options.name } : {},

@@ -116,6 +116,11 @@ export interface GroupConfig {
 export interface HaloConfig {
   /** Absolute path of the file this config was read from. */
   file: string;
+  /**
+   * Config epoch: a digest of the normalized content. Agents with different epochs never
+   * count each other's votes, so a half-distributed config cannot form a quorum.
+   */
+  epoch: number;
   cluster: ClusterConfig;
   nodes: NodeConfig[];
   witness?: WitnessConfig;

@@ -48,7 +48,10 @@ export function timingProblems(t: Timing): Array<[keyof Timing, string]> {
   if (t.leaseMs < 100) problems.push(['leaseMs', 'lease must be at least 100ms']);
   if (t.stopBudgetMs <= 0) problems.push(['stopBudgetMs', 'stop budget must be positive']);
   if (t.stopBudgetMs >= math.validityMs / 2) {
-    problems.push(['stopBudgetMs', `stop budget must be below half the usable lease (${Math.floor(math.validityMs / 2)}ms)`]);
+    problems.push([
+      'stopBudgetMs',
+      `stop budget must be below half the usable lease (${Math.floor(math.validityMs / 2)}ms)`,
+    ]);
   }
   if (t.renewMs * 2 > math.demoteAtMs) {
     problems.push([
@@ -56,6 +59,7 @@ export function timingProblems(t: Timing): Array<[keyof Timing, string]> {
       `renew interval allows fewer than two renewals before the demote point; keep it at most ${Math.floor(Math.max(0, math.demoteAtMs) / 2)}ms`,
     ]);
   }
-  if (t.heartbeatMs > t.leaseMs) problems.push(['heartbeatMs', 'heartbeat must not be longer than the lease']);
+  if (t.heartbeatMs > t.leaseMs)
+    problems.push(['heartbeatMs', 'heartbeat must not be longer than the lease']);
   return problems;
 }

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+/**
+ * Reusable field schemas for the config file. Each one carries a `description` (the JSON
+ * Schema and docs/configuration.md are generated from it) and a message that says what
+ * was expected.
+ */
+
+/** "500ms" | "3s" | "2m" | "1h" → milliseconds. */
+export function duration(description: string) {
+  return z
+    .string({ error: 'expected a duration string like "500ms", "3s" or "2m"' })
+    .regex(/^\s*\d+(\.\d+)?(ms|s|m|h)\s*$/, { error: 'expected a duration like "500ms", "3s", "2m" or "1h"' })
+    .transform((text) => parseDuration(text) ?? 0)
+    .describe(description);
+}
+
+export function port(description: string) {
+  return z
+    .number({ error: 'expected a TCP/UDP port number (1-65535)' })
+    .int({ error: 'expected an integer port number' })
+    .min(1, { error: 'expected a port number from 1 to 65535' })
+    .max(65535, { error: 'expected a port number from 1 to 65535' })
+    .describe(description);
+}
+
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function name(description: string) {
+  return z
+    .string({ error: 'expected a name' })
+    .regex(NAME_RE, { error: 'expected a name of letters, digits, "_", "-" or "." (at most 63 characters)' })
+    .describe(description);
+}
+
+/** A command: one string run by /bin/sh -c, or an argv list run without a shell. */
+export function command(description: string) {
+  return z
+    .union(
+      [
+        z.string().min(1),
+        z
+          .array(z.string({ error: 'expected a string argument' }))
+          .min(1, { error: 'expected a non-empty argv list' }),
+      ],
+      { error: 'expected a shell command string or a non-empty list of arguments' },
+    )
+    .describe(description);
+}
+
+export function host(description: string) {
+  return z
+    .string({ error: 'expected a host name or IP address' })
+    .min(1, { error: 'expected a host name or IP address' })
+    .describe(description);
+}
+
+export const envMap = z
+  .record(z.string(), z.string({ error: 'expected a string value' }), {
+    error: 'expected a map of NAME: value',
+  })
+  .describe('Extra environment variables for the commands.');
+
+export const runAs = z
+  .string()
+  .min(1)
+  .describe('Run the commands as this user (the agent must run as root).');

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { TIMING_PROFILES } from '../coordination/timing.js';
+import type { GroupConfig, HaloConfig, MonitorConfig, OnFailure, ResourceConfig, Timing } from './model.js';
+import type { RawConfig } from './schema.js';
+
+/** Turns the schema's output into the HaloConfig the rest of Halo uses. Pure. */
+export function normalize(raw: RawConfig, file: string): HaloConfig {
+  const cluster = raw.cluster;
+  const { port: apiPort } = cluster.api;
+  const body: Omit<HaloConfig, 'file' | 'epoch'> = {
+    cluster: {
+      name: cluster.name,
+      secretFile: cluster.secretFile,
+      timing: resolveTiming(cluster.timing),
+      coordination: cluster.coordination,
+      api: cluster.api,
+      keepalive: {
+        idleMs: cluster.keepalive.idle,
+        intervalMs: cluster.keepalive.interval,
+        count: cluster.keepalive.count,
+      },
+      unsafe: cluster.unsafe,
+    },
+    nodes: Object.entries(raw.nodes).map(([name, n]) => ({
+      name,
+      address: n.address,
+      peerPort: n.peerPort,
+      apiPort: n.apiPort ?? apiPort,
+      links: n.links,
+      weight: n.weight,
+    })),
+    ...(raw.witness ? { witness: raw.witness } : {}),
+    groups: Object.entries(raw.groups).map(
+      ([name, g]): GroupConfig => ({
+        name,
+        nodes: g.nodes,
+        autoFailback: g.autoFailback,
+        fencing: g.fencing,
+        resources: startOrder(Object.entries(g.resources).map(([rname, r]) => resourceConfig(rname, r))),
+        monitors: Object.entries(g.monitors).map(([mname, m]) => monitorConfig(mname, m, 'failover')),
+      }),
+    ),
+    monitors: Object.entries(raw.monitors).map(([mname, m]) => monitorConfig(mname, m, 'ineligible')),
+  };
+  const epoch = configEpoch(body);
+  return { file, epoch, ...body };
+}
+
+export function resolveTiming(timing: RawConfig['cluster']['timing']): Timing {
+  if (typeof timing === 'string') return { ...TIMING_PROFILES[timing] };
+  const renewMs = timing.renew ?? Math.round(timing.lease * 0.15);
+  return {
+    profile: 'custom',
+    leaseMs: timing.lease,
+    renewMs,
+    stopBudgetMs: timing.stopBudget ?? Math.round(timing.lease * 0.3),
+    heartbeatMs: timing.heartbeat ?? renewMs,
+  };
+}
+
+function resourceConfig(name: string, entry: Record<string, unknown>): ResourceConfig {
+  const { type, after, ...params } = entry as { type: string; after: string[] } & Record<string, unknown>;
+  return { name, type, after, params };
+}
+
+function monitorConfig(
+  name: string,
+  entry: Record<string, unknown>,
+  defaultThen: OnFailure['then'],
+): MonitorConfig {
+  const { type, interval, timeout, retries, startWait, target, onFailure, ...params } = entry as {
+    type: string;
+    interval: number;
+    timeout: number;
+    retries: number;
+    startWait: number;
+    target?: string;
+    onFailure?: string | { restart: number; then: OnFailure['then'] };
+  } & Record<string, unknown>;
+  const ladder: OnFailure =
+    onFailure === undefined
+      ? { restart: 0, then: defaultThen }
+      : typeof onFailure === 'string'
+        ? { restart: 0, then: onFailure as OnFailure['then'] }
+        : onFailure;
+  return {
+    name,
+    type,
+    intervalMs: interval,
+    timeoutMs: timeout,
+    retries,
+    startWaitMs: startWait,
+    ...(target !== undefined ? { target } : {}),
+    onFailure: ladder,
+    params,
+  };
+}
+
+/** Stable topological order: dependencies first, otherwise the order of the file. Assumes no cycles. */
+export function startOrder(resources: ResourceConfig[]): ResourceConfig[] {
+  const byName = new Map(resources.map((r) => [r.name, r]));
+  const placed = new Set<string>();
+  const out: ResourceConfig[] = [];
+  const place = (r: ResourceConfig, depth: number) => {
+    if (placed.has(r.name) || depth > resources.length) return;
+    for (const dep of r.after) {
+      const d = byName.get(dep);
+      if (d) place(d, depth + 1);
+    }
+    placed.add(r.name);
+    out.push(r);
+  };
+  for (const r of resources) place(r, 0);
+  return out;
+}
+
+function configEpoch(body: unknown): number {
+  const digest = createHash('sha256').update(JSON.stringify(body)).digest();
+  return digest.readUIntBE(0, 6);
+}

@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import { type MonitorSpec, monitorSpecs } from '../engine/monitors/specs.js';
+import { type ResourceSpec, resourceSpecs } from '../engine/resources/specs.js';
+import { duration, host, name, port } from './fields.js';
+
+/**
+ * The schema of the YAML file as users write it (before normalization). The JSON Schema in
+ * schema/ and docs/configuration.md are generated from this, so every field has a description.
+ * Resource and monitor entries are built from the type registries: adding a type never edits
+ * this file.
+ */
+
+const timingObject = z
+  .strictObject({
+    heartbeat: duration('Heartbeat period (membership view only).').optional(),
+    lease: duration('Lease duration D granted by a majority.'),
+    renew: duration('Renewal period R of the owner (default lease × 0.15).').optional(),
+    stopBudget: duration(
+      'Stop budget S: the owner stops its resources at V − S (default lease × 0.3).',
+    ).optional(),
+  })
+  .describe('Explicit coordination timing.');
+
+export const timingSchema = z
+  .union(
+    [z.enum(['fast', 'default', 'relaxed'], { error: 'expected fast, default or relaxed' }), timingObject],
+    {
+      error: 'expected a profile name (fast, default, relaxed) or { lease, renew, stopBudget, heartbeat }',
+    },
+  )
+  .default('default')
+  .describe(
+    'Timing profile (fast: one site/LAN, default: cross-zone, relaxed: noisy networks) or explicit values.',
+  );
+
+const coordination = z
+  .discriminatedUnion(
+    'type',
+    [
+      z
+        .strictObject({ type: z.literal('embedded') })
+        .describe('Nodes and the witness vote among themselves.'),
+      z
+        .strictObject({
+          type: z.literal('etcd'),
+          endpoints: z.array(z.url({ error: 'expected an http(s):// etcd endpoint URL' })).min(1),
+          prefix: z
+            .string()
+            .startsWith('/', { error: 'expected a key prefix starting with "/"' })
+            .default('/halo'),
+          tls: z
+            .strictObject({
+              ca: z.string().optional(),
+              cert: z.string().optional(),
+              key: z.string().optional(),
+            })
+            .optional(),
+          username: z.string().optional(),
+          passwordFile: z.string().optional(),
+        })
+        .describe('An existing etcd cluster holds the leases and the cluster state.'),
+    ],
+    { error: 'expected type: embedded or type: etcd' },
+  )
+  .default({ type: 'embedded' })
+  .describe('Where leases and cluster state live.');
+
+const api = z
+  .strictObject({
+    port: port('REST API and web UI port on every node.').default(7400),
+    host: z.string().default('0.0.0.0').describe('Address the API listens on.'),
+    tokenFile: z.string().optional().describe('File holding the read-write API token (mode 0600).'),
+    readOnlyTokenFile: z.string().optional().describe('File holding a read-only API token (mode 0600).'),
+    tls: z
+      .strictObject({
+        cert: z.string().describe('PEM certificate file.'),
+        key: z.string().describe('PEM key file.'),
+      })
+      .optional()
+      .describe('Serve the API over HTTPS.'),
+  })
+  .prefault({})
+  .describe('The REST API and web UI.');
+
+const keepalive = z
+  .strictObject({
+    idle: duration(
+      'Idle time before the first keepalive probe; keep it below the smallest middlebox idle timeout.',
+    ).prefault('230s'),
+    interval: duration('Time between keepalive probes.').prefault('1s'),
+    count: z
+      .number()
+      .int()
+      .min(1)
+      .max(127)
+      .default(5)
+      .describe('Probes before the connection is declared dead.'),
+  })
+  .prefault({})
+  .describe('TCP keepalive applied to every socket Halo opens (stateful firewalls drop idle flows).');
+
+const cluster = z
+  .strictObject({
+    name: name('Cluster name; messages of other clusters are dropped.'),
+    secretFile: z
+      .string({ error: 'expected the path of the shared cluster key file' })
+      .min(1)
+      .describe('Shared key file (mode 0600): every message between agents is authenticated with it.'),
+    timing: timingSchema,
+    coordination,
+    api,
+    keepalive,
+    unsafe: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow a two-node cluster without a witness. A network split can then run a group on both nodes.',
+      ),
+  })
+  .describe('Cluster-wide settings.');
+
+const node = z
+  .strictObject({
+    address: host('Address other agents reach this node at.'),
+    peerPort: port('UDP port for agent-to-agent messages.').default(7401),
+    apiPort: port('API port of this node (default cluster.api.port).').optional(),
+    links: z
+      .array(host('Extra address.'))
+      .default([])
+      .describe('Extra addresses, e.g. a dedicated cluster network.'),
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(9)
+      .default(1)
+      .describe('Votes of this node (give one node 2 in an even cluster without witness).'),
+  })
+  .describe('A server running `halo agent`.');
+
+const witness = z
+  .strictObject({
+    address: host('Address of the witness.'),
+    port: port('UDP port of the witness.').default(7402),
+  })
+  .describe('A vote without resources on a third machine.');
+
+const onFailure = z
+  .union(
+    [
+      z.enum(['failover', 'ineligible', 'alert', 'none']),
+      z.strictObject({
+        restart: z
+          .number()
+          .int()
+          .min(0)
+          .max(100)
+          .default(0)
+          .describe('Restart the target this many times first.'),
+        then: z
+          .enum(['failover', 'ineligible', 'alert', 'none'])
+          .default('failover')
+          .describe('Then do this.'),
+      }),
+    ],
+    { error: 'expected failover, ineligible, alert, none, or { restart: N, then: ACTION }' },
+  )
+  .describe('Recovery when the monitor fails (after retries).');
+
+/** Fields every monitor has, whatever its type (DESIGN.md §7). */
+const monitorCommon = {
+  interval: duration('Time between probes.').prefault('10s'),
+  timeout: duration('Time limit of one probe.').prefault('5s'),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(1)
+    .describe('Consecutive failures tolerated before acting.'),
+  startWait: duration('Wait this long before the first probe.').prefault('0ms'),
+  target: z
+    .string()
+    .optional()
+    .describe('Group monitors: the resource that must be active for the monitor to run.'),
+  onFailure: onFailure.optional(),
+};
+
+function variants<S extends { params: z.ZodObject }>(
+  specs: ReadonlyMap<string, S>,
+  extra: (spec: S) => z.ZodRawShape,
+): z.ZodObject[] {
+  return [...specs].map(([type, spec]) =>
+    spec.params
+      .extend({ type: z.literal(type), ...extra(spec) })
+      .describe((spec as { description?: string }).description ?? type),
+  );
+}
+
+function typeUnion(kind: string, options: z.ZodObject[]) {
+  const types = options.map((o) => (o.shape as { type: z.ZodLiteral }).type.value).join(', ');
+  return z.discriminatedUnion('type', options as [z.ZodObject, ...z.ZodObject[]], {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `unknown ${kind} type; expected one of: ${types}`
+        : `expected a ${kind} with a type (${types})`,
+  });
+}
+
+export function buildConfigSchema(
+  resources: ReadonlyMap<string, ResourceSpec> = resourceSpecs,
+  monitors: ReadonlyMap<string, MonitorSpec> = monitorSpecs,
+) {
+  const resource = typeUnion(
+    'resource',
+    variants(resources, () => ({
+      after: z
+        .array(z.string())
+        .default([])
+        .describe('Resources of the same group that must be started first.'),
+    })),
+  );
+  const monitor = typeUnion(
+    'monitor',
+    variants(monitors, () => monitorCommon),
+  );
+  const group = z
+    .strictObject({
+      nodes: z
+        .array(z.string(), { error: 'expected a list of node names' })
+        .min(1)
+        .describe('Preference order; the group may run only on these.'),
+      autoFailback: z.boolean().default(false).describe('Move back when a more preferred node returns.'),
+      fencing: z
+        .enum(['lease', 'token', 'watchdog', 'stonith'])
+        .default('lease')
+        .describe('How a new owner makes sure the old one is down (COORDINATION.md "Fencing policy").'),
+      resources: z
+        .record(name('Resource name.'), resource)
+        .default({})
+        .describe('Started in dependency order, stopped in reverse.'),
+      monitors: z
+        .record(name('Monitor name.'), monitor)
+        .default({})
+        .describe('Run only while the group is active on this node.'),
+    })
+    .describe('A failover group: resources that move together.');
+
+  return z
+    .strictObject({
+      cluster,
+      nodes: z
+        .record(name('Node name.'), node, { error: 'expected a map of node name → { address, … }' })
+        .describe('The servers of the cluster.'),
+      witness: witness.optional(),
+      groups: z.record(name('Group name.'), group).default({}).describe('Failover groups.'),
+      monitors: z
+        .record(name('Monitor name.'), monitor)
+        .default({})
+        .describe('Node-level monitors, run on every node all the time.'),
+    })
+    .describe('Halo cluster configuration (one file, identical on every node).');
+}
+
+export type RawConfig = z.output<ReturnType<typeof buildConfigSchema>>;

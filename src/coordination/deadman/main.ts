@@ -1,0 +1,67 @@
+import { DeadmanHelper, type HelperLog } from './helper.js';
+import { LineDecoder } from './protocol.js';
+
+/**
+ * Entry point of the deadman helper process, started by DeadmanClient.spawn as
+ * `node main.js` in its own process group with only a stdio pipe to the agent. It must
+ * outlive the agent: terminal signals are ignored, and it ends only through `stop`, after the
+ * pipe closes and it has fenced what was armed, or by SIGKILL.
+ */
+
+let nodeName: string | undefined;
+
+const log: HelperLog = (level, fields, msg) => {
+  const record = { time: new Date().toISOString(), level, name: 'halo-deadman', node: nodeName, pid: process.pid, ...fields, msg };
+  try {
+    process.stderr.write(`${JSON.stringify(record)}\n`);
+  } catch {
+    // Nobody reads our stderr any more; fencing matters more than logging.
+  }
+};
+
+// A closed reader must not kill us with EPIPE.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
+// Ctrl-C or a closing terminal aimed at the agent's session must not take the helper down;
+// a planned shutdown goes through the agent's `stop` request instead.
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) {
+  process.on(signal, () => log('warn', { signal }, 'signal ignored; the agent stops the helper through its pipe'));
+}
+
+process.on('uncaughtException', (err) => log('error', { err: err.message, stack: err.stack }, 'uncaught exception'));
+process.on('unhandledRejection', (err) => log('error', { err: String(err) }, 'unhandled rejection'));
+
+const helper = new DeadmanHelper({
+  reply: (msg) => {
+    try {
+      process.stdout.write(`${JSON.stringify(msg)}\n`);
+    } catch {
+      // The agent is gone; agentGone() handles that.
+    }
+  },
+  log,
+  exit: (code) => process.exit(code),
+});
+
+const decoder = new LineDecoder(
+  (value) => {
+    const v = value as { t?: unknown; nodeName?: unknown };
+    if (v.t === 'init' && typeof v.nodeName === 'string') nodeName = v.nodeName;
+    helper.handle(value);
+  },
+  (length) => log('warn', { length }, 'ignored a line from the agent that is not JSON'),
+);
+
+let gone = false;
+const onGone = (why: string) => {
+  if (gone) return;
+  gone = true;
+  log('info', { why }, 'pipe to the agent closed');
+  helper.agentGone();
+};
+
+process.stdin.on('data', (chunk: Buffer) => decoder.push(chunk));
+process.stdin.on('end', () => onGone('eof'));
+process.stdin.on('close', () => onGone('close'));
+process.stdin.on('error', (err) => onGone(err.message));

@@ -1,0 +1,78 @@
+import type { FenceAction } from '../../engine/resources/types.js';
+import type { Link } from '../transport/udp-transport.js';
+
+/**
+ * Messages on the pipe between the agent and its deadman helper: one JSON object per line.
+ * The agent writes to the helper's stdin, the helper answers on its stdout. The cluster key
+ * travels only here (base64 in `init`/`config`), never in argv or the environment, so it does
+ * not show in `ps` or /proc/PID/environ.
+ */
+
+export interface ArmSpec {
+  /** When the helper must act on its own, in ms of CLOCK_MONOTONIC (process.hrtime.bigint() / 1e6). */
+  deadlineMonoMs: number;
+  /** What stops the group's resources without the agent. */
+  actions: FenceAction[];
+  /** Sent (signed as this node) to every voter after a confirmed stop when the agent dies. */
+  releasePayload: unknown;
+}
+
+export type AgentToHelper =
+  | {
+      t: 'init';
+      id: number;
+      nodeName: string;
+      cluster: string;
+      epoch: number;
+      key: string;
+      voters: Record<string, Link[]>;
+      killGraceMs?: number;
+    }
+  | { t: 'config'; id: number; epoch?: number; key?: string; voters?: Record<string, Link[]> }
+  | ({ t: 'arm'; id: number; group: string } & ArmSpec)
+  | { t: 'disarm'; id: number; group: string }
+  | { t: 'stop'; id: number };
+
+export type HelperToAgent =
+  | { t: 'ack'; id: number }
+  | { t: 'error'; id: number; message: string }
+  /** A group's deadline passed and the helper ran its actions (the agent missed its own stop). */
+  | { t: 'fenced'; group: string; confirmed: boolean };
+
+/** Splits a byte stream into JSON lines; bad lines are reported, not thrown. */
+export class LineDecoder {
+  private buffer = '';
+  private readonly onLine: (value: unknown) => void;
+  /** Gets only the length: a line may carry the key, so its text is never passed on. */
+  private readonly onBad: (length: number) => void;
+
+  constructor(onLine: (value: unknown) => void, onBad: (length: number) => void) {
+    this.onLine = onLine;
+    this.onBad = onBad;
+  }
+
+  push(chunk: Buffer | string): void {
+    this.buffer += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let nl = this.buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = this.buffer.slice(0, nl).trim();
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line.length > 0) {
+        let value: unknown;
+        let ok = true;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          ok = false;
+        }
+        if (ok) this.onLine(value);
+        else this.onBad(line.length);
+      }
+      nl = this.buffer.indexOf('\n');
+    }
+  }
+}
+
+export function monoNowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

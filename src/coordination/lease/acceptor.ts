@@ -1,0 +1,183 @@
+import { GUARD_MS, RHO } from '../timing.js';
+import type { LeaseMessage, Outgoing, ReportedLease } from './messages.js';
+import { BROADCAST } from './messages.js';
+
+/**
+ * The PaxosLease acceptor of one voter (a node's agent or the witness), for any number of
+ * groups. State lives in RAM only (COORDINATION.md "Decisions" 1): per group the promised
+ * ballot and at most one accepted lease, timed on this voter's monotonic clock.
+ *
+ * Pure: every method takes `now` (monotonic ms) and returns the messages to send; the shell
+ * owns sockets and timers. Usage:
+ *
+ *   const acc = new LeaseAcceptor({ quarantineMs: leaseMath(timing).quarantineMs });
+ *   acc.boot(now);                                  // once per process start
+ *   send(acc.handle(from, msg, now));               // for prepare / propose / release
+ *   at acc.nextWakeAt(): send(acc.tick(now));       // lazy expiry → EXPIRED pushes
+ *
+ * Rules (COORDINATION.md "Protocol"):
+ * - PREPARE(b): b ≥ promised → promise, reporting the unexpired accepted lease; else NACK.
+ *   (b = promised only happens for a duplicate of the same proposer's prepare: ballots are
+ *   unique per voter, so promising again is the same promise.)
+ * - PROPOSE(b): b ≥ promised → accept with expiresAt = now + durMs; else NACK.
+ * - RELEASE(owner, term): clears the lease only if both match; a stale or forged release for
+ *   an older term does nothing. A duplicate of the released PROPOSE is refused afterwards.
+ * - Expiry is lazy (checked on every message and on tick); each expiry or release pushes
+ *   EXPIRED to every node so waiting proposers retry at once.
+ * - Restart rule: after `boot(now)` it answers nothing until now + quarantineMs
+ *   (M = Dmax(1+ρ) + guard), longer than any lease granted before the restart can last and
+ *   longer than any round that collected a promise this voter has now forgotten.
+ */
+
+export interface AcceptorOptions {
+  /** M from `leaseMath(timing).quarantineMs`. */
+  quarantineMs: number;
+  /**
+   * Longest lease this acceptor grants. A PROPOSE asking for more is refused, because the
+   * quarantine only covers leases up to this length. Default: the longest D that M covers.
+   */
+  maxLeaseMs?: number;
+}
+
+interface AcceptedLease {
+  b: number;
+  owner: string;
+  term: number;
+  expiresAt: number;
+}
+
+interface GroupState {
+  promised: number;
+  accepted: AcceptedLease | null;
+  /** Ballot of the last released lease: its duplicates must not resurrect it. */
+  releasedB: number;
+}
+
+/** Read-only view of one group's acceptor state (status pages, tests). */
+export interface AcceptorGroupView {
+  promised: number;
+  accepted: ReportedLease | null;
+}
+
+export class LeaseAcceptor {
+  readonly #quarantineMs: number;
+  readonly #maxLeaseMs: number;
+  readonly #groups = new Map<string, GroupState>();
+  /** Answers nothing before this monotonic time; never booted = silent. */
+  #silentUntil = Number.POSITIVE_INFINITY;
+
+  constructor(options: AcceptorOptions) {
+    this.#quarantineMs = options.quarantineMs;
+    // M = D(1+ρ) + guard (timing.ts), solved for D; the 1e-6 absorbs float rounding.
+    this.#maxLeaseMs = options.maxLeaseMs ?? Math.max(0, (options.quarantineMs - GUARD_MS) / (1 + RHO) + 1e-6);
+  }
+
+  /** Process start (or an anomaly such as a detected pause): forget everything, go quiet for M. */
+  boot(now: number): void {
+    this.#groups.clear();
+    this.#silentUntil = now + this.#quarantineMs;
+  }
+
+  isQuarantined(now: number): boolean {
+    return now < this.#silentUntil;
+  }
+
+  /** When the quarantine ends (monotonic ms); +Infinity before boot. */
+  quarantineEndsAt(): number {
+    return this.#silentUntil;
+  }
+
+  handle(from: string, msg: LeaseMessage, now: number): Outgoing[] {
+    if (this.isQuarantined(now)) return [];
+    const out: Outgoing[] = [];
+    switch (msg.type) {
+      case 'prepare': {
+        const st = this.#state(msg.g, now, out);
+        if (msg.b >= st.promised) {
+          st.promised = msg.b;
+          const reply: LeaseMessage = { type: 'promise', g: msg.g, b: msg.b };
+          if (st.accepted) reply.accepted = report(st.accepted, now);
+          out.push({ to: from, msg: reply });
+        } else {
+          out.push({ to: from, msg: { type: 'nack', g: msg.g, b: msg.b, promised: st.promised } });
+        }
+        break;
+      }
+      case 'propose': {
+        const st = this.#state(msg.g, now, out);
+        if (msg.b >= st.promised && msg.b > st.releasedB && msg.durMs <= this.#maxLeaseMs) {
+          st.promised = msg.b;
+          st.accepted = { b: msg.b, owner: msg.owner, term: msg.term, expiresAt: now + msg.durMs };
+          out.push({ to: from, msg: { type: 'accepted', g: msg.g, b: msg.b } });
+        } else {
+          out.push({ to: from, msg: { type: 'nack', g: msg.g, b: msg.b, promised: st.promised } });
+        }
+        break;
+      }
+      case 'release': {
+        const st = this.#state(msg.g, now, out);
+        const acc = st.accepted;
+        if (acc && acc.owner === msg.owner && acc.term === msg.term) {
+          st.releasedB = Math.max(st.releasedB, acc.b);
+          st.accepted = null;
+          out.push({ to: BROADCAST, msg: { type: 'expired', g: msg.g } });
+        }
+        break;
+      }
+      default:
+        // Replies and pushes are for proposers.
+        break;
+    }
+    return out;
+  }
+
+  /** Expires leases whose time is up; returns the EXPIRED pushes. */
+  tick(now: number): Outgoing[] {
+    const out: Outgoing[] = [];
+    if (this.isQuarantined(now)) return out;
+    for (const [g, st] of this.#groups) this.#expire(g, st, now, out);
+    return out;
+  }
+
+  /** The next time `tick` has something to do (monotonic ms), or null. */
+  nextWakeAt(): number | null {
+    let next: number | null = null;
+    for (const st of this.#groups.values()) {
+      if (st.accepted && (next === null || st.accepted.expiresAt < next)) next = st.accepted.expiresAt;
+    }
+    if (next !== null && Number.isFinite(this.#silentUntil)) next = Math.max(next, this.#silentUntil);
+    return next;
+  }
+
+  view(g: string, now: number): AcceptorGroupView {
+    const st = this.#groups.get(g);
+    if (!st) return { promised: 0, accepted: null };
+    const live = st.accepted && st.accepted.expiresAt > now ? st.accepted : null;
+    return { promised: st.promised, accepted: live ? report(live, now) : null };
+  }
+
+  groups(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  #state(g: string, now: number, out: Outgoing[]): GroupState {
+    let st = this.#groups.get(g);
+    if (!st) {
+      st = { promised: 0, accepted: null, releasedB: 0 };
+      this.#groups.set(g, st);
+    }
+    this.#expire(g, st, now, out);
+    return st;
+  }
+
+  #expire(g: string, st: GroupState, now: number, out: Outgoing[]): void {
+    if (st.accepted && st.accepted.expiresAt <= now) {
+      st.accepted = null;
+      out.push({ to: BROADCAST, msg: { type: 'expired', g } });
+    }
+  }
+}
+
+function report(acc: AcceptedLease, now: number): ReportedLease {
+  return { b: acc.b, owner: acc.owner, term: acc.term, remainingMs: acc.expiresAt - now };
+}

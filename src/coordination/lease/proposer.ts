@@ -1,0 +1,400 @@
+import type { Timing } from '../../config/model.js';
+import { type LeaseMath, leaseMath } from '../timing.js';
+import { NO_BALLOT, nextBallot } from './ballot.js';
+import type { LeaseMessage, Outgoing } from './messages.js';
+import { BROADCAST } from './messages.js';
+
+/**
+ * The PaxosLease proposer of one node for one group (COORDINATION.md "Protocol", steps 1–7).
+ * A pure state machine: `tick(now)` and `handle(from, msg, now)` take the monotonic time and
+ * return the messages to send and the events for the engine. The shell calls `tick` at
+ * `nextWakeAt()` (or on its own timer, at least every few ms) and routes every
+ * promise/nack/accepted/expired for this group to `handle`. `to: '*'` means every voter.
+ *
+ * Rounds: PREPARE(b) to all → majority of promises (by weight) → PROPOSE(b, self, term, D)
+ * → majority of ACCEPTED → owner until validUntil = t0 + V (V from `leaseMath`). The owner
+ * starts a new round every R (extension: same term); a new acquisition takes term = b, which
+ * is above every term any earlier owner held (a promise majority intersects its accept
+ * majority), so terms only increase.
+ *
+ * t0 is taken when the round's PREPARE is sent, i.e. before the PROPOSE as the spec asks,
+ * and deliberately not later: an acceptor that restarts forgets its promises, and its
+ * quarantine M only covers rounds that *started* before the restart. A round whose promises
+ * were delayed across another voter's restart would otherwise keep a full window V after
+ * that voter came back, overlapping a rival that the forgotten promise should have blocked.
+ * The price is the PREPARE round trip (sub-millisecond on a LAN) taken off each window.
+ *
+ * Events (times are this node's monotonic ms):
+ * - acquired {term, validUntil}: start resources under `term`.
+ * - extended {term, validUntil}: renewal succeeded; move the deadman deadline.
+ * - demote {term, reason}: stop resources now. Fires at t0 + V − S of the last good round, or
+ *   at once when a reply shows another node's lease (then the round is abandoned).
+ * - ownerSeen {owner, term}: a promise reported another node's lease (for status).
+ *
+ * Other rules: a promise reporting another node's unexpired lease aborts the round and
+ * retries after its remaining time (or an EXPIRED push) plus rank × 20 ms; a NACK majority
+ * raises the ballot and retries after the same back-off; replies to older ballots are
+ * ignored; a round that cannot finish before its demote point counts as failed.
+ */
+
+/** Back-off per rank step, so a preferred candidate wins the race after a lease ends. */
+export const RANK_BACKOFF_MS = 20;
+/** Random extra back-off, so two proposers of equal rank do not duel forever. */
+const JITTER_MS = 5;
+
+export interface Voter {
+  name: string;
+  /** Vote weight (default 1); a majority is more than half of the total weight. */
+  weight?: number;
+}
+
+export interface ProposerOptions {
+  /** This node's name, as the owner recorded in leases. */
+  node: string;
+  group: string;
+  /** Every voter of the cluster (nodes and witness), including this node if it votes. */
+  voters: readonly Voter[];
+  timing: Timing;
+  /** This node's index among the voters, 0..1023: the low part of its ballots. */
+  ballotIndex: number;
+  /** Wall-clock ms for the high part of ballots (never for timing). Default Date.now. */
+  wallClock?: () => number;
+  /** Uniform [0, 1) for back-off jitter. Default Math.random; the simulator seeds it. */
+  random?: () => number;
+}
+
+export type LeaseEvent =
+  | { type: 'acquired'; term: number; validUntil: number }
+  | { type: 'extended'; term: number; validUntil: number }
+  | { type: 'demote'; term: number; reason: string }
+  | { type: 'ownerSeen'; owner: string; term: number };
+
+export interface ProposerOutput {
+  send: Outgoing[];
+  events: LeaseEvent[];
+}
+
+interface Ownership {
+  term: number;
+  validUntil: number;
+  demoteAt: number;
+}
+
+interface Round {
+  b: number;
+  phase: 'prepare' | 'propose';
+  /** Monotonic send time of the PREPARE; the lease window is measured from here. */
+  t0: number;
+  deadline: number;
+  kind: 'acquire' | 'extend';
+  term: number;
+  replied: Set<string>;
+  yes: number;
+  no: number;
+  /** Highest term among our own leases reported in promises (−1: none). */
+  maxSelfTerm: number;
+}
+
+export class LeaseProposer {
+  readonly #node: string;
+  readonly #group: string;
+  readonly #weights: ReadonlyMap<string, number>;
+  readonly #totalWeight: number;
+  readonly #timing: Timing;
+  readonly #math: LeaseMath;
+  readonly #ballotIndex: number;
+  readonly #wallClock: () => number;
+  readonly #random: () => number;
+
+  #rank: number | null = null;
+  #candidacyChanged = false;
+  #lastSeen = NO_BALLOT;
+  #round: Round | null = null;
+  #owner: Ownership | null = null;
+  #retryAt = Number.POSITIVE_INFINITY;
+  #renewAt = Number.POSITIVE_INFINITY;
+  #lastOwnerSeen = '';
+
+  constructor(options: ProposerOptions) {
+    this.#node = options.node;
+    this.#group = options.group;
+    this.#weights = new Map(options.voters.map((v) => [v.name, v.weight ?? 1]));
+    this.#totalWeight = [...this.#weights.values()].reduce((a, b) => a + b, 0);
+    this.#timing = options.timing;
+    this.#math = leaseMath(options.timing);
+    this.#ballotIndex = options.ballotIndex;
+    this.#wallClock = options.wallClock ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get group(): string {
+    return this.#group;
+  }
+
+  /**
+   * Whether to try to hold the group and with which rank (0 = most preferred). null = do not
+   * try; a lease already held is kept (and renewed) until `release`. Takes effect on the next
+   * `tick`.
+   */
+  setCandidacy(rank: number | null): void {
+    this.#rank = rank;
+    this.#candidacyChanged = true;
+  }
+
+  candidacy(): number | null {
+    return this.#rank;
+  }
+
+  /** May this node run the group's resources at `now`? (Owner and before its demote point.) */
+  isOwner(now: number): boolean {
+    return this.#owner !== null && now < this.#owner.demoteAt;
+  }
+
+  /** End of the current lease window (monotonic ms), or null when not owner. */
+  validUntil(): number | null {
+    return this.#owner?.validUntil ?? null;
+  }
+
+  /** When the owner must have stopped its resources (t0 + V − S), or null. */
+  demoteAt(): number | null {
+    return this.#owner?.demoteAt ?? null;
+  }
+
+  /** The term of the lease held, or null. */
+  term(): number | null {
+    return this.#owner?.term ?? null;
+  }
+
+  /** When `tick` next has work (monotonic ms; may be in the past = now). */
+  nextWakeAt(): number {
+    if (this.#candidacyChanged) return Number.NEGATIVE_INFINITY;
+    let t = Number.POSITIVE_INFINITY;
+    if (this.#owner) t = Math.min(t, this.#owner.demoteAt);
+    if (this.#round) t = Math.min(t, this.#round.deadline);
+    else if (this.#owner) t = Math.min(t, this.#renewAt);
+    else if (this.#rank !== null) t = Math.min(t, this.#retryAt);
+    return t;
+  }
+
+  tick(now: number): ProposerOutput {
+    const out: ProposerOutput = { send: [], events: [] };
+    this.#checkDemote(now, out);
+    if (this.#candidacyChanged) {
+      this.#candidacyChanged = false;
+      if (this.#rank === null) this.#retryAt = Number.POSITIVE_INFINITY;
+      else if (this.#retryAt === Number.POSITIVE_INFINITY) this.#retryAt = now + this.#backoff();
+    }
+    if (this.#round && now >= this.#round.deadline) this.#roundFailed(now);
+    if (!this.#round) {
+      if (this.#owner) {
+        if (now >= this.#renewAt) this.#startRound(now, out);
+      } else if (this.#rank !== null && now >= this.#retryAt) {
+        this.#startRound(now, out);
+      }
+    }
+    return out;
+  }
+
+  handle(from: string, msg: LeaseMessage, now: number): ProposerOutput {
+    const out: ProposerOutput = { send: [], events: [] };
+    if (msg.g !== this.#group) return out;
+    this.#checkDemote(now, out);
+    switch (msg.type) {
+      case 'promise':
+        this.#onPromise(from, msg, now, out);
+        break;
+      case 'nack':
+        this.#onNack(from, msg, now);
+        break;
+      case 'accepted':
+        this.#onAccepted(from, msg, now, out);
+        break;
+      case 'expired':
+        // Someone's lease ended somewhere: a waiting candidate retries now (after its rank).
+        if (!this.#owner && !this.#round && this.#rank !== null) {
+          this.#retryAt = Math.min(this.#retryAt, now + this.#backoff());
+        }
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /**
+   * Planned hand-over (COORDINATION.md step 7), called once local resources are stopped:
+   * sends RELEASE for the held term (and for a round in flight) and gives up candidacy; call
+   * `setCandidacy` again to compete later. Emits no event: the caller already stopped.
+   */
+  release(_now: number): ProposerOutput {
+    const out: ProposerOutput = { send: [], events: [] };
+    const terms = new Set<number>();
+    if (this.#owner) terms.add(this.#owner.term);
+    if (this.#round?.phase === 'propose') terms.add(this.#round.term);
+    for (const term of terms) {
+      out.send.push({ to: BROADCAST, msg: { type: 'release', g: this.#group, owner: this.#node, term } });
+    }
+    this.#owner = null;
+    this.#round = null;
+    this.#rank = null;
+    this.#candidacyChanged = false;
+    this.#retryAt = Number.POSITIVE_INFINITY;
+    this.#renewAt = Number.POSITIVE_INFINITY;
+    return out;
+  }
+
+  #startRound(now: number, out: ProposerOutput): void {
+    const b = nextBallot(this.#lastSeen, this.#wallClock(), this.#ballotIndex);
+    this.#lastSeen = b;
+    this.#round = {
+      b,
+      phase: 'prepare',
+      t0: now,
+      deadline: now + Math.min(2 * this.#timing.renewMs, this.#math.demoteAtMs),
+      kind: 'acquire',
+      term: b,
+      replied: new Set(),
+      yes: 0,
+      no: 0,
+      maxSelfTerm: -1,
+    };
+    if (this.#owner) this.#renewAt = now + this.#timing.renewMs;
+    out.send.push({ to: BROADCAST, msg: { type: 'prepare', g: this.#group, b } });
+  }
+
+  #onPromise(from: string, msg: Extract<LeaseMessage, { type: 'promise' }>, now: number, out: ProposerOutput): void {
+    if (msg.accepted) this.#see(msg.accepted.b);
+    const r = this.#round;
+    const w = this.#weights.get(from);
+    if (!r || r.b !== msg.b || r.phase !== 'prepare' || w === undefined || r.replied.has(from)) return;
+    r.replied.add(from);
+    const acc = msg.accepted;
+    if (acc && acc.remainingMs > 0) {
+      if (acc.owner !== this.#node) {
+        this.#noteOwner(acc.owner, acc.term, out);
+        if (this.#owner) this.#demote(now, `${acc.owner} holds the lease (term ${acc.term})`, out);
+        this.#round = null;
+        this.#retryAt = now + acc.remainingMs + this.#backoff();
+        return;
+      }
+      r.maxSelfTerm = Math.max(r.maxSelfTerm, acc.term);
+    }
+    r.yes += w;
+    if (!this.#isMajority(r.yes)) return;
+
+    const own = this.#owner;
+    if (own && r.maxSelfTerm <= own.term) {
+      r.kind = 'extend';
+      r.term = own.term;
+    } else {
+      // Our own lease under another term (a previous incarnation, or a round we gave up) is
+      // replaced by a fresh term: reusing it could hand out a term lower than one a rival
+      // was granted meanwhile.
+      if (own) this.#demote(now, 'lease term changed', out);
+      r.kind = 'acquire';
+      r.term = r.b;
+    }
+    if (now >= r.t0 + this.#math.demoteAtMs) {
+      this.#roundFailed(now);
+      return;
+    }
+    r.phase = 'propose';
+    r.replied = new Set();
+    r.yes = 0;
+    r.no = 0;
+    out.send.push({
+      to: BROADCAST,
+      msg: { type: 'propose', g: this.#group, b: r.b, owner: this.#node, term: r.term, durMs: this.#timing.leaseMs },
+    });
+  }
+
+  #onNack(from: string, msg: Extract<LeaseMessage, { type: 'nack' }>, now: number): void {
+    this.#see(msg.promised);
+    const r = this.#round;
+    const w = this.#weights.get(from);
+    if (!r || r.b !== msg.b || w === undefined || r.replied.has(from)) return;
+    r.replied.add(from);
+    r.no += w;
+    if (this.#isMajority(this.#totalWeight - r.no)) return;
+    this.#roundFailed(now);
+  }
+
+  #onAccepted(from: string, msg: Extract<LeaseMessage, { type: 'accepted' }>, now: number, out: ProposerOutput): void {
+    const r = this.#round;
+    const w = this.#weights.get(from);
+    if (!r || r.b !== msg.b || r.phase !== 'propose' || w === undefined || r.replied.has(from)) return;
+    r.replied.add(from);
+    r.yes += w;
+    if (!this.#isMajority(r.yes)) return;
+    this.#round = null;
+    if (now >= r.t0 + this.#math.demoteAtMs) {
+      // Too little left to run and then stop safely: the round failed (step 5).
+      this.#roundFailed(now);
+      return;
+    }
+    const validUntil = r.t0 + this.#math.validityMs;
+    const demoteAt = r.t0 + this.#math.demoteAtMs;
+    this.#renewAt = r.t0 + this.#timing.renewMs;
+    if (r.kind === 'extend') {
+      const own = this.#owner;
+      if (!own || own.term !== r.term) {
+        // Demoted while the extension was in flight: resources are stopped, so come back only
+        // through a new acquisition with a new term.
+        this.#retryAt = now;
+        return;
+      }
+      own.validUntil = validUntil;
+      own.demoteAt = demoteAt;
+      out.events.push({ type: 'extended', term: own.term, validUntil });
+      return;
+    }
+    if (this.#rank === null) {
+      // Candidacy withdrawn during the round: hand the fresh lease straight back.
+      out.send.push({
+        to: BROADCAST,
+        msg: { type: 'release', g: this.#group, owner: this.#node, term: r.term },
+      });
+      return;
+    }
+    this.#owner = { term: r.term, validUntil, demoteAt };
+    this.#lastOwnerSeen = '';
+    out.events.push({ type: 'acquired', term: r.term, validUntil });
+  }
+
+  #checkDemote(now: number, out: ProposerOutput): void {
+    if (this.#owner && now >= this.#owner.demoteAt) this.#demote(now, 'lease not extended in time', out);
+  }
+
+  #demote(now: number, reason: string, out: ProposerOutput): void {
+    if (!this.#owner) return;
+    out.events.push({ type: 'demote', term: this.#owner.term, reason });
+    this.#owner = null;
+    this.#renewAt = Number.POSITIVE_INFINITY;
+    this.#retryAt = this.#rank === null ? Number.POSITIVE_INFINITY : now + this.#backoff();
+  }
+
+  #roundFailed(now: number): void {
+    this.#round = null;
+    if (this.#owner) this.#renewAt = now + this.#random() * JITTER_MS;
+    else if (this.#rank !== null) this.#retryAt = now + this.#backoff();
+  }
+
+  #noteOwner(owner: string, term: number, out: ProposerOutput): void {
+    const key = `${owner}\u0000${term}`;
+    if (key === this.#lastOwnerSeen) return;
+    this.#lastOwnerSeen = key;
+    out.events.push({ type: 'ownerSeen', owner, term });
+  }
+
+  #see(b: number): void {
+    if (b > this.#lastSeen) this.#lastSeen = b;
+  }
+
+  #isMajority(weight: number): boolean {
+    return weight * 2 > this.#totalWeight;
+  }
+
+  #backoff(): number {
+    return (this.#rank ?? 0) * RANK_BACKOFF_MS + this.#random() * JITTER_MS;
+  }
+}

@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import type { Clock } from '../util/clock.js';
+import { RHO } from './timing.js';
+import type { MemberView, NodeStatus } from './types.js';
+
+/**
+ * Who is up, eligible and how far away (COORDINATION.md decision 1: heartbeats only inform
+ * the UI and ranking; safety comes from the leases). Pure apart from the injected clock: the
+ * coordinator sends `heartbeatFor(peer)` to each peer every heartbeat period and feeds what it
+ * receives to `onHeartbeat`.
+ *
+ * RTT without synchronised clocks: each heartbeat carries the sender's monotonic `ping`; the
+ * receiver echoes the last ping it heard from that peer with how long it held it, so the
+ * original sender measures `now − ping − heldMs` on its own clock.
+ */
+
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  eligible: boolean;
+  reasons: string[];
+  configEpoch: number;
+  /** Sender's monotonic ms when it built the heartbeat. */
+  ping: number;
+  /** The receiver's last ping as heard by the sender, and how long the sender held it. */
+  echo?: { ping: number; heldMs: number };
+}
+
+export function isHeartbeat(x: unknown): x is HeartbeatMessage {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as Record<string, unknown>;
+  if (m['type'] !== 'heartbeat' || typeof m['eligible'] !== 'boolean') return false;
+  if (!Array.isArray(m['reasons']) || !m['reasons'].every((r) => typeof r === 'string')) return false;
+  if (!Number.isSafeInteger(m['configEpoch']) || !Number.isFinite(m['ping'])) return false;
+  const echo = m['echo'];
+  if (echo === undefined) return true;
+  if (typeof echo !== 'object' || echo === null) return false;
+  const e = echo as Record<string, unknown>;
+  return Number.isFinite(e['ping']) && Number.isFinite(e['heldMs']);
+}
+
+export interface MembershipOptions {
+  self: string;
+  /** Every voter, including this node. */
+  members: ReadonlyArray<{ name: string; kind: 'node' | 'witness' }>;
+  heartbeatMs: number;
+  clock: Clock;
+}
+
+interface PeerState {
+  kind: 'node' | 'witness';
+  lastSeen: number | null;
+  eligible: boolean;
+  reasons: string[];
+  configEpoch: number | null;
+  rttMs: number | null;
+  /** Last ping heard from this peer and when, to echo back. */
+  heardPing: { ping: number; at: number } | null;
+}
+
+/** Heard within this many heartbeat periods = up. */
+export const UP_PERIODS = 3;
+/** RTT smoothing gain, as TCP's SRTT (RFC 6298 §2). */
+const RTT_ALPHA = 1 / 8;
+
+export class Membership {
+  private readonly opts: MembershipOptions;
+  private readonly peers = new Map<string, PeerState>();
+  private selfStatus: NodeStatus = { eligible: true, reasons: [] };
+  private selfEpoch = 0;
+
+  constructor(opts: MembershipOptions) {
+    this.opts = opts;
+    for (const m of opts.members) {
+      if (m.name === opts.self) continue;
+      this.peers.set(m.name, {
+        kind: m.kind,
+        lastSeen: null,
+        eligible: m.kind === 'witness',
+        reasons: [],
+        configEpoch: null,
+        rttMs: null,
+        heardPing: null,
+      });
+    }
+  }
+
+  setSelfStatus(status: NodeStatus, configEpoch: number): void {
+    this.selfStatus = { eligible: status.eligible, reasons: [...status.reasons] };
+    this.selfEpoch = configEpoch;
+  }
+
+  /** The heartbeat to send to `peer` now (the echo differs per peer). */
+  heartbeatFor(peer: string): HeartbeatMessage {
+    const now = this.opts.clock.now();
+    const hb: HeartbeatMessage = {
+      type: 'heartbeat',
+      eligible: this.selfStatus.eligible,
+      reasons: this.selfStatus.reasons,
+      configEpoch: this.selfEpoch,
+      ping: now,
+    };
+    const heard = this.peers.get(peer)?.heardPing;
+    if (heard) hb.echo = { ping: heard.ping, heldMs: Math.max(0, now - heard.at) };
+    return hb;
+  }
+
+  /** Records a heartbeat; returns true when the peer's up/eligible state changed. */
+  onHeartbeat(from: string, hb: HeartbeatMessage): boolean {
+    const peer = this.peers.get(from);
+    if (peer === undefined) return false;
+    const now = this.opts.clock.now();
+    const wasUp = this.isUpAt(peer, now);
+    const wasEligible = peer.eligible;
+    peer.lastSeen = now;
+    peer.eligible = peer.kind === 'witness' ? true : hb.eligible;
+    peer.reasons = peer.kind === 'witness' ? [] : [...hb.reasons];
+    peer.configEpoch = hb.configEpoch;
+    peer.heardPing = { ping: hb.ping, at: now };
+    if (hb.echo) {
+      const sample = now - hb.echo.ping - hb.echo.heldMs;
+      // An echo of a ping from before our restart, or a bogus one, would give nonsense.
+      if (sample >= 0 && sample < UP_PERIODS * this.opts.heartbeatMs * 10) {
+        peer.rttMs = peer.rttMs === null ? sample : peer.rttMs + RTT_ALPHA * (sample - peer.rttMs);
+      }
+    }
+    return !wasUp || wasEligible !== peer.eligible;
+  }
+
+  isUp(name: string): boolean {
+    if (name === this.opts.self) return true;
+    const peer = this.peers.get(name);
+    return peer !== undefined && this.isUpAt(peer, this.opts.clock.now());
+  }
+
+  /** Names of members (this node included) currently up. */
+  upMembers(): string[] {
+    const now = this.opts.clock.now();
+    const up = [this.opts.self];
+    for (const [name, peer] of this.peers) if (this.isUpAt(peer, now)) up.push(name);
+    return up;
+  }
+
+  view(): MemberView[] {
+    const now = this.opts.clock.now();
+    return this.opts.members.map((m): MemberView => {
+      if (m.name === this.opts.self) {
+        return {
+          name: m.name,
+          kind: m.kind,
+          up: true,
+          eligible: m.kind === 'witness' ? true : this.selfStatus.eligible,
+          reasons: [...this.selfStatus.reasons],
+          lastSeenAgoMs: 0,
+          rttMs: null,
+          configEpoch: this.selfEpoch,
+        };
+      }
+      const p = this.peers.get(m.name)!;
+      return {
+        name: m.name,
+        kind: p.kind,
+        up: this.isUpAt(p, now),
+        eligible: p.eligible,
+        reasons: [...p.reasons],
+        lastSeenAgoMs: p.lastSeen === null ? null : Math.round(now - p.lastSeen),
+        rttMs: p.rttMs === null ? null : Math.round(p.rttMs * 100) / 100,
+        configEpoch: p.configEpoch,
+      };
+    });
+  }
+
+  private isUpAt(peer: PeerState, now: number): boolean {
+    return peer.lastSeen !== null && now - peer.lastSeen <= UP_PERIODS * this.opts.heartbeatMs;
+  }
+}
+
+/**
+ * Pause and clock sanity (COORDINATION.md "Pause and clock sanity"). Reports anomalies; the
+ * coordinator decides (it drops every lease and enters quarantine).
+ * - suspend: CLOCK_BOOTTIME (/proc/uptime) advanced more than CLOCK_MONOTONIC between ticks,
+ *   i.e. the machine slept and monotonic time did not count it;
+ * - pause: this process did not run for much longer than a tick (SIGSTOP, frozen cgroup);
+ * - drift: a peer's send timestamps advance at a rate that differs from ours by more than
+ *   10·ρ over the window (frozen VM, broken clock). Network delay is filtered by comparing
+ *   the minimum one-way offset at the start and the end of the window.
+ */
+export type ClockAnomaly =
+  | { kind: 'suspend'; gapMs: number }
+  | { kind: 'pause'; gapMs: number }
+  | { kind: 'drift'; peer: string; rate: number; windowMs: number };
+
+export interface ClockSanityOptions {
+  clock: Clock;
+  /** CLOCK_BOOTTIME in ms; default reads /proc/uptime (null when unavailable). */
+  readUptimeMs?: () => number | null;
+  /** Boottime minus monotonic gap that counts as a suspend. Default 100 ms (/proc/uptime has 10 ms steps). */
+  suspendThresholdMs?: number;
+  /** Expected interval between `tick()` calls; with `pauseThresholdMs`, enables pause detection. */
+  tickMs?: number;
+  pauseThresholdMs?: number;
+  /** Span of peer samples a drift verdict needs. Default 10 s. */
+  driftWindowMs?: number;
+  /** Default 10·ρ. */
+  maxRateError?: number;
+}
+
+interface DriftSample {
+  local: number;
+  offset: number;
+}
+
+export function readProcUptimeMs(): number | null {
+  try {
+    const first = readFileSync('/proc/uptime', 'utf8').split(' ')[0];
+    const seconds = Number(first);
+    return Number.isFinite(seconds) ? seconds * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+const MAX_SAMPLES = 512;
+
+export class ClockSanity {
+  private readonly opts: ClockSanityOptions;
+  private last: { mono: number; uptime: number | null } | null = null;
+  private readonly peers = new Map<string, { bootId: string; samples: DriftSample[] }>();
+
+  constructor(opts: ClockSanityOptions) {
+    this.opts = opts;
+  }
+
+  /** Call once per coordinator tick. */
+  tick(): ClockAnomaly[] {
+    const mono = this.opts.clock.now();
+    const uptime = (this.opts.readUptimeMs ?? readProcUptimeMs)();
+    const anomalies: ClockAnomaly[] = [];
+    const last = this.last;
+    this.last = { mono, uptime };
+    if (last === null) return anomalies;
+    const monoDelta = mono - last.mono;
+    if (uptime !== null && last.uptime !== null) {
+      const gap = uptime - last.uptime - monoDelta;
+      if (gap > (this.opts.suspendThresholdMs ?? 100)) anomalies.push({ kind: 'suspend', gapMs: Math.round(gap) });
+    }
+    if (this.opts.tickMs !== undefined && this.opts.pauseThresholdMs !== undefined) {
+      const late = monoDelta - this.opts.tickMs;
+      if (late > this.opts.pauseThresholdMs) anomalies.push({ kind: 'pause', gapMs: Math.round(late) });
+    }
+    if (anomalies.length > 0) {
+      // Samples straddling a suspend or pause would read as drift.
+      this.peers.clear();
+    }
+    return anomalies;
+  }
+
+  /** Feed every authenticated frame's (from, bootId, sentAt); returns a drift anomaly if any. */
+  observePeer(peer: string, bootId: string, sentAt: number): ClockAnomaly | null {
+    const local = this.opts.clock.now();
+    let state = this.peers.get(peer);
+    if (state === undefined || state.bootId !== bootId) {
+      // A restarted peer (or one after reboot) has an unrelated monotonic origin.
+      state = { bootId, samples: [] };
+      this.peers.set(peer, state);
+    }
+    const windowMs = this.opts.driftWindowMs ?? 10_000;
+    const samples = state.samples;
+    samples.push({ local, offset: local - sentAt });
+    while (samples.length > MAX_SAMPLES || (samples.length > 0 && local - samples[0]!.local > 2 * windowMs)) {
+      samples.shift();
+    }
+    const first = samples[0];
+    if (first === undefined || local - first.local < windowMs) return null;
+
+    const quarter = (local - first.local) / 4;
+    const early = minOffset(samples.filter((s) => s.local <= first.local + quarter));
+    const late = minOffset(samples.filter((s) => s.local >= local - quarter));
+    if (early === null || late === null || late.local - early.local <= 0) return null;
+    const rate = 1 - (late.offset - early.offset) / (late.local - early.local);
+    if (Math.abs(rate - 1) <= (this.opts.maxRateError ?? 10 * RHO)) return null;
+    state.samples = [];
+    return { kind: 'drift', peer, rate, windowMs: Math.round(late.local - early.local) };
+  }
+}
+
+function minOffset(samples: DriftSample[]): DriftSample | null {
+  let best: DriftSample | null = null;
+  for (const s of samples) if (best === null || s.offset < best.offset) best = s;
+  return best;
+}

@@ -1,0 +1,15 @@
+export { OutputTail } from './output-tail.js';
+export { type ProcEntry, readCmdline } from './proc-table.js';
+export {
+  type FoundProcess,
+  findProcesses,
+  isAlive,
+  killTree,
+  processTreePids,
+  type TerminateOptions,
+  type TerminateResult,
+  terminateTree,
+} from './process-tree.js';
+export { assertCanRunAs, resolveUser, type UserIds } from './run-as.js';
+export { type RunOptions, type RunResult, runCommand } from './run-command.js';
+export { buildSpawn, type Command, commandArgv, describeCommand, type SpawnSpec } from './spawn-spec.js';

@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { OutputTail } from './output-tail.js';
+import { terminateTree } from './process-tree.js';
+import { buildSpawn, type Command } from './spawn-spec.js';
+
+export interface RunOptions {
+  env?: Record<string, string> | undefined;
+  cwd?: string | undefined;
+  /** Run as this user (name or uid); needs root unless it is the current user. */
+  user?: string | undefined;
+  /** Aborting ends the command's whole process tree. */
+  signal?: AbortSignal | undefined;
+  /** Ends the command's whole process tree after this long; unlimited when absent. */
+  timeoutMs?: number | undefined;
+  /** Time between SIGTERM and SIGKILL when the tree is ended; default 2 s. */
+  killGraceMs?: number | undefined;
+  /** Output kept (the tail); default 64 KiB. */
+  maxOutputBytes?: number | undefined;
+}
+
+export interface RunResult {
+  /** Exit code, or null when killed by a signal or never started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr interleaved in arrival order; the tail when longer than the cap. */
+  output: string;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Set when the command could not be started (no such file, not executable, bad cwd). */
+  spawnError?: string;
+  pid?: number;
+  durationMs: number;
+}
+
+/** After the leader exits, background children that inherited stdout may keep it open for ever. */
+const DRAIN_MS = 200;
+
+/**
+ * Runs one command to completion. On timeout or abort the whole tree is ended (SIGTERM to the
+ * group and every descendant, SIGKILL after the grace) and the result comes only once it is
+ * gone. A command that exits normally may leave daemons behind on purpose (a start script);
+ * those are left alone, and their inherited pipes are drained but no longer captured.
+ */
+export async function runCommand(cmd: Command, options: RunOptions = {}): Promise<RunResult> {
+  const startedAt = Date.now();
+  const elapsed = () => Date.now() - startedAt;
+  if (options.signal?.aborted) {
+    return { code: null, signal: null, output: '', timedOut: false, aborted: true, durationMs: 0 };
+  }
+  const spec = await buildSpawn(cmd, options);
+  const tail = new OutputTail(options.maxOutputBytes);
+  const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  const capture = (chunk: Buffer) => tail.push(chunk);
+  for (const stream of streams) stream.on('data', capture);
+
+  let timedOut = false;
+  let aborted = false;
+  let ending: Promise<unknown> | undefined;
+  const endTree = () => {
+    if (ending || child.pid === undefined) return;
+    ending = terminateTree(child.pid, { signal: 'SIGTERM', graceMs: options.killGraceMs ?? 2000 });
+  };
+  const onAbort = () => {
+    aborted = true;
+    endTree();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          endTree();
+        }, options.timeoutMs);
+
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (resolve) => {
+      child.once('error', (error) => {
+        // Spawn failures emit 'error' and may never emit 'exit'.
+        if (child.pid === undefined) resolve({ code: null, signal: null, error });
+      });
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    },
+  );
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  if (ending) await ending;
+  await drain(streams);
+  for (const stream of streams) stream.off('data', capture);
+
+  const result: RunResult = {
+    code: outcome.code,
+    signal: outcome.signal,
+    output: tail.text(),
+    timedOut,
+    aborted,
+    durationMs: elapsed(),
+  };
+  if (child.pid !== undefined) result.pid = child.pid;
+  if (outcome.error) {
+    const errno = (outcome.error as NodeJS.ErrnoException).code;
+    result.spawnError = outcome.error.message;
+    // Same codes the shell uses: 127 not found, 126 found but not runnable.
+    result.code = errno === 'ENOENT' ? 127 : 126;
+    result.output = result.output + outcome.error.message;
+  }
+  return result;
+}
+
+/** Waits briefly for the pipes to close, then stops holding them (or the event loop) open. */
+async function drain(streams: Readable[]): Promise<void> {
+  const open = streams.filter((stream) => !stream.closed);
+  if (open.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(open.map((stream) => new Promise((resolve) => stream.once('close', resolve)))),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, DRAIN_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  for (const stream of open) {
+    if (stream.closed) continue;
+    // Keep reading (a daemon writing to a closed pipe would die of SIGPIPE) but do not keep the agent alive.
+    stream.resume();
+    (stream as Readable & { unref?: () => void }).unref?.();
+  }
+}

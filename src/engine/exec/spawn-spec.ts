@@ -1,0 +1,65 @@
+import type { SpawnOptions } from 'node:child_process';
+import { assertCanRunAs, resolveUser } from './run-as.js';
+
+/** A command as configured: one string for `/bin/sh -c`, or an argv list run without a shell. */
+export type Command = string | string[];
+
+export interface SpawnSpecOptions {
+  env?: Record<string, string> | undefined;
+  cwd?: string | undefined;
+  user?: string | undefined;
+}
+
+export interface SpawnSpec {
+  file: string;
+  args: string[];
+  options: SpawnOptions & { env: NodeJS.ProcessEnv };
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function commandArgv(cmd: Command): string[] {
+  return typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : [...cmd];
+}
+
+/** Human-readable form for logs and error messages. */
+export function describeCommand(cmd: Command): string {
+  return typeof cmd === 'string' ? cmd : cmd.map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+}
+
+/**
+ * The agent's environment minus its own HALO_* variables (they may carry an API token and
+ * are replaced by the per-operation ones).
+ */
+function buildEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('HALO_') && value !== undefined) env[key] = value;
+  }
+  env['PATH'] ??= DEFAULT_PATH;
+  return env;
+}
+
+/**
+ * How to spawn `cmd`: detached, so the child leads its own process group (and session) and
+ * the whole tree can be signalled through its PGID.
+ */
+export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): Promise<SpawnSpec> {
+  const [file, ...args] = commandArgv(cmd);
+  if (!file) throw new TypeError('empty command');
+  const env = buildEnv();
+  const spawnOptions: SpawnSpec['options'] = { env, detached: true };
+  if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
+  if (options.user !== undefined) {
+    const ids = await resolveUser(options.user);
+    if (assertCanRunAs(ids)) {
+      spawnOptions.uid = ids.uid;
+      spawnOptions.gid = ids.gid;
+    }
+    env['HOME'] = ids.home;
+    env['USER'] = ids.name;
+    env['LOGNAME'] = ids.name;
+  }
+  Object.assign(env, options.env);
+  return { file, args, options: spawnOptions };
+}

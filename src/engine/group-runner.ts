@@ -1,0 +1,163 @@
+import type { GroupConfig, ResourceConfig } from '../config/model.js';
+import { parseDuration } from '../util/duration.js';
+import type { ResourceContext, ResourceInstance } from './resources/types.js';
+import { errorText, type Outcome, runWithTimeout, type Timers } from './timers.js';
+
+/**
+ * Executes a group's start (resources in config order, which the config loader made a valid
+ * dependency order) and stop (reverse order), each operation under the resource's timeout
+ * with an AbortSignal. It never decides anything: a failed stop is reported as `stop-failed`
+ * and the engine makes the lease run out instead of releasing (DESIGN.md §6).
+ */
+
+export type ResourceRunState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+export type GroupOpResult =
+  | { status: 'ok' }
+  /** Start failed (or was aborted); whatever had started was stopped again. */
+  | { status: 'start-failed'; resource: string; reason: string; output?: string; aborted: boolean }
+  /** A stop failed or timed out: resources may still run here. */
+  | { status: 'stop-failed'; resource: string; reason: string; output?: string };
+
+export interface OpTimeouts {
+  start: number;
+  stop: number;
+  check: number;
+}
+
+export const DEFAULT_TIMEOUTS: OpTimeouts = Object.freeze({ start: 60_000, stop: 60_000, check: 20_000 });
+
+/** `params.timeout.{start,stop,check}` in ms (or a duration string), else the defaults. */
+export function opTimeouts(resource: ResourceConfig): OpTimeouts {
+  const raw = resource.params['timeout'];
+  const pick = (key: keyof OpTimeouts): number => {
+    const value = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[key] : undefined;
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+    if (typeof value === 'string') return parseDuration(value) ?? DEFAULT_TIMEOUTS[key];
+    return DEFAULT_TIMEOUTS[key];
+  };
+  return { start: pick('start'), stop: pick('stop'), check: pick('check') };
+}
+
+export interface GroupRunnerOptions {
+  group: GroupConfig;
+  timers: Timers;
+  /** Current instance of a resource; called before every operation, so the engine can swap it. */
+  instance: (resource: string) => ResourceInstance;
+  context: (resource: string, term: string, signal: AbortSignal) => ResourceContext;
+  /** Called before each start of a resource (applies pending restart parameters). */
+  beforeStart?: (resource: string) => void;
+  onChange: (resource: string, state: ResourceRunState, detail: OpDetail) => void;
+}
+
+export interface OpDetail {
+  op: 'start' | 'stop';
+  durationMs: number;
+  reason?: string;
+  output?: string;
+}
+
+export class GroupRunner {
+  private readonly opts: GroupRunnerOptions;
+
+  constructor(opts: GroupRunnerOptions) {
+    this.opts = opts;
+  }
+
+  /** Starts every resource in order; on failure stops the started ones (and the failed one) in reverse. */
+  async start(term: string, signal?: AbortSignal): Promise<GroupOpResult> {
+    return this.startList(this.opts.group.resources, term, signal);
+  }
+
+  /** Stops every resource in reverse order (stop is idempotent); halts at the first failure. */
+  async stop(term: string): Promise<GroupOpResult> {
+    return this.stopList([...this.opts.group.resources].reverse(), term);
+  }
+
+  /**
+   * Restarts one resource and everything that depends on it (transitively through `after`):
+   * dependents stop first, then all start again in order. A failed start is not cleaned up
+   * here: the engine fails the group over, which stops everything.
+   */
+  async restart(resource: string, term: string, signal?: AbortSignal): Promise<GroupOpResult> {
+    const affected = dependentsOf(this.opts.group.resources, resource);
+    const stopped = await this.stopList([...affected].reverse(), term);
+    if (stopped.status !== 'ok') return stopped;
+    for (const r of affected) {
+      const result = await this.op(r, 'start', term, signal);
+      if (result !== null) return { status: 'start-failed', resource: r.name, ...result };
+    }
+    return { status: 'ok' };
+  }
+
+  private async startList(list: ResourceConfig[], term: string, signal?: AbortSignal): Promise<GroupOpResult> {
+    const touched: ResourceConfig[] = [];
+    for (const r of list) {
+      touched.push(r);
+      const failure = await this.op(r, 'start', term, signal);
+      if (failure === null) continue;
+      const cleanup = await this.stopList(touched.reverse(), term);
+      if (cleanup.status !== 'ok') return cleanup;
+      return { status: 'start-failed', resource: r.name, ...failure };
+    }
+    return { status: 'ok' };
+  }
+
+  private async stopList(list: ResourceConfig[], term: string): Promise<GroupOpResult> {
+    for (const r of list) {
+      const failure = await this.op(r, 'stop', term, undefined);
+      if (failure !== null) {
+        const { aborted: _aborted, ...rest } = failure;
+        return { status: 'stop-failed', resource: r.name, ...rest };
+      }
+    }
+    return { status: 'ok' };
+  }
+
+  /** Runs one operation; null on success, else why it failed. */
+  private async op(
+    r: ResourceConfig,
+    op: 'start' | 'stop',
+    term: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ reason: string; output?: string; aborted: boolean } | null> {
+    const { timers, onChange } = this.opts;
+    if (op === 'start') this.opts.beforeStart?.(r.name);
+    const instance = this.opts.instance(r.name);
+    const timeoutMs = opTimeouts(r)[op];
+    onChange(r.name, op === 'start' ? 'starting' : 'stopping', { op, durationMs: 0 });
+    const outcome: Outcome<void> = await runWithTimeout(timers, timeoutMs, signal, (s) => {
+      const ctx = this.opts.context(r.name, term, s);
+      return op === 'start' ? instance.start(ctx) : instance.stop(ctx);
+    });
+    if (outcome.status === 'done') {
+      onChange(r.name, op === 'start' ? 'running' : 'stopped', { op, durationMs: outcome.durationMs });
+      return null;
+    }
+    const failure =
+      outcome.status === 'error'
+        ? { reason: errorText(outcome.error), ...outputOf(outcome.error), aborted: false }
+        : outcome.status === 'timeout'
+          ? { reason: `${op} timed out after ${timeoutMs}ms`, aborted: false }
+          : { reason: `${op} aborted`, aborted: true };
+    onChange(r.name, 'failed', { op, durationMs: outcome.durationMs, ...failure });
+    return failure;
+  }
+}
+
+/** `resource` and every resource that depends on it, in config (start) order. */
+export function dependentsOf(resources: ResourceConfig[], resource: string): ResourceConfig[] {
+  const affected = new Set([resource]);
+  for (const r of resources) {
+    if (r.after.some((dep) => affected.has(dep))) affected.add(r.name);
+  }
+  return resources.filter((r) => affected.has(r.name));
+}
+
+/** Resource errors may carry the command's output (`output` or `details.output`). */
+function outputOf(error: unknown): { output?: string } {
+  if (error === null || typeof error !== 'object') return {};
+  const e = error as { output?: unknown; details?: { output?: unknown } };
+  const output = typeof e.output === 'string' ? e.output : e.details?.output;
+  return typeof output === 'string' ? { output } : {};
+}

@@ -1,0 +1,84 @@
+import type { ClusterIntent } from '../coordination/types.js';
+
+/**
+ * The replicated admin intent (a last-writer-wins map, see src/coordination/types.ts) as the
+ * scheduler reads it. Absent keys mean the defaults: a group is started, has no preferred
+ * node and no failed nodes; a monitor is not suspended.
+ */
+
+export type GroupIntentState = 'started' | 'stopped';
+
+export interface GroupIntent {
+  state: GroupIntentState;
+  /** Target of a manual move (or a start `--on`), null when none. */
+  preferred: string | null;
+  /** Nodes marked failed for this group, in name order. */
+  failed: string[];
+}
+
+export interface ParsedIntent {
+  groups: Record<string, GroupIntent>;
+  /** Monitor keys (`name` or `group/name`) that are suspended. */
+  suspended: string[];
+}
+
+export const intentKeys = {
+  state: (group: string) => `group/${group}/state`,
+  preferred: (group: string) => `group/${group}/preferred`,
+  failed: (group: string, node: string) => `group/${group}/failed/${node}`,
+  suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
+};
+
+/** The key a monitor is known by in intent, status and the API: `group/name` or `name`. */
+export function monitorKey(group: string | null | undefined, name: string): string {
+  return group ? `${group}/${name}` : name;
+}
+
+export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({ state: 'started', preferred: null, failed: [] });
+
+export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
+  return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
+}
+
+const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed)(?:\/([^/]+))?$/;
+const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
+
+/** Unknown keys and values of the wrong type are ignored: a newer peer may write more. */
+export function parseIntent(intent: ClusterIntent): ParsedIntent {
+  const groups: Record<string, GroupIntent> = {};
+  const suspended: string[] = [];
+  const entry = (g: string) => {
+    let gi = groups[g];
+    if (!gi) {
+      gi = { state: 'started', preferred: null, failed: [] };
+      groups[g] = gi;
+    }
+    return gi;
+  };
+  for (const key of Object.keys(intent).sort()) {
+    const value = intent[key]?.value;
+    const monitor = MONITOR_KEY.exec(key);
+    if (monitor) {
+      if (value === true) suspended.push(monitor[1]!);
+      continue;
+    }
+    const match = GROUP_KEY.exec(key);
+    if (!match) continue;
+    const [, group, field, node] = match as unknown as [string, string, string, string | undefined];
+    if (field === 'state' && node === undefined && (value === 'started' || value === 'stopped')) {
+      entry(group).state = value;
+    } else if (field === 'preferred' && node === undefined && (typeof value === 'string' || value === null)) {
+      entry(group).preferred = value === '' ? null : value;
+    } else if (field === 'failed' && node !== undefined && value === true) {
+      entry(group).failed.push(node);
+    }
+  }
+  return { groups, suspended };
+}
+
+/** Entries for `Coordinator.updateIntent` that clear every failure mark of a group. */
+export function clearFailuresEntries(intent: ParsedIntent, group: string): Record<string, unknown> {
+  const entries: Record<string, unknown> = {};
+  for (const node of groupIntent(intent, group).failed) entries[intentKeys.failed(group, node)] = false;
+  return entries;
+}

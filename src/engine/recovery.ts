@@ -1,0 +1,94 @@
+import type { MonitorConfig } from '../config/model.js';
+
+/**
+ * The recovery ladder of one monitor (DESIGN.md §7), pure: the ladder state, one probe
+ * result and the time in; the new state and at most one decision out.
+ *
+ * - A monitor acts when its consecutive failures exceed `retries` (retries: 1 → act on the
+ *   2nd consecutive failure; retries: 0 → on the first).
+ * - Group monitors with a `target` first restart it, up to `onFailure.restart` times; the
+ *   count starts over once the monitor has passed for RESET_AFTER_INTERVALS intervals.
+ * - Then `onFailure.then`: failover, ineligible (until the monitor passes again), alert
+ *   (once per failing streak) or none. A node-level monitor cannot fail a group over, so
+ *   `failover` there means ineligible: its groups move away, which is what the user wants.
+ */
+
+export const RESET_AFTER_INTERVALS = 10;
+
+export interface LadderState {
+  consecutiveFailures: number;
+  /** Restarts done in the current failing period. */
+  restarts: number;
+  /** Monotonic ms of the first pass after the last failure; null while failing. */
+  passingSince: number | null;
+  /** This monitor currently holds the node ineligible. */
+  ineligible: boolean;
+  /** The alert of the current failing streak was raised. */
+  alerted: boolean;
+}
+
+export type Decision =
+  | { kind: 'none' }
+  | { kind: 'restart'; target: string; attempt: number }
+  | { kind: 'failover' }
+  | { kind: 'ineligible' }
+  | { kind: 'eligible' }
+  | { kind: 'alert' };
+
+export type LadderConfig = Pick<MonitorConfig, 'retries' | 'intervalMs' | 'onFailure' | 'target'> & {
+  /** Node-level monitor (runs always, no group). */
+  nodeLevel: boolean;
+};
+
+export const INITIAL_LADDER: LadderState = Object.freeze({
+  consecutiveFailures: 0,
+  restarts: 0,
+  passingSince: null,
+  ineligible: false,
+  alerted: false,
+});
+
+export function stepLadder(
+  state: LadderState,
+  cfg: LadderConfig,
+  ok: boolean,
+  nowMs: number,
+): { state: LadderState; decision: Decision } {
+  if (ok) {
+    const passingSince = state.passingSince ?? nowMs;
+    const settled = nowMs - passingSince >= RESET_AFTER_INTERVALS * cfg.intervalMs;
+    const next: LadderState = {
+      consecutiveFailures: 0,
+      restarts: settled ? 0 : state.restarts,
+      passingSince,
+      ineligible: false,
+      alerted: false,
+    };
+    return { state: next, decision: state.ineligible ? { kind: 'eligible' } : { kind: 'none' } };
+  }
+  const failures = state.consecutiveFailures + 1;
+  const failing: LadderState = { ...state, consecutiveFailures: failures, passingSince: null };
+  if (failures <= cfg.retries) return { state: failing, decision: { kind: 'none' } };
+
+  if (!cfg.nodeLevel && cfg.target !== undefined && state.restarts < cfg.onFailure.restart) {
+    const attempt = state.restarts + 1;
+    // A restarted resource gets a fresh count of retries before the next rung.
+    return {
+      state: { ...failing, consecutiveFailures: 0, restarts: attempt },
+      decision: { kind: 'restart', target: cfg.target, attempt },
+    };
+  }
+  const then = cfg.nodeLevel && cfg.onFailure.then === 'failover' ? 'ineligible' : cfg.onFailure.then;
+  switch (then) {
+    case 'failover':
+      return { state: { ...failing, consecutiveFailures: 0 }, decision: { kind: 'failover' } };
+    case 'ineligible':
+      if (state.ineligible) return { state: failing, decision: { kind: 'none' } };
+      return { state: { ...failing, ineligible: true }, decision: { kind: 'ineligible' } };
+    case 'alert':
+      if (state.alerted) return { state: failing, decision: { kind: 'none' } };
+      return { state: { ...failing, alerted: true }, decision: { kind: 'alert' } };
+    case 'none':
+      return { state: failing, decision: { kind: 'none' } };
+  }
+}

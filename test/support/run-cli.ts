@@ -1,0 +1,25 @@
+import { commands } from '../../src/cli/commands/index.js';
+import { runCli } from '../../src/cli/run-cli.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process, as `halo ARGS…` would, capturing its output. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, commands, {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    env,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}

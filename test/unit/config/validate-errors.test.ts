@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { cli } from '../../support/run-cli.js';
+import { tempDir, writePrivate } from '../../support/temp-dir.js';
+
+type Doc = Record<string, any>;
+
+/** A small valid cluster: two nodes, a witness, one group with a script resource. */
+function baseConfig(): Doc {
+  return {
+    cluster: { name: 'test', secretFile: 'cluster.key' },
+    nodes: { n1: { address: '127.0.0.1', peerPort: 17401 }, n2: { address: '127.0.0.1', peerPort: 17411 } },
+    witness: { address: '127.0.0.1', port: 17402 },
+    groups: {
+      web: {
+        nodes: ['n1', 'n2'],
+        resources: {
+          app: { type: 'script', start: 'true', stop: 'true' },
+          probe: { type: 'lb-probe', probePort: 59999, after: ['app'] },
+        },
+        monitors: { app_alive: { type: 'process', target: 'app', match: 'app', interval: '5s' } },
+      },
+    },
+    monitors: { share: { type: 'tcp', host: '127.0.0.1', port: 445, interval: '60s' } },
+  };
+}
+
+interface Case {
+  name: string;
+  mutate?: (doc: Doc) => void;
+  text?: string;
+  /** [path, message fragment] for each expected problem. */
+  expect: Array<[string, string]>;
+}
+
+const cases: Case[] = [
+  {
+    name: 'an unknown top-level key',
+    mutate: (d) => (d['colour'] = 'blue'),
+    expect: [['colour', 'unknown key']],
+  },
+  {
+    name: 'an unknown cluster key',
+    mutate: (d) => (d.cluster.nmae = 'x'),
+    expect: [['cluster.nmae', 'unknown key']],
+  },
+  {
+    name: 'a missing cluster name',
+    mutate: (d) => delete d.cluster.name,
+    expect: [['cluster.name', 'missing required key']],
+  },
+  {
+    name: 'a cluster name with spaces',
+    mutate: (d) => (d.cluster.name = 'my cluster'),
+    expect: [['cluster.name', 'expected a name']],
+  },
+  {
+    name: 'a bad duration',
+    mutate: (d) => (d.groups.web.monitors.app_alive.interval = '5 sec'),
+    expect: [['groups.web.monitors.app_alive.interval', 'expected a duration']],
+  },
+  {
+    name: 'a number where a duration is expected',
+    mutate: (d) => (d.monitors.share.timeout = 5),
+    expect: [['monitors.share.timeout', 'expected a duration']],
+  },
+  {
+    name: 'a port out of range',
+    mutate: (d) => (d.nodes.n1.peerPort = 70000),
+    expect: [['nodes.n1.peerPort', 'expected a port number from 1 to 65535']],
+  },
+  {
+    name: 'a port given as a string',
+    mutate: (d) => (d.witness.port = 'high'),
+    expect: [['witness.port', 'expected a TCP/UDP port number']],
+  },
+  {
+    name: 'an unknown timing profile',
+    mutate: (d) => (d.cluster.timing = 'turbo'),
+    expect: [['cluster.timing', 'expected a profile name']],
+  },
+  {
+    name: 'timing values that cannot be safe together',
+    mutate: (d) => (d.cluster.timing = { lease: '1s', renew: '600ms', stopBudget: '300ms' }),
+    expect: [['cluster.timing.renew', 'unsafe timing']],
+  },
+  {
+    name: 'a stop budget larger than half the lease',
+    mutate: (d) => (d.cluster.timing = { lease: '1s', renew: '100ms', stopBudget: '700ms' }),
+    expect: [['cluster.timing.stopBudget', 'unsafe timing']],
+  },
+  {
+    name: 'an unknown resource type',
+    mutate: (d) => (d.groups.web.resources.app.type = 'scrpt'),
+    expect: [['groups.web.resources.app.type', 'unknown resource type']],
+  },
+  {
+    name: 'a resource without type',
+    mutate: (d) => delete d.groups.web.resources.app.type,
+    expect: [
+      [
+        'groups.web.resources.app.type',
+        'missing required key; unknown resource type; expected one of: script',
+      ],
+    ],
+  },
+  {
+    name: 'an unknown resource parameter',
+    mutate: (d) => (d.groups.web.resources.app.strat = 'x'),
+    expect: [['groups.web.resources.app.strat', 'unknown key']],
+  },
+  {
+    name: 'a missing script stop command',
+    mutate: (d) => delete d.groups.web.resources.app.stop,
+    expect: [['groups.web.resources.app.stop', 'missing required key']],
+  },
+  {
+    name: 'a command of the wrong type',
+    mutate: (d) => (d.groups.web.resources.app.start = 42),
+    expect: [['groups.web.resources.app.start', 'expected a shell command string']],
+  },
+  {
+    name: 'an after reference to an unknown resource',
+    mutate: (d) => (d.groups.web.resources.probe.after = ['ap']),
+    expect: [['groups.web.resources.probe.after[0]', 'unknown resource "ap"']],
+  },
+  {
+    name: 'a dependency cycle',
+    mutate: (d) => (d.groups.web.resources.app.after = ['probe']),
+    expect: [['groups.web.resources.app.after', 'dependency cycle: app → probe → app']],
+  },
+  {
+    name: 'a group on an unknown node',
+    mutate: (d) => d.groups.web.nodes.push('n3'),
+    expect: [['groups.web.nodes[2]', 'unknown node "n3"']],
+  },
+  {
+    name: 'a group with no nodes',
+    mutate: (d) => (d.groups.web.nodes = []),
+    expect: [['groups.web.nodes', 'expected']],
+  },
+  {
+    name: 'a monitor target that is not a resource',
+    mutate: (d) => (d.groups.web.monitors.app_alive.target = 'db'),
+    expect: [['groups.web.monitors.app_alive.target', 'unknown resource "db"']],
+  },
+  {
+    name: 'a resource monitor without target',
+    mutate: (d) => (d.groups.web.monitors.chk = { type: 'resource' }),
+    expect: [['groups.web.monitors.chk.target', 'needs a target']],
+  },
+  {
+    name: 'a node-level monitor with a target',
+    mutate: (d) => (d.monitors.share.target = 'app'),
+    expect: [['monitors.share.target', 'node-level monitors have no target']],
+  },
+  {
+    name: 'a node-level monitor that fails over',
+    mutate: (d) => (d.monitors.share.onFailure = 'failover'),
+    expect: [['monitors.share.onFailure', 'cannot fail a group over']],
+  },
+  {
+    name: 'an unknown onFailure action',
+    mutate: (d) => (d.groups.web.monitors.app_alive.onFailure = 'reboot'),
+    expect: [['groups.web.monitors.app_alive.onFailure', 'expected failover, ineligible']],
+  },
+  {
+    name: 'the same VIP in two groups',
+    mutate: (d) => {
+      d.groups.web.resources.vip = { type: 'ip', ip: '10.213.0.100', device: 'eth0' };
+      d.groups.db = {
+        nodes: ['n2', 'n1'],
+        resources: { vip: { type: 'ip', ip: '10.213.0.100', device: 'eth0' } },
+      };
+    },
+    expect: [['groups.db.resources.vip.ip', 'already used by groups.web.resources.vip']],
+  },
+  {
+    name: 'the same probe port in two groups',
+    mutate: (d) =>
+      (d.groups.db = { nodes: ['n2'], resources: { probe: { type: 'lb-probe', probePort: 59999 } } }),
+    expect: [['groups.db.resources.probe.probePort', 'already used by groups.web.resources.probe']],
+  },
+  {
+    name: 'a two-node cluster without a witness',
+    mutate: (d) => delete d.witness,
+    expect: [['witness', 'a two-node cluster needs a witness']],
+  },
+  {
+    name: 'a witness in etcd mode',
+    mutate: (d) => (d.cluster.coordination = { type: 'etcd', endpoints: ['http://127.0.0.1:2379'] }),
+    expect: [['witness', 'no witness in etcd mode']],
+  },
+  {
+    name: 'two nodes on the same address and port',
+    mutate: (d) => (d.nodes.n2.peerPort = 17401),
+    expect: [['nodes.n2.peerPort', 'already used by node n1']],
+  },
+  {
+    name: 'a node called witness',
+    mutate: (d) => (d.nodes.witness = { address: '127.0.0.2' }),
+    expect: [['nodes.witness', 'reserved']],
+  },
+  {
+    name: 'a missing secret file',
+    mutate: (d) => (d.cluster.secretFile = 'nope.key'),
+    expect: [['cluster.secretFile', 'does not exist']],
+  },
+  {
+    name: 'an invalid http monitor url',
+    mutate: (d) => (d.monitors.web = { type: 'http', url: 'not a url' }),
+    expect: [['monitors.web.url', 'expected an http']],
+  },
+  {
+    name: 'a duplicate key in YAML',
+    text: 'cluster:\n  name: a\n  name: b\n  secretFile: cluster.key\nnodes:\n  n1: { address: 127.0.0.1 }\n',
+    expect: [['(top level)', 'duplicate key']],
+  },
+  {
+    name: 'YAML that is not a mapping of sections',
+    text: '- just\n- a list\n',
+    expect: [['(top level)', 'expected object']],
+  },
+];
+
+test('config validate rejects each invalid config with exit code 2, the path and what was expected', async (t) => {
+  assert.ok(cases.length >= 25, 'at least 25 distinct invalid configs');
+  for (const c of cases) {
+    await t.test(c.name, async (t) => {
+      const dir = tempDir(t);
+      writePrivate(join(dir, 'cluster.key'), 'k'.repeat(64));
+      const doc = baseConfig();
+      c.mutate?.(doc);
+      const file = join(dir, 'halo.yaml');
+      writePrivate(file, c.text ?? stringify(doc));
+      const { code, stderr, stdout } = await cli(['config', 'validate', file]);
+      assert.equal(code, 2, `exit code 2 for ${c.name}; stdout: ${stdout}`);
+      assert.equal(stdout, '');
+      for (const [path, fragment] of c.expect) {
+        const line = stderr.split('\n').find((l) => l.includes(`: ${path}: `));
+        assert.ok(line, `a problem at ${path} in:\n${stderr}`);
+        assert.ok(line.includes(fragment), `"${fragment}" in: ${line}`);
+        assert.match(
+          line,
+          new RegExp(`${file.replaceAll('/', '\\/')}:\\d+:\\d+: `),
+          'file:line:column prefix',
+        );
+      }
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+});
+
+test('a secret file readable by other users is rejected with the chmod that fixes it', async (t) => {
+  const dir = tempDir(t);
+  const key = writePrivate(join(dir, 'cluster.key'), 'k'.repeat(64));
+  chmodSync(key, 0o644);
+  const file = join(dir, 'halo.yaml');
+  writePrivate(file, stringify(baseConfig()));
+  const { code, stderr } = await cli(['config', 'validate', file]);
+  assert.equal(code, 2);
+  assert.match(stderr, /cluster\.secretFile: cluster key file .* has mode 0644 .* run `chmod 600 /);
+});
+
+test('one file with five different problems reports all five in one pass', async (t) => {
+  const dir = tempDir(t);
+  writePrivate(join(dir, 'cluster.key'), 'k'.repeat(64));
+  const doc = baseConfig();
+  doc.cluster.colour = 'blue';
+  doc.nodes.n1.peerPort = 0;
+  doc.groups.web.nodes = ['n1', 'nx'];
+  doc.groups.web.resources.app.type = 'unknown-type';
+  doc.monitors.share.interval = 'soon';
+  const file = join(dir, 'halo.yaml');
+  writePrivate(file, stringify(doc));
+  const { code, stderr } = await cli(['config', 'validate', file]);
+  assert.equal(code, 2);
+  assert.match(stderr, /5 problems/);
+  for (const path of [
+    'cluster.colour',
+    'nodes.n1.peerPort',
+    'groups.web.nodes[1]',
+    'groups.web.resources.app.type',
+    'monitors.share.interval',
+  ]) {
+    assert.ok(stderr.includes(`: ${path}: `), `${path} reported in:\n${stderr}`);
+  }
+});
+
+test('a file that does not exist is a clear read error with exit code 2', async () => {
+  const { code, stderr } = await cli(['config', 'validate', '/nonexistent/halo.yaml']);
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /HALO_E_CONFIG_READ: \/nonexistent\/halo\.yaml: cannot read the configuration file \(ENOENT\)/,
+  );
+});
