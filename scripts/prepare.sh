@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 chmod 600 examples/*.key 2>/dev/null || true
 npx tsc -p tsconfig.json
+chmod +x dist/src/cli/main.js

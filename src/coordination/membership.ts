@@ -241,7 +241,8 @@ export class ClockSanity {
     const monoDelta = mono - last.mono;
     if (uptime !== null && last.uptime !== null) {
       const gap = uptime - last.uptime - monoDelta;
-      if (gap > (this.opts.suspendThresholdMs ?? 100)) anomalies.push({ kind: 'suspend', gapMs: Math.round(gap) });
+      if (gap > (this.opts.suspendThresholdMs ?? 100))
+        anomalies.push({ kind: 'suspend', gapMs: Math.round(gap) });
     }
     if (this.opts.tickMs !== undefined && this.opts.pauseThresholdMs !== undefined) {
       const late = monoDelta - this.opts.tickMs;

@@ -231,8 +231,17 @@ export class TimelineRecorder {
     t.lastMono = now;
   }
 
+  has(group: string, phase: TimelinePhase): boolean {
+    return this.open.get(group)?.steps.some((s) => s.phase === phase) ?? false;
+  }
+
   isOpen(group: string): boolean {
     return this.open.has(group);
+  }
+
+  /** Drops an open timeline without emitting it (a failure that healed by itself). */
+  abandon(group: string): void {
+    this.open.delete(group);
   }
 
   /** Closes the group's timeline and emits it as a `timeline` event. */

@@ -1,5 +1,24 @@
 import type { Command } from '../command.js';
+import { agentCommand } from './agent.js';
 import { configValidate } from './config-validate.js';
+import { eventsCommand } from './events.js';
+import { monitorResumeCommand, monitorSuspendCommand, moveCommand, startCommand, stopCommand } from './groups.js';
+import { resourceGetCommand, resourceSetCommand } from './resource.js';
+import { statusCommand } from './status.js';
+import { witnessCommand } from './witness.js';
 
 /** Every CLI command, listed by hand (help shows them in this order). */
-export const commands: Command[] = [configValidate];
+export const commands: Command[] = [
+  agentCommand,
+  witnessCommand,
+  statusCommand,
+  moveCommand,
+  startCommand,
+  stopCommand,
+  resourceGetCommand,
+  resourceSetCommand,
+  monitorSuspendCommand,
+  monitorResumeCommand,
+  eventsCommand,
+  configValidate,
+];

@@ -92,7 +92,8 @@ async function killTree(pgid: number, first: NodeJS.Signals, opts: ExecuteOption
   }
   if (!signalGroup(pgid, first)) return { kind: 'kill-tree', confirmed: true, detail: 'already gone' };
   while (monoNowMs() < opts.killByMonoMs) {
-    if (!processGroupAlive(pgid)) return { kind: 'kill-tree', confirmed: true, detail: `gone after ${first}` };
+    if (!processGroupAlive(pgid))
+      return { kind: 'kill-tree', confirmed: true, detail: `gone after ${first}` };
     await sleep(Math.min(10, Math.max(1, opts.killByMonoMs - monoNowMs())));
   }
   signalGroup(pgid, 'SIGKILL');
@@ -156,11 +157,17 @@ async function ipDel(address: string, prefix: number, dev: string, netns?: strin
   if (show.code !== 0) {
     // No such device (or namespace): the address cannot be there either.
     const gone = /does not exist|Cannot find device|No such file/i.test(show.stderr);
-    return { kind: 'ip-del', confirmed: gone, detail: `address check failed: ${show.stderr.trim().slice(0, 200)}` };
+    return {
+      kind: 'ip-del',
+      confirmed: gone,
+      detail: `address check failed: ${show.stderr.trim().slice(0, 200)}`,
+    };
   }
   const present = show.stdout
     .split('\n')
-    .some((line) => line.split(/\s+/).some((tok) => tok.toLowerCase() === `${address}/${prefix}`.toLowerCase()));
+    .some((line) =>
+      line.split(/\s+/).some((tok) => tok.toLowerCase() === `${address}/${prefix}`.toLowerCase()),
+    );
   const detail = present ? `still present (del: ${del.stderr.trim().slice(0, 200)})` : 'absent';
   return { kind: 'ip-del', confirmed: !present, detail };
 }

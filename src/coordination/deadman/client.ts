@@ -156,7 +156,10 @@ export class DeadmanClient {
 
   private onReply(msg: HelperToAgent): void {
     if (msg.t === 'fenced') {
-      this.log.warn({ group: msg.group, confirmed: msg.confirmed }, 'deadman helper fenced a group at its deadline');
+      this.log.warn(
+        { group: msg.group, confirmed: msg.confirmed },
+        'deadman helper fenced a group at its deadline',
+      );
       this.emit({ type: 'fenced', group: msg.group, confirmed: msg.confirmed });
       return;
     }
@@ -169,7 +172,8 @@ export class DeadmanClient {
   }
 
   private request(msg: AgentToHelper): Promise<void> {
-    if (!this.alive) return Promise.reject(new HaloError('HALO_E_INTERNAL', 'the deadman helper is not running'));
+    if (!this.alive)
+      return Promise.reject(new HaloError('HALO_E_INTERNAL', 'the deadman helper is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timeoutMs = this.opts.requestTimeoutMs ?? 5000;

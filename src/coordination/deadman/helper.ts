@@ -18,7 +18,11 @@ import { type AgentToHelper, type ArmSpec, type HelperToAgent, monoNowMs } from 
  * - `stop`: disarm everything and exit without acting (planned shutdown by the agent).
  */
 
-export type HelperLog = (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+export type HelperLog = (
+  level: 'info' | 'warn' | 'error',
+  fields: Record<string, unknown>,
+  msg: string,
+) => void;
 
 export interface HelperIo {
   reply(msg: HelperToAgent): void;
@@ -115,7 +119,11 @@ export class DeadmanHelper {
           killGraceMs: msg.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
         };
         this.state = 'running';
-        this.io.log('info', { node: msg.nodeName, cluster: msg.cluster, pid: process.pid }, 'deadman helper ready');
+        this.io.log(
+          'info',
+          { node: msg.nodeName, cluster: msg.cluster, pid: process.pid },
+          'deadman helper ready',
+        );
         return;
       }
       case 'config': {
@@ -127,7 +135,8 @@ export class DeadmanHelper {
       }
       case 'arm': {
         this.requireIdentity();
-        if (!Number.isFinite(msg.deadlineMonoMs) || !Array.isArray(msg.actions)) throw new Error('bad arm request');
+        if (!Number.isFinite(msg.deadlineMonoMs) || !Array.isArray(msg.actions))
+          throw new Error('bad arm request');
         const previous = this.armed.get(msg.group);
         if (previous) clearTimeout(previous.timer);
         const timer = this.deadlineTimer(msg.group, msg.deadlineMonoMs);
@@ -180,7 +189,11 @@ export class DeadmanHelper {
     const lateMs = Math.round(-early);
     this.io.log('warn', { group, lateMs }, 'deadline reached, fencing group');
     const work = executeActions(armed.actions, { killByMonoMs: monoNowMs() }).then((result) => {
-      this.io.log(result.confirmed ? 'info' : 'error', { group, outcomes: result.outcomes }, 'deadline fence done');
+      this.io.log(
+        result.confirmed ? 'info' : 'error',
+        { group, outcomes: result.outcomes },
+        'deadline fence done',
+      );
       this.io.reply({ t: 'fenced', group, confirmed: result.confirmed });
     });
     this.inFlight.add(work);

@@ -11,7 +11,15 @@ import { LineDecoder } from './protocol.js';
 let nodeName: string | undefined;
 
 const log: HelperLog = (level, fields, msg) => {
-  const record = { time: new Date().toISOString(), level, name: 'halo-deadman', node: nodeName, pid: process.pid, ...fields, msg };
+  const record = {
+    time: new Date().toISOString(),
+    level,
+    name: 'halo-deadman',
+    node: nodeName,
+    pid: process.pid,
+    ...fields,
+    msg,
+  };
   try {
     process.stderr.write(`${JSON.stringify(record)}\n`);
   } catch {
@@ -26,10 +34,14 @@ process.stderr.on('error', () => {});
 // Ctrl-C or a closing terminal aimed at the agent's session must not take the helper down;
 // a planned shutdown goes through the agent's `stop` request instead.
 for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) {
-  process.on(signal, () => log('warn', { signal }, 'signal ignored; the agent stops the helper through its pipe'));
+  process.on(signal, () =>
+    log('warn', { signal }, 'signal ignored; the agent stops the helper through its pipe'),
+  );
 }
 
-process.on('uncaughtException', (err) => log('error', { err: err.message, stack: err.stack }, 'uncaught exception'));
+process.on('uncaughtException', (err) =>
+  log('error', { err: err.message, stack: err.stack }, 'uncaught exception'),
+);
 process.on('unhandledRejection', (err) => log('error', { err: String(err) }, 'unhandled rejection'));
 
 const helper = new DeadmanHelper({

@@ -42,7 +42,13 @@ export interface Frame {
   payloads: unknown[];
 }
 
-export type DropReason = 'bad-mac' | 'wrong-cluster' | 'wrong-epoch' | 'replay' | 'malformed' | 'unknown-sender';
+export type DropReason =
+  | 'bad-mac'
+  | 'wrong-cluster'
+  | 'wrong-epoch'
+  | 'replay'
+  | 'malformed'
+  | 'unknown-sender';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'bad-mac',
@@ -84,8 +90,13 @@ export function newBootId(): string {
   return randomBytes(12).toString('hex');
 }
 
-export function encodeFrame(header: Omit<FrameHeader, 'v'>, payloads: readonly unknown[], key: Buffer): Buffer {
-  if (key.length === 0) throw new HaloError('HALO_E_SECRET', 'the cluster key is empty; write a random key to the secret file');
+export function encodeFrame(
+  header: Omit<FrameHeader, 'v'>,
+  payloads: readonly unknown[],
+  key: Buffer,
+): Buffer {
+  if (key.length === 0)
+    throw new HaloError('HALO_E_SECRET', 'the cluster key is empty; write a random key to the secret file');
   const cluster = Buffer.from(header.cluster, 'utf8');
   if (cluster.length === 0 || cluster.length > MAX_CLUSTER_BYTES) {
     throw new HaloError('HALO_E_INTERNAL', `cluster name must be 1..${MAX_CLUSTER_BYTES} bytes`, {
@@ -115,7 +126,14 @@ export function frameOverheadBytes(header: Omit<FrameHeader, 'v'>): number {
     Buffer.byteLength(header.cluster) +
     MAC_BYTES +
     Buffer.byteLength(
-      JSON.stringify({ e: header.epoch, f: header.from, b: header.bootId, s: header.seq, t: header.sentAt, p: [] }),
+      JSON.stringify({
+        e: header.epoch,
+        f: header.from,
+        b: header.bootId,
+        s: header.seq,
+        t: header.sentAt,
+        p: [],
+      }),
     )
   );
 }
@@ -150,7 +168,8 @@ export function decodeFrame(buf: Buffer, opts: DecodeOptions): DecodeResult {
 
   const epoch = opts.epochFor?.(cluster);
   if (epoch !== undefined && header.epoch !== epoch) return { ok: false, reason: 'wrong-epoch' };
-  if (opts.acceptSender && !opts.acceptSender(cluster, header.from)) return { ok: false, reason: 'unknown-sender' };
+  if (opts.acceptSender && !opts.acceptSender(cluster, header.from))
+    return { ok: false, reason: 'unknown-sender' };
   if (opts.replay && !opts.replay.accept(`${cluster}\u0000${header.from}`, header.bootId, header.seq)) {
     return { ok: false, reason: 'replay' };
   }

@@ -3,7 +3,14 @@ import { isIPv6 } from 'node:net';
 import { HaloError } from '../../errors.js';
 import { type Logger, silentLogger } from '../../log.js';
 import { type Clock, monotonicClock } from '../../util/clock.js';
-import { type DecodeOptions, type DropReason, decodeFrame, encodeFrame, frameOverheadBytes, newBootId } from './codec.js';
+import {
+  type DecodeOptions,
+  type DropReason,
+  decodeFrame,
+  encodeFrame,
+  frameOverheadBytes,
+  newBootId,
+} from './codec.js';
 import { ReplayGuard } from './replay-guard.js';
 
 /**
@@ -74,7 +81,7 @@ export interface TransportStats {
   received: number;
   dropped: Record<DropReason, number>;
   sendErrors: number;
-  /** Payloads too large for one frame, dropped at send. */
+  /** Payloads dropped at send: too large for one frame, or not serialisable. */
   oversize: number;
 }
 
@@ -99,7 +106,14 @@ export class UdpTransport {
   private readonly counters: TransportStats = {
     sent: 0,
     received: 0,
-    dropped: { 'bad-mac': 0, 'wrong-cluster': 0, 'wrong-epoch': 0, replay: 0, malformed: 0, 'unknown-sender': 0 },
+    dropped: {
+      'bad-mac': 0,
+      'wrong-cluster': 0,
+      'wrong-epoch': 0,
+      replay: 0,
+      malformed: 0,
+      'unknown-sender': 0,
+    },
     sendErrors: 0,
     oversize: 0,
   };
@@ -118,7 +132,8 @@ export class UdpTransport {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'idle') throw new HaloError('HALO_E_INTERNAL', `transport cannot start from state ${this.state}`);
+    if (this.state !== 'idle')
+      throw new HaloError('HALO_E_INTERNAL', `transport cannot start from state ${this.state}`);
     if (this.keyFor(this.opts.cluster) === undefined) {
       throw new HaloError('HALO_E_SECRET', `no key for cluster ${this.opts.cluster}`);
     }
@@ -127,8 +142,12 @@ export class UdpTransport {
       for (const [index, link] of this.opts.listen.entries()) {
         const socket = dgram.createSocket({ type: isIPv6(link.host) ? 'udp6' : 'udp4' });
         this.sockets.push(socket);
-        socket.on('message', (msg, rinfo) => this.receive(msg, index, { host: rinfo.address, port: rinfo.port }));
-        socket.on('error', (err) => this.log.warn({ link: index, err: err.message }, 'transport socket error'));
+        socket.on('message', (msg, rinfo) =>
+          this.receive(msg, index, { host: rinfo.address, port: rinfo.port }),
+        );
+        socket.on('error', (err) =>
+          this.log.warn({ link: index, err: err.message }, 'transport socket error'),
+        );
         await bind(socket, link);
       }
     } catch (err) {
@@ -252,11 +271,16 @@ export class UdpTransport {
     let batch: unknown[] = [];
     let size = 0;
     for (const payload of payloads) {
-      const json = JSON.stringify(payload);
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(payload);
+      } catch {
+        json = undefined; // a BigInt or a cycle: a caller bug, counted like an oversize payload
+      }
       const bytes = json === undefined ? 0 : Buffer.byteLength(json) + 1;
       if (json === undefined || bytes > budget) {
         this.counters.oversize++;
-        this.log.warn({ cluster, bytes }, 'payload dropped: does not fit in one frame');
+        this.log.warn({ cluster, bytes }, 'payload dropped: not serialisable or too large for one frame');
         continue;
       }
       if (size + bytes > budget && batch.length > 0) {

@@ -23,7 +23,8 @@ export function parseStat(text: string): ProcEntry | undefined {
   const rest = text.slice(close + 2).split(' ');
   const [state, ppid, pgrp] = rest;
   const startTime = rest[19];
-  if (state === undefined || ppid === undefined || pgrp === undefined || startTime === undefined) return undefined;
+  if (state === undefined || ppid === undefined || pgrp === undefined || startTime === undefined)
+    return undefined;
   return { pid, ppid: Number(ppid), pgrp: Number(pgrp), state, startTime };
 }
 

@@ -81,6 +81,11 @@ export interface TerminateOptions {
   graceMs: number;
   /** Aborting skips the rest of the grace and sends SIGKILL at once. */
   hurry?: AbortSignal;
+  /**
+   * Whether `pid` itself (and its descendants) counts; default true. False once the leader has
+   * exited and been reaped: its PID may be reused, only its group id still names the leftovers.
+   */
+  includeRoot?: boolean;
   /** How long to wait for the tree to vanish after SIGKILL; default 5 s. */
   killWaitMs?: number;
   pollMs?: number;
@@ -104,7 +109,7 @@ export async function terminateTree(pid: number, options: TerminateOptions): Pro
   const tracked = new Map<number, string>();
   // The root counts only in the first look; later it is tracked by start time like the rest,
   // so a recycled PID is never mistaken for it.
-  let firstLook = true;
+  let firstLook = options.includeRoot ?? true;
 
   /** Refreshes the tracked set from the process table; returns the live ones and signals newcomers. */
   const refresh = async (signalNew: NodeJS.Signals): Promise<number[]> => {

@@ -24,7 +24,9 @@ export function commandArgv(cmd: Command): string[] {
 
 /** Human-readable form for logs and error messages. */
 export function describeCommand(cmd: Command): string {
-  return typeof cmd === 'string' ? cmd : cmd.map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+  return typeof cmd === 'string'
+    ? cmd
+    : cmd.map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
 }
 
 /**

@@ -20,7 +20,10 @@ export async function countMarked(marker: string): Promise<number> {
 }
 
 /** Polls until `predicate` holds or `timeoutMs` passes (generous bounds: CI machines are noisy). */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await predicate()) return true;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { findProcesses, isAlive, killTree, processTreePids, terminateTree } from '../../../src/engine/exec/process-tree.js';
+import {
+  findProcesses,
+  isAlive,
+  killTree,
+  processTreePids,
+  terminateTree,
+} from '../../../src/engine/exec/process-tree.js';
 import { countMarked, killMarked, markerPattern, uniqueSleep, waitFor } from './proc-helpers.js';
 
 function spawnTree(script: string) {
@@ -58,7 +64,9 @@ describe('process trees', () => {
   it('ends a tree whose leader dies first and whose children ignore SIGTERM', async (t) => {
     const a = uniqueSleep();
     // The leader exits on TERM; its child ignores TERM and is re-parented to init.
-    const tree = spawnTree(`(trap '' TERM; exec sleep ${a}) & trap 'exit 0' TERM; while :; do sleep 0.05; done`);
+    const tree = spawnTree(
+      `(trap '' TERM; exec sleep ${a}) & trap 'exit 0' TERM; while :; do sleep 0.05; done`,
+    );
     t.after(() => killMarked(a));
     assert.ok(await waitFor(async () => (await countMarked(a)) === 1));
     const result = await terminateTree(tree.pid, { graceMs: 300 });

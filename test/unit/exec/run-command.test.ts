@@ -33,7 +33,9 @@ describe('runCommand', () => {
   it('passes the given environment and hides the agent’s own HALO_ variables', async () => {
     process.env['HALO_TOKEN'] = 'secret-token';
     try {
-      const result = await runCommand('echo "[$HALO_TOKEN][$FOO][${PATH:+path}]"', { env: { FOO: 'bar' } });
+      const result = await runCommand('echo "[$HALO_TOKEN][$FOO][$(test -n "$PATH" && echo path)]"', {
+        env: { FOO: 'bar' },
+      });
       assert.equal(result.output, '[][bar][path]\n');
     } finally {
       delete process.env['HALO_TOKEN'];
@@ -76,7 +78,10 @@ describe('runCommand', () => {
   it('escalates to SIGKILL when the tree ignores SIGTERM', async (t) => {
     const a = uniqueSleep();
     t.after(() => killMarked(a));
-    const result = await runCommand(`trap '' TERM; sleep ${a} & wait; wait`, { timeoutMs: 300, killGraceMs: 300 });
+    const result = await runCommand(`trap '' TERM; sleep ${a} & wait; wait`, {
+      timeoutMs: 300,
+      killGraceMs: 300,
+    });
     assert.equal(result.timedOut, true);
     assert.equal(result.signal, 'SIGKILL');
     assert.equal(await countMarked(a), 0);
@@ -128,7 +133,9 @@ describe('runCommand', () => {
     });
   });
 
-  it('refuses to switch users without root', { skip: !isRoot && 'needs root to drop to nobody' }, async (t) => {
+  it('refuses to switch users without root', {
+    skip: !isRoot && 'needs root to drop to nobody',
+  }, async (t) => {
     // Run the check itself as nobody, so a non-root process asks to become root.
     const moduleUrl = new URL('../../../src/engine/exec/run-command.js', import.meta.url).href;
     const script = `import(${JSON.stringify(moduleUrl)}).then((m) => m.runCommand('true', { user: 'root' })).then(

@@ -111,7 +111,8 @@ describe('frame codec', () => {
     const secret = Buffer.from('super-secret-key-material-0123456789');
     assert.throws(
       () => encodeFrame({ ...header, cluster: 'x'.repeat(300) }, payloads, secret),
-      (err: Error) => !err.message.includes(secret.toString()) && !JSON.stringify(err).includes(secret.toString('hex')),
+      (err: Error) =>
+        !err.message.includes(secret.toString()) && !JSON.stringify(err).includes(secret.toString('hex')),
     );
   });
 });

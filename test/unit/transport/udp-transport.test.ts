@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import { type Link, type MessageMeta, UdpTransport, type UdpTransportOptions } from '../../../src/coordination/transport/udp-transport.js';
+import {
+  type Link,
+  type MessageMeta,
+  UdpTransport,
+  type UdpTransportOptions,
+} from '../../../src/coordination/transport/udp-transport.js';
 
 const key = randomBytes(32);
 const LOOP: Link = { host: '127.0.0.1', port: 0 };
@@ -12,7 +17,10 @@ interface Received {
   meta: MessageMeta;
 }
 
-async function node(t: TestContext, opts: Partial<UdpTransportOptions> & { self: string }): Promise<[UdpTransport, Received[]]> {
+async function node(
+  t: TestContext,
+  opts: Partial<UdpTransportOptions> & { self: string },
+): Promise<[UdpTransport, Received[]]> {
   const transport = new UdpTransport({ cluster: 'c1', epoch: 1, key, listen: [LOOP], peers: {}, ...opts });
   t.after(() => transport.stop());
   await transport.start();
@@ -117,7 +125,12 @@ describe('UDP transport', () => {
 
   it('serves several clusters with their own keys and replies within the right cluster', async (t) => {
     const k2 = randomBytes(32);
-    const [w, got] = await node(t, { self: 'witness', cluster: 'c1', key: undefined, keys: { c1: key, c2: k2 } });
+    const [w, got] = await node(t, {
+      self: 'witness',
+      cluster: 'c1',
+      key: undefined,
+      keys: { c1: key, c2: k2 },
+    });
     const [n1, got1] = await node(t, { self: 'n1', cluster: 'c1', key });
     const [m1, got2] = await node(t, { self: 'n1', cluster: 'c2', key: k2, epoch: 7 });
     w.reconfigure({ peers: { n1: n1.addresses() } });
@@ -128,7 +141,10 @@ describe('UDP transport', () => {
     n1.flush();
     m1.flush();
     await until(() => got.length === 2, 'both clusters');
-    assert.deepEqual(got.map((g) => `${g.meta.cluster}:${g.payloads[0]}`).sort(), ['c1:from c1', 'c2:from c2']);
+    assert.deepEqual(got.map((g) => `${g.meta.cluster}:${g.payloads[0]}`).sort(), [
+      'c1:from c1',
+      'c2:from c2',
+    ]);
 
     // Replies to c2 need that cluster's peers; its epoch is mirrored from what was heard.
     const w2 = new UdpTransport({
@@ -156,7 +172,14 @@ describe('UDP transport', () => {
   });
 
   it('works over IPv6 loopback when the host has it', async (t) => {
-    const probe = new UdpTransport({ cluster: 'c1', epoch: 1, self: 'x', key, listen: [{ host: '::1', port: 0 }], peers: {} });
+    const probe = new UdpTransport({
+      cluster: 'c1',
+      epoch: 1,
+      self: 'x',
+      key,
+      listen: [{ host: '::1', port: 0 }],
+      peers: {},
+    });
     try {
       await probe.start();
     } catch {
@@ -169,9 +192,9 @@ describe('UDP transport', () => {
     const [a] = await node(t, { self: 'a', listen: [six] });
     const [b, got] = await node(t, { self: 'b', listen: [six] });
     a.reconfigure({ peers: { b: b.addresses() } });
+    b.reconfigure({ peers: { a: [six] } });
     a.send('b', 'v6');
     a.flush();
-    b.reconfigure({ peers: { a: [six] } });
     await until(() => got.length === 1, 'the v6 frame');
     assert.deepEqual(got[0]!.payloads, ['v6']);
   });

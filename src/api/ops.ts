@@ -1,0 +1,43 @@
+/**
+ * What the REST API needs from the agent. The agent implements it on top of the engine and
+ * the coordinator; the API only translates HTTP to these calls and back.
+ */
+
+export interface ParamsView {
+  /** Current effective parameters of the resource. */
+  params: Record<string, unknown>;
+  /** Restart-parameters changed but not yet applied: they apply when the resource restarts. */
+  pending: Record<string, unknown>;
+}
+
+export interface SetParamsResult {
+  live: string[];
+  pending: string[];
+}
+
+export interface HaloEvent {
+  seq: number;
+  ts: string;
+  node: string;
+  type: string;
+  message: string;
+  group?: string;
+  resource?: string;
+  monitor?: string;
+  output?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ClusterOps {
+  status(): unknown;
+  move(group: string, to?: string): Promise<void>;
+  startGroup(group: string, on?: string): Promise<void>;
+  stopGroup(group: string): Promise<void>;
+  getParams(group: string, resource: string): ParamsView;
+  setParams(group: string, resource: string, changes: Record<string, unknown>): Promise<SetParamsResult>;
+  suspendMonitor(name: string): Promise<void>;
+  resumeMonitor(name: string): Promise<void>;
+  recentEvents(limit: number): HaloEvent[];
+  subscribeEvents(listener: (event: HaloEvent) => void): () => void;
+  metrics(): string;
+}

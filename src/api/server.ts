@@ -1,0 +1,123 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { HaloError, isHaloError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type Access, bearer, type TokenAuth } from './auth.js';
+import { openApiDocument, schemas } from './openapi.js';
+import type { ClusterOps } from './ops.js';
+
+export interface ApiOptions {
+  ops: ClusterOps;
+  auth: TokenAuth;
+  log: Logger;
+  version: string;
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Extra routes (the web UI) registered on the same server. */
+  extend?: (app: FastifyInstance) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    access?: Access;
+  }
+}
+
+/** Paths anyone may read: the API description and the web UI's static files (it logs in itself). */
+const PUBLIC = [/^\/openapi\.json$/, /^\/$/, /^\/ui\//, /^\/favicon\.ico$/];
+
+export function buildApi(options: ApiOptions): FastifyInstance {
+  const { ops, auth, log } = options;
+  const app = Fastify({
+    logger: false,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }) as unknown as FastifyInstance;
+  for (const [id, schema] of Object.entries(schemas)) app.addSchema({ $id: id, ...schema });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (PUBLIC.some((re) => re.test(req.url.split('?')[0] ?? ''))) return;
+    const access = auth.check(bearer(req.headers.authorization) ?? queryToken(req));
+    if (!access) return sendError(reply, new HaloError('HALO_E_UNAUTHORIZED', 'a valid API token is required: send "Authorization: Bearer TOKEN"'));
+    if (access === 'read-only' && req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(reply, new HaloError('HALO_E_FORBIDDEN', 'this token is read-only; use the read-write token for operations'));
+    }
+    req.access = access;
+  });
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    if (isHaloError(err)) return sendError(reply, err);
+    const e = err as { validation?: unknown; statusCode?: number; message?: string };
+    if (e.validation || e.statusCode === 400 || e.statusCode === 415) {
+      return sendError(reply, new HaloError('HALO_E_BAD_REQUEST', `invalid request: ${e.message ?? 'bad input'}`));
+    }
+    log.error({ err, url: req.url, method: req.method }, 'api request failed');
+    return sendError(reply, new HaloError('HALO_E_INTERNAL', 'internal error; see the agent log'));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new HaloError('HALO_E_NOT_FOUND', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  const body = (id: keyof typeof schemas) => ({ schema: { body: { $ref: `${id}#` } } });
+  const accepted = (message: string) => ({ ok: true, message });
+
+  app.get('/openapi.json', async () => openApiDocument(options.version));
+  app.get('/v1/status', async () => ops.status());
+  app.post<{ Params: { group: string }; Body: { to?: string } }>('/v1/groups/:group/move', body('MoveBody'), async (req, reply) => {
+    await ops.move(req.params.group, req.body?.to);
+    return reply.code(202).send(accepted(`moving ${req.params.group}${req.body?.to ? ` to ${req.body.to}` : ''}`));
+  });
+  app.post<{ Params: { group: string }; Body: { on?: string } }>('/v1/groups/:group/start', body('StartBody'), async (req, reply) => {
+    await ops.startGroup(req.params.group, req.body?.on);
+    return reply.code(202).send(accepted(`starting ${req.params.group}`));
+  });
+  app.post<{ Params: { group: string } }>('/v1/groups/:group/stop', body('Empty'), async (req, reply) => {
+    await ops.stopGroup(req.params.group);
+    return reply.code(202).send(accepted(`stopping ${req.params.group}`));
+  });
+  app.get<{ Params: { group: string; resource: string } }>('/v1/groups/:group/resources/:resource/params', async (req) =>
+    ops.getParams(req.params.group, req.params.resource),
+  );
+  app.patch<{ Params: { group: string; resource: string }; Body: Record<string, unknown> }>(
+    '/v1/groups/:group/resources/:resource/params',
+    body('ParamsPatch'),
+    async (req) => ops.setParams(req.params.group, req.params.resource, req.body),
+  );
+  app.post<{ Params: { monitor: string } }>('/v1/monitors/:monitor/suspend', async (req, reply) => {
+    await ops.suspendMonitor(decodeURIComponent(req.params.monitor));
+    return reply.code(202).send(accepted(`suspended ${req.params.monitor}`));
+  });
+  app.post<{ Params: { monitor: string } }>('/v1/monitors/:monitor/resume', async (req, reply) => {
+    await ops.resumeMonitor(decodeURIComponent(req.params.monitor));
+    return reply.code(202).send(accepted(`resumed ${req.params.monitor}`));
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(ops.metrics()));
+  app.get('/v1/events', (req, reply) => streamEvents(ops, req, reply));
+  options.extend?.(app);
+  return app;
+}
+
+/** Server-sent events: the recent history first, then live events until the client goes away. */
+function streamEvents(ops: ClusterOps, req: FastifyRequest, reply: FastifyReply) {
+  const limit = Math.min(1000, Number((req.query as Record<string, string>)['history'] ?? 100) || 0);
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const send = (event: unknown) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+  for (const e of ops.recentEvents(limit)) send(e);
+  const unsubscribe = ops.subscribeEvents(send);
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  req.raw.on('close', () => {
+    clearInterval(ping);
+    unsubscribe();
+  });
+}
+
+/** EventSource cannot set headers: the web UI passes the token as ?token= for /v1/events only. */
+function queryToken(req: FastifyRequest): string | undefined {
+  if (!req.url.startsWith('/v1/events')) return undefined;
+  const token = (req.query as Record<string, unknown> | undefined)?.['token'];
+  return typeof token === 'string' ? token : undefined;
+}
+
+function sendError(reply: FastifyReply, err: HaloError) {
+  return reply.code(err.httpStatus).type('application/json').send({ error: err.toJSON() });
+}

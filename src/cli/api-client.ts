@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { loadConfig } from '../config/load.js';
+import { type ErrorBody, HaloError } from '../errors.js';
+import type { CommandContext, OptionSpec } from './command.js';
+
+/** Options every command that talks to an agent accepts (DESIGN.md §3). */
+export const apiOptions: Record<string, OptionSpec> = {
+  api: { type: 'string', description: 'Agent API URL (default: HALO_API, else this node from -c).', valueName: 'URL' },
+  config: { type: 'string', short: 'c', description: 'Config file used to find the local agent and the token.', valueName: 'FILE' },
+  'token-file': { type: 'string', description: 'File with the API token (default: HALO_TOKEN, else the config tokenFile).', valueName: 'FILE' },
+};
+
+export interface ApiClient {
+  url: string;
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  stream(path: string, onEvent: (data: unknown) => void, signal: AbortSignal): Promise<void>;
+}
+
+export function apiClient(ctx: CommandContext): ApiClient {
+  const configFile = (ctx.options['config'] as string | undefined) ?? (ctx.env['HALO_API'] ? undefined : defaultConfig());
+  const config = configFile && !(ctx.options['api'] ?? ctx.env['HALO_API']) ? loadConfig(configFile, { checkFiles: false }) : undefined;
+  const url = ((ctx.options['api'] as string | undefined) ?? ctx.env['HALO_API'] ?? (config ? localAgentUrl(config) : undefined))?.replace(/\/$/, '');
+  if (!url) throw new HaloError('HALO_E_USAGE', 'cannot find the agent: pass --api URL, set HALO_API, or pass -c FILE');
+  const token = readToken(ctx, configFile);
+  const headers = (extra: Record<string, string> = {}) => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+
+  return {
+    url,
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      let res: Response;
+      try {
+        res = await fetch(url + path, {
+          method,
+          headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (err) {
+        throw new HaloError('HALO_E_AGENT_UNREACHABLE', `cannot reach the agent at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+      }
+      const text = await res.text();
+      const data = text ? JSON.parse(text) : undefined;
+      if (!res.ok) {
+        const e = (data as { error?: ErrorBody } | undefined)?.error;
+        throw new HaloError(e?.code ?? 'HALO_E_INTERNAL', e?.message ?? `HTTP ${res.status}`, e?.details);
+      }
+      return data as T;
+    },
+    async stream(path, onEvent, signal) {
+      let res: Response;
+      try {
+        res = await fetch(url + path, { headers: headers({ accept: 'text/event-stream' }), signal });
+      } catch (err) {
+        if (signal.aborted) return;
+        throw new HaloError('HALO_E_AGENT_UNREACHABLE', `cannot reach the agent at ${url}: ${(err as Error).message}`);
+      }
+      if (!res.ok || !res.body) throw new HaloError('HALO_E_UNAUTHORIZED', `HTTP ${res.status} from ${url}${path}`);
+      let buffer = '';
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            if (data) onEvent(JSON.parse(data));
+            end = buffer.indexOf('\n\n');
+          }
+        }
+      } catch (err) {
+        if (!signal.aborted) throw err;
+      }
+    },
+  };
+}
+
+function defaultConfig(): string | undefined {
+  return existsSync('/etc/halo/halo.yaml') ? '/etc/halo/halo.yaml' : undefined;
+}
+
+/** The agent of this machine: the node whose address is one of ours, else the first node. */
+function localAgentUrl(config: ReturnType<typeof loadConfig>): string {
+  const mine = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  const node = config.nodes.find((n) => mine.has(n.address)) ?? config.nodes[0]!;
+  const scheme = config.cluster.api.tls ? 'https' : 'http';
+  return `${scheme}://${mine.has(node.address) ? node.address : '127.0.0.1'}:${node.apiPort}`;
+}
+
+function readToken(ctx: CommandContext, configFile: string | undefined): string | undefined {
+  const file = ctx.options['token-file'] as string | undefined;
+  if (file) return readFileSync(file, 'utf8').trim();
+  if (ctx.env['HALO_TOKEN']) return ctx.env['HALO_TOKEN'].trim();
+  if (configFile) {
+    const tokenFile = loadConfig(configFile, { checkFiles: false }).cluster.api.tokenFile;
+    if (tokenFile && existsSync(tokenFile)) return readFileSync(tokenFile, 'utf8').trim();
+  }
+  return undefined;
+}

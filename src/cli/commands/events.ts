@@ -1,0 +1,52 @@
+import { apiClient, apiOptions } from '../api-client.js';
+import type { Command } from '../command.js';
+
+interface EventDoc {
+  seq: number;
+  ts: string;
+  node: string;
+  type: string;
+  level?: string;
+  group?: string;
+  resource?: string;
+  monitor?: string;
+  message: string;
+  output?: string;
+}
+
+export function renderEvent(e: EventDoc): string {
+  const where = [e.group, e.resource ?? e.monitor].filter(Boolean).join('/');
+  const output = e.output ? `\n    ${e.output.trimEnd().split('\n').join('\n    ')}` : '';
+  return `${e.ts} ${e.node} ${e.type}${where ? ` ${where}` : ''}: ${e.message}${output}\n`;
+}
+
+export const eventsCommand: Command = {
+  words: ['events'],
+  summary: 'Recent events of this node (state changes, failed operations with their output).',
+  options: {
+    ...apiOptions,
+    follow: { type: 'boolean', short: 'f', description: 'Keep printing new events until Ctrl-C.' },
+    json: { type: 'boolean', description: 'One JSON object per line.' },
+    limit: { type: 'string', description: 'How many recent events (default 50).', valueName: 'N' },
+  },
+  async run(ctx) {
+    const client = apiClient(ctx);
+    const print = (e: unknown) => ctx.stdout(ctx.options['json'] ? `${JSON.stringify(e)}\n` : renderEvent(e as EventDoc));
+    const limit = Number(ctx.options['limit'] ?? 50) || 50;
+    const controller = new AbortController();
+    ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    if (!ctx.options['follow']) {
+      // The stream sends history first; stop reading once it is quiet.
+      let timer = setTimeout(() => controller.abort(), 300);
+      await client.stream(`/v1/events?history=${limit}`, (e) => {
+        print(e);
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(), 100);
+      }, controller.signal);
+      clearTimeout(timer);
+      return 0;
+    }
+    await client.stream(`/v1/events?history=${limit}`, print, controller.signal);
+    return 0;
+  },
+};

@@ -1,0 +1,56 @@
+import { parse as parseYaml } from 'yaml';
+import { HaloError } from '../../errors.js';
+import { apiClient, apiOptions } from '../api-client.js';
+import type { Command } from '../command.js';
+
+function target(arg: string): string {
+  const m = /^([^/]+)\/([^/]+)$/.exec(arg);
+  if (!m) throw new HaloError('HALO_E_USAGE', `expected GROUP/RESOURCE, got "${arg}"`);
+  return `/v1/groups/${encodeURIComponent(m[1]!)}/resources/${encodeURIComponent(m[2]!)}/params`;
+}
+
+export const resourceGetCommand: Command = {
+  words: ['resource', 'get'],
+  summary: 'Show the parameters of a resource and changes pending until it restarts.',
+  args: 'GROUP/RESOURCE',
+  arity: [1, 1],
+  options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
+  async run(ctx) {
+    const view = await apiClient(ctx).request<{ params: Record<string, unknown>; pending: Record<string, unknown> }>('GET', target(ctx.positionals[0]!));
+    if (ctx.options['json']) ctx.stdout(`${JSON.stringify(view, null, 2)}\n`);
+    else {
+      for (const [k, v] of Object.entries(view.params)) {
+        const pending = k in view.pending ? `   (pending until restart: ${JSON.stringify(view.pending[k])})` : '';
+        ctx.stdout(`${k} = ${JSON.stringify(v)}${pending}\n`);
+      }
+    }
+    return 0;
+  },
+};
+
+export const resourceSetCommand: Command = {
+  words: ['resource', 'set'],
+  summary: 'Change parameters (KEY=VALUE, values in YAML syntax); says which apply live and which wait for a restart.',
+  args: 'GROUP/RESOURCE KEY=VALUE…',
+  arity: [2, 64],
+  options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
+  async run(ctx) {
+    const [res, ...pairs] = ctx.positionals;
+    const changes: Record<string, unknown> = {};
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new HaloError('HALO_E_USAGE', `expected KEY=VALUE, got "${pair}"`);
+      changes[pair.slice(0, eq)] = parseYaml(pair.slice(eq + 1));
+    }
+    const result = await apiClient(ctx).request<{ live: string[]; pending: string[] }>('PATCH', target(res!), changes);
+    if (ctx.options['json']) ctx.stdout(`${JSON.stringify(result)}\n`);
+    else {
+      if (result.live.length) ctx.stdout(`applied now: ${result.live.join(', ')}\n`);
+      if (result.pending.length) {
+        ctx.stdout(`saved, pending until the resource restarts: ${result.pending.join(', ')}\n`);
+        ctx.stdout('(some changes take effect only after the resource goes offline and online again)\n');
+      }
+    }
+    return 0;
+  },
+};

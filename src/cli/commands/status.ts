@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiClient, apiOptions } from '../api-client.js';
+import type { Command } from '../command.js';
+import { table } from '../table.js';
+
+interface StatusDoc {
+  cluster: string;
+  node: string;
+  quorum: boolean;
+  nodes: Array<{ name: string; up: boolean; eligible: boolean; reasons: string[]; self: boolean }>;
+  witness: { up: boolean } | null;
+  groups: Array<{
+    name: string;
+    owner: string | null;
+    state: string;
+    since: string;
+    lastError: string | null;
+    intent: { state: string; failedNodes: string[] };
+    resources: Array<{ name: string; type: string; state: string; lastError: string | null; pendingParams: Record<string, unknown> }>;
+    monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
+    lastTimeline: { reason: string; totalMs: number; steps: Array<{ phase: string; durationMs: number }> } | null;
+  }>;
+  monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
+}
+
+export function renderStatus(s: StatusDoc): string {
+  const lines = [`cluster ${s.cluster} — seen from ${s.node} — quorum: ${s.quorum ? 'yes' : 'NO'}`, ''];
+  const nodeRows = s.nodes.map((n) => [n.name + (n.self ? ' (this node)' : ''), n.up ? 'up' : 'DOWN', n.eligible ? 'yes' : `no: ${n.reasons.join('; ')}`]);
+  if (s.witness) nodeRows.push(['witness', s.witness.up ? 'up' : 'DOWN', '-']);
+  lines.push(table(['NODE', 'STATE', 'ELIGIBLE'], nodeRows), '');
+  lines.push(
+    table(
+      ['GROUP', 'OWNER', 'STATE', 'SINCE', 'NOTE'],
+      s.groups.map((g) => [
+        g.name,
+        g.owner ?? '-',
+        g.intent.state === 'stopped' ? 'stopped (admin)' : g.state,
+        g.since,
+        g.lastError ?? (g.intent.failedNodes.length ? `failed on ${g.intent.failedNodes.join(', ')}` : ''),
+      ]),
+    ),
+  );
+  for (const g of s.groups) {
+    lines.push('', `group ${g.name}:`);
+    lines.push(
+      table(
+        ['  RESOURCE', 'TYPE', 'STATE', 'NOTE'],
+        g.resources.map((r) => [
+          `  ${r.name}`,
+          r.type,
+          r.state,
+          [r.lastError ?? '', Object.keys(r.pendingParams).length ? `pending until restart: ${Object.keys(r.pendingParams).join(', ')}` : '']
+            .filter(Boolean)
+            .join('; '),
+        ]),
+      ),
+    );
+    if (g.monitors.length) lines.push(table(['  MONITOR', 'STATE', 'LAST OUTPUT'], g.monitors.map((m) => [`  ${m.key}`, m.state, oneLine(m.lastOutput)])));
+    if (g.lastTimeline) {
+      const t = g.lastTimeline;
+      lines.push(`  last ${t.reason}: ${t.totalMs} ms (${t.steps.map((p) => `${p.phase} +${p.durationMs}ms`).join(' → ')})`);
+    }
+  }
+  if (s.monitors.length) lines.push('', table(['NODE MONITOR', 'STATE', 'LAST OUTPUT'], s.monitors.map((m) => [m.key, m.state, oneLine(m.lastOutput)])));
+  return `${lines.join('\n')}\n`;
+}
+
+const oneLine = (text: string | null) => (text ?? '').replace(/\s+/g, ' ').slice(0, 60);
+
+export const statusCommand: Command = {
+  words: ['status'],
+  summary: 'Nodes, groups, resources, monitors and pending changes.',
+  options: {
+    ...apiOptions,
+    json: { type: 'boolean', description: 'Print the status document as JSON.' },
+    watch: { type: 'boolean', short: 'w', description: 'Redraw every second until Ctrl-C.' },
+  },
+  async run(ctx) {
+    const client = apiClient(ctx);
+    do {
+      const status = await client.request<StatusDoc>('GET', '/v1/status');
+      if (ctx.options['json']) ctx.stdout(`${JSON.stringify(status, null, 2)}\n`);
+      else ctx.stdout(`${ctx.options['watch'] ? '\x1b[2J\x1b[H' : ''}${renderStatus(status)}`);
+      if (ctx.options['watch']) await sleep(1000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    } while (ctx.options['watch'] && !ctx.signal.aborted);
+    return 0;
+  },
+};

@@ -1,0 +1,33 @@
+import type { CheckResult } from '../../resources/types.js';
+import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import { type ResourceMonitorParams, resourceMonitorParams } from './params.js';
+
+/** A target's check as a monitor result: healthy only while it says running. */
+export async function probeTarget(ctx: MonitorContext): Promise<MonitorResult> {
+  if (!ctx.checkTarget)
+    return { ok: false, output: 'no target resource to check; set "target" on this monitor' };
+  let result: CheckResult;
+  try {
+    result = await ctx.checkTarget();
+  } catch (err) {
+    return { ok: false, output: `check of the target failed: ${(err as Error).message}` };
+  }
+  return {
+    ok: result.state === 'running',
+    output: result.reason ? `${result.state}: ${result.reason}` : result.state,
+  };
+}
+
+class ResourceMonitor implements MonitorInstance {
+  probe(ctx: MonitorContext): Promise<MonitorResult> {
+    return probeTarget(ctx);
+  }
+}
+
+export const resourceMonitor: MonitorType<ResourceMonitorParams> = {
+  type: 'resource',
+  description: "Runs the target resource's own check; healthy while it reports running.",
+  params: resourceMonitorParams,
+  needsTarget: true,
+  create: () => new ResourceMonitor(),
+};

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../../../log.js';
+import { buildSpawn, type Command, OutputTail } from '../../exec/index.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SuperviseOptions {
+  env: Record<string, string>;
+  cwd?: string | undefined;
+  user?: string | undefined;
+  log: Logger;
+  /** Output kept for status and error reports; default 64 KiB. */
+  maxOutputBytes?: number;
+}
+
+/** Longest partial line held back while waiting for its newline; longer ones are logged in pieces. */
+const MAX_LINE = 4096;
+
+/**
+ * One run of a long-lived program: the leader of its own process group, its output kept in a
+ * ring buffer and logged line by line, its exit recorded. Ending the tree is the caller's job.
+ */
+export class SupervisedChild {
+  readonly output: OutputTail;
+  exitInfo: ExitInfo | undefined;
+
+  private constructor(
+    readonly pid: number,
+    readonly exited: Promise<ExitInfo>,
+    output: OutputTail,
+  ) {
+    this.output = output;
+    void exited.then((info) => {
+      this.exitInfo = info;
+    });
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Spawns `cmd`; rejects with the OS error when it cannot be started at all. */
+  static async spawn(cmd: Command, options: SuperviseOptions): Promise<SupervisedChild> {
+    const spec = await buildSpawn(cmd, options);
+    const output = new OutputTail(options.maxOutputBytes);
+    const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid === undefined) {
+      throw await new Promise<Error>((resolve) => child.once('error', resolve));
+    }
+    const pid = child.pid;
+    const exited = new Promise<ExitInfo>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const log = options.log.child({ pid });
+    pipeLines(child.stdout, 'stdout', output, log);
+    pipeLines(child.stderr, 'stderr', output, log);
+    // Later errors (a failed kill) are not fatal: the exit event still reports the outcome.
+    child.on('error', (err) => log.warn({ err: err.message }, 'process error'));
+    return new SupervisedChild(pid, exited, output);
+  }
+}
+
+function pipeLines(
+  stream: Readable | null,
+  name: 'stdout' | 'stderr',
+  output: OutputTail,
+  log: Logger,
+): void {
+  if (!stream) return;
+  let partial = '';
+  stream.on('data', (chunk: Buffer) => {
+    output.push(chunk);
+    partial += chunk.toString('utf8');
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    if (partial.length > MAX_LINE) {
+      lines.push(partial);
+      partial = '';
+    }
+    for (const line of lines) log.info({ stream: name, line }, 'process output');
+  });
+  stream.on('close', () => {
+    if (partial) log.info({ stream: name, line: partial }, 'process output');
+  });
+}

@@ -1,0 +1,98 @@
+import type { GroupConfig, ResourceConfig } from '../../src/config/model.js';
+import type { MonitorInstance, MonitorResult } from '../../src/engine/monitors/types.js';
+import type {
+  CheckResult,
+  FenceAction,
+  ResourceContext,
+  ResourceInstance,
+  ResourceState,
+} from '../../src/engine/resources/types.js';
+
+/** ok · fail (throws with output) · hang (until aborted) · stuck (ignores the abort too). */
+export type Behavior = 'ok' | 'fail' | 'hang' | 'stuck';
+
+export class FakeResource implements ResourceInstance {
+  startBehavior: Behavior = 'ok';
+  stopBehavior: Behavior = 'ok';
+  checkState: ResourceState = 'running';
+  readonly live: Array<Record<string, unknown>> = [];
+
+  constructor(
+    readonly name: string,
+    readonly params: Record<string, unknown>,
+    private readonly journal: string[],
+  ) {}
+
+  start(ctx: ResourceContext): Promise<void> {
+    return this.act('start', this.startBehavior, ctx);
+  }
+
+  stop(ctx: ResourceContext): Promise<void> {
+    return this.act('stop', this.stopBehavior, ctx);
+  }
+
+  async check(): Promise<CheckResult> {
+    return { state: this.checkState, reason: 'fake check' };
+  }
+
+  fenceActions(): FenceAction[] {
+    return [{ kind: 'run', argv: ['fence', this.name], timeoutMs: 1000 }];
+  }
+
+  async applyLive(params: Record<string, unknown>): Promise<void> {
+    this.live.push(params);
+  }
+
+  private act(op: string, behavior: Behavior, ctx: ResourceContext): Promise<void> {
+    this.journal.push(`${op} ${this.name}`);
+    switch (behavior) {
+      case 'ok':
+        return Promise.resolve();
+      case 'fail':
+        return Promise.reject(Object.assign(new Error(`${op} of ${this.name} failed`), { output: `${this.name} said no` }));
+      case 'hang':
+        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      case 'stuck':
+        return new Promise(() => {});
+    }
+  }
+}
+
+/** Resource factory for the engine: remembers the latest instance per `group/resource` and a shared journal. */
+export class FakeResources {
+  readonly journal: string[] = [];
+  readonly latest = new Map<string, FakeResource>();
+  created = 0;
+  /** Behaviour presets applied to every new instance of `group/resource`. */
+  readonly presets = new Map<string, Partial<Pick<FakeResource, 'startBehavior' | 'stopBehavior' | 'checkState'>>>();
+
+  readonly factory = (group: GroupConfig, rc: ResourceConfig): ResourceInstance => {
+    const instance = new FakeResource(rc.name, rc.params, this.journal);
+    Object.assign(instance, this.presets.get(`${group.name}/${rc.name}`) ?? {});
+    this.latest.set(`${group.name}/${rc.name}`, instance);
+    this.created++;
+    return instance;
+  };
+
+  get(key: string): FakeResource {
+    const r = this.latest.get(key);
+    if (!r) throw new Error(`no fake resource ${key}`);
+    return r;
+  }
+}
+
+/** A monitor whose result the test sets; `hang` makes the probe wait for its abort. */
+export class FakeMonitor implements MonitorInstance {
+  ok = true;
+  output = 'fine';
+  hang = false;
+  probes = 0;
+
+  async probe(ctx: { signal: AbortSignal }): Promise<MonitorResult> {
+    this.probes++;
+    if (this.hang) {
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    }
+    return { ok: this.ok, output: this.output };
+  }
+}

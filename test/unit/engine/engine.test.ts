@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, type TestContext, test } from 'node:test';
+import { z } from 'zod';
+import type { GroupConfig, HaloConfig, MonitorConfig } from '../../../src/config/model.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { EventLog } from '../../../src/engine/event-log.js';
+import { monitorKey } from '../../../src/engine/intent.js';
+import { isHaloError } from '../../../src/errors.js';
+import { silentLogger } from '../../../src/log.js';
+import { FakeCoordinator } from '../../support/fake-coordinator.js';
+import { FakeMonitor, FakeResources } from '../../support/fake-resource.js';
+import { FakeTimers, settle } from '../../support/fake-timers.js';
+
+function monitor(name: string, over: Partial<MonitorConfig> = {}): MonitorConfig {
+  return {
+    name,
+    type: 'fake',
+    intervalMs: 1000,
+    timeoutMs: 500,
+    retries: 0,
+    startWaitMs: 0,
+    onFailure: { restart: 0, then: 'failover' },
+    params: {},
+    ...over,
+  };
+}
+
+function group(name: string, monitors: MonitorConfig[] = []): GroupConfig {
+  return {
+    name,
+    nodes: ['n1', 'n2'],
+    autoFailback: false,
+    fencing: 'lease',
+    resources: [
+      { name: 'vip', type: 'fake', after: [], params: {} },
+      { name: 'app', type: 'fake', after: ['vip'], params: { port: 80, mode: 'slow' } },
+    ],
+    monitors,
+  };
+}
+
+const fakeSpec = {
+  params: z.strictObject({ port: z.number().int(), mode: z.enum(['slow', 'fast']) }),
+  paramModes: { mode: 'live' as const },
+};
+
+async function setup(t: TestContext, opts: { groups?: GroupConfig[]; nodeMonitors?: MonitorConfig[] } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'halo-engine-'));
+  const timers = new FakeTimers();
+  const coord = new FakeCoordinator('n1', ['n2']);
+  const resources = new FakeResources();
+  const monitors = new Map<string, FakeMonitor>();
+  const eventLog = new EventLog({ dir, node: 'n1', wallNow: () => timers.wallNow() });
+  const config: HaloConfig = {
+    file: '/etc/halo/halo.yaml',
+    epoch: 1,
+    cluster: {
+      name: 'test',
+      secretFile: '/nonexistent',
+      timing: { profile: 'fast', heartbeatMs: 75, leaseMs: 500, renewMs: 75, stopBudgetMs: 150 },
+      coordination: { type: 'embedded' },
+      api: { port: 7400, host: '127.0.0.1' },
+      keepalive: { idleMs: 230_000, intervalMs: 1000, count: 5 },
+      unsafe: false,
+    },
+    nodes: [
+      { name: 'n1', address: '127.0.0.1', peerPort: 7401, apiPort: 7400, links: [], weight: 1 },
+      { name: 'n2', address: '127.0.0.1', peerPort: 7411, apiPort: 7410, links: [], weight: 1 },
+    ],
+    groups: opts.groups ?? [group('web')],
+    monitors: opts.nodeMonitors ?? [],
+  };
+  const engine = new Engine({
+    config,
+    node: 'n1',
+    coordinator: coord,
+    resources: resources.factory,
+    monitors: (m, g) => {
+      const fake = new FakeMonitor();
+      monitors.set(monitorKey(g?.name, m.name), fake);
+      return fake;
+    },
+    resourceTypes: (type) => (type === 'fake' ? fakeSpec : undefined),
+    eventLog,
+    timers,
+    log: silentLogger,
+    stateDir: dir,
+  });
+  t.after(async () => {
+    await engine.stop();
+    await eventLog.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await eventLog.start();
+  await engine.start();
+  await settle();
+  const webStatus = () => engine.status().groups.find((g) => g.name === 'web')!;
+  const events = (type?: string) => eventLog.recent().filter((e) => type === undefined || e.type === type);
+  return { engine, coord, resources, monitors, timers, eventLog, journal: resources.journal, webStatus, events };
+}
+
+describe('Engine', () => {
+  test('offers candidacy but starts the group only once it holds the lease', async (t) => {
+    const { coord, journal, webStatus } = await setup(t);
+    assert.equal(coord.candidacy.get('web'), 0);
+    assert.deepEqual(journal, []);
+    coord.grant('web');
+    await settle();
+    assert.deepEqual(journal, ['start vip', 'start app']);
+    const status = webStatus();
+    assert.equal(status.phase, 'running');
+    assert.equal(status.owner, 'n1');
+    assert.deepEqual(
+      status.resources.map((r) => r.state),
+      ['running', 'running'],
+    );
+    assert.deepEqual(
+      coord.fence.get('web')?.map((a) => (a.kind === 'run' ? a.argv[1] : '')),
+      ['app', 'vip'],
+    );
+  });
+
+  test('a demote stops the group without releasing the lease', async (t) => {
+    const { coord, journal, webStatus } = await setup(t);
+    coord.grant('web');
+    await settle();
+    coord.demote('web');
+    await settle();
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip']);
+    assert.equal(webStatus().phase, 'stopped');
+    assert.ok(!coord.calls.includes('release web'));
+    assert.deepEqual(coord.fence.get('web'), []);
+  });
+
+  test('a failed start stops what started, marks this node failed and releases', async (t) => {
+    const { coord, resources, journal, webStatus, events } = await setup(t);
+    resources.get('web/app').startBehavior = 'fail';
+    coord.grant('web');
+    await settle();
+    assert.deepEqual(journal, ['start vip', 'start app', 'stop app', 'stop vip']);
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.deepEqual(webStatus().intent.failedNodes, ['n1']);
+    const failure = events('group').find((e) => e.level === 'error');
+    assert.equal(failure?.output, 'app said no');
+  });
+
+  test('a failing monitor restarts its target, then fails the group over', async (t) => {
+    const appw = monitor('appw', { target: 'app', onFailure: { restart: 1, then: 'failover' } });
+    const { coord, monitors, journal, timers, webStatus, events } = await setup(t, { groups: [group('web', [appw])] });
+    coord.grant('web');
+    await settle();
+    await timers.advance(0);
+    assert.equal(webStatus().monitors[0]?.state, 'passing');
+    monitors.get('web/appw')!.ok = false;
+    monitors.get('web/appw')!.output = 'app not answering';
+    await timers.advance(1000);
+    assert.deepEqual(journal.slice(2), ['stop app', 'start app']);
+    await timers.advance(1000);
+    assert.deepEqual(journal.slice(2), ['stop app', 'start app', 'stop app', 'stop vip']);
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(webStatus().phase, 'stopped');
+    assert.ok(events('recovery').some((e) => /failover of web decided/.test(e.message)));
+    const monitorEvent = events('monitor').find((e) => e.level === 'warn');
+    assert.equal(monitorEvent?.output, 'app not answering');
+  });
+
+  test('a failed stop withdraws candidacy, alerts and never releases', async (t) => {
+    const { engine, coord, resources, webStatus, events } = await setup(t);
+    coord.grant('web');
+    await settle();
+    resources.get('web/app').stopBehavior = 'fail';
+    await engine.stopGroup('web');
+    await settle();
+    assert.equal(webStatus().phase, 'failed-stop');
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.ok(!coord.calls.includes('release web'));
+    assert.ok(events('alert').some((e) => /stop of app failed/.test(e.message)));
+    assert.ok(coord.fence.get('web')!.length > 0, 'the deadman keeps its fence actions');
+  });
+
+  test('an admin stop stops and releases; an admin start makes the node a candidate again', async (t) => {
+    const { engine, coord, journal, webStatus } = await setup(t);
+    coord.grant('web');
+    await settle();
+    await engine.stopGroup('web');
+    await settle();
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip']);
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.equal(webStatus().intent.state, 'stopped');
+    await engine.startGroup('web');
+    await settle();
+    assert.equal(coord.candidacy.get('web'), 0);
+  });
+
+  test('a move to another node stops, releases and leaves the target the only candidate', async (t) => {
+    const { engine, coord, journal } = await setup(t);
+    coord.grant('web');
+    await settle();
+    assert.deepEqual(await engine.move('web'), { to: 'n2' });
+    await settle();
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip']);
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(coord.candidacy.get('web'), null);
+    await assert.rejects(engine.move('web', 'n9'), (err) => isHaloError(err) && err.code === 'HALO_E_BAD_REQUEST');
+    await assert.rejects(engine.move('nope'), (err) => isHaloError(err) && err.code === 'HALO_E_NOT_FOUND');
+  });
+
+  test('restart parameters stay pending until the resource restarts; live ones apply at once', async (t) => {
+    const { engine, coord, resources, webStatus } = await setup(t);
+    coord.grant('web');
+    await settle();
+    const before = resources.get('web/app');
+    assert.deepEqual(await engine.setParams('web', 'app', { port: 8080, mode: 'fast' }), { live: ['mode'], pending: ['port'] });
+    assert.deepEqual(before.live, [{ mode: 'fast' }]);
+    assert.deepEqual(webStatus().resources[1]?.pendingParams, { port: 8080 });
+    coord.demote('web');
+    await settle();
+    coord.grant('web');
+    await settle();
+    const after = resources.get('web/app');
+    assert.notEqual(after, before);
+    assert.deepEqual(after.params, { port: 8080, mode: 'fast' });
+    assert.deepEqual(webStatus().resources[1]?.pendingParams, {});
+  });
+
+  test('parameter changes are validated against the resource type schema', async (t) => {
+    const { engine } = await setup(t);
+    const badRequest = (err: unknown) => isHaloError(err) && err.code === 'HALO_E_BAD_REQUEST';
+    await assert.rejects(engine.setParams('web', 'app', { port: 'eighty' }), badRequest);
+    await assert.rejects(engine.setParams('web', 'app', { colour: 'red' }), badRequest);
+    await assert.rejects(engine.setParams('web', 'app', {}), badRequest);
+    assert.deepEqual(await engine.setParams('web', 'app', { port: 81 }), { live: ['port'], pending: [] });
+    assert.deepEqual(engine.getParams('web', 'app'), { params: { port: 81, mode: 'slow' }, pending: {} });
+  });
+
+  test('a failing node-level monitor makes the node ineligible and its groups move away', async (t) => {
+    const fsx = monitor('fsx', { onFailure: { restart: 0, then: 'ineligible' } });
+    const { engine, coord, monitors, journal, timers } = await setup(t, { nodeMonitors: [fsx] });
+    coord.grant('web');
+    await settle();
+    await timers.advance(0);
+    monitors.get('fsx')!.ok = false;
+    await timers.advance(1000);
+    assert.equal(coord.nodeStatus.eligible, false);
+    assert.equal(engine.status().eligible, false);
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip']);
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(coord.candidacy.get('web'), null);
+    monitors.get('fsx')!.ok = true;
+    await timers.advance(1000);
+    assert.equal(coord.nodeStatus.eligible, true);
+    assert.equal(coord.candidacy.get('web'), 0);
+  });
+
+  test('an ineligible node keeps its group when no other node can take it', async (t) => {
+    const fsx = monitor('fsx', { onFailure: { restart: 0, then: 'ineligible' } });
+    const { coord, monitors, journal, timers } = await setup(t, { nodeMonitors: [fsx] });
+    coord.setMember('n2', { up: false, eligible: true });
+    coord.grant('web');
+    await settle();
+    monitors.get('fsx')!.ok = false;
+    await timers.advance(1000);
+    assert.equal(coord.nodeStatus.eligible, false);
+    assert.deepEqual(journal, ['start vip', 'start app']);
+  });
+
+  test('a suspended monitor stops probing and a resumed one starts again', async (t) => {
+    const appw = monitor('appw', { target: 'app' });
+    const { engine, coord, monitors, timers, webStatus } = await setup(t, { groups: [group('web', [appw])] });
+    coord.grant('web');
+    await settle();
+    await timers.advance(1000);
+    const probes = monitors.get('web/appw')!.probes;
+    await engine.suspendMonitor('appw');
+    await timers.advance(5000);
+    assert.equal(monitors.get('web/appw')!.probes, probes);
+    assert.equal(webStatus().monitors[0]?.state, 'suspended');
+    await engine.resumeMonitor('web/appw');
+    await timers.advance(1000);
+    assert.ok(monitors.get('web/appw')!.probes > probes);
+  });
+
+  test('stop() stops local groups in reverse order and releases them', async (t) => {
+    const { engine, coord, journal } = await setup(t, { groups: [group('a'), group('b')] });
+    coord.grant('a');
+    coord.grant('b');
+    await settle();
+    journal.length = 0;
+    await engine.stop();
+    assert.deepEqual(journal, ['stop app', 'stop vip', 'stop app', 'stop vip']);
+    const releases = coord.calls.filter((c) => c.startsWith('release'));
+    assert.deepEqual(releases, ['release b', 'release a']);
+  });
+
+  test('an activation is recorded as a timeline up to the first passing monitor', async (t) => {
+    const appw = monitor('appw', { target: 'app' });
+    const { coord, timers, webStatus } = await setup(t, { groups: [group('web', [appw])] });
+    coord.grant('web');
+    await settle();
+    await timers.advance(0);
+    const timeline = webStatus().lastTimeline;
+    assert.deepEqual(
+      timeline?.steps.map((s) => s.phase),
+      ['lease-granted', 'started', 'healthy'],
+    );
+  });
+
+  test('an intent write that fails is retried later', async (t) => {
+    const { coord, resources, timers } = await setup(t);
+    resources.get('web/app').startBehavior = 'fail';
+    coord.intentFails = true;
+    coord.grant('web');
+    await settle();
+    assert.ok(!coord.calls.includes('release web'));
+    coord.intentFails = false;
+    await timers.advance(1000);
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
+    assert.ok(coord.calls.includes('release web'));
+  });
+
+  test('status reports groups, resources and monitors as plain data', async (t) => {
+    const appw = monitor('appw', { target: 'app' });
+    const { engine } = await setup(t, { groups: [group('web', [appw])], nodeMonitors: [monitor('fsx')] });
+    const status = engine.status();
+    assert.deepEqual(Object.keys(status), ['node', 'eligible', 'ineligibleReasons', 'groups', 'monitors']);
+    assert.deepEqual(JSON.parse(JSON.stringify(status)), status);
+    const web = status.groups[0]!;
+    assert.deepEqual(
+      { owner: web.owner, heldHere: web.heldHere, phase: web.phase, failed: web.failed },
+      { owner: null, heldHere: false, phase: 'stopped', failed: false },
+    );
+    assert.deepEqual(
+      web.monitors.map((m) => [m.key, m.state]),
+      [['web/appw', 'inactive']],
+    );
+    assert.deepEqual(
+      status.monitors.map((m) => [m.key, m.state]),
+      [['fsx', 'pending']],
+    );
+  });
+});

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { monitorTypes } from '../../../src/engine/monitors/registry.js';
+
+describe('monitor registry', () => {
+  it('lists every built-in monitor type under its own type key', () => {
+    assert.deepEqual([...monitorTypes.keys()].sort(), [
+      'http',
+      'process',
+      'resource',
+      'script',
+      'stall',
+      'tcp',
+    ]);
+    for (const [key, type] of monitorTypes) {
+      assert.equal(type.type, key);
+      assert.ok(type.description.length > 0);
+    }
+  });
+
+  it('marks the resource monitor as needing a target', () => {
+    assert.equal(monitorTypes.get('resource')?.needsTarget, true);
+    assert.notEqual(monitorTypes.get('tcp')?.needsTarget, true);
+  });
+});
