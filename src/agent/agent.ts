@@ -5,7 +5,7 @@ import { TokenAuth } from '../api/auth.js';
 import type { ClusterOps, HaloEvent } from '../api/ops.js';
 import { buildApi } from '../api/server.js';
 import { loadConfig } from '../config/load.js';
-import type { HaloConfig, NodeConfig } from '../config/model.js';
+import type { HaloConfig } from '../config/model.js';
 import { EmbeddedCoordinator } from '../coordination/embedded/embedded-coordinator.js';
 import type { Coordinator } from '../coordination/types.js';
 import { Engine } from '../engine/engine.js';
@@ -26,7 +26,9 @@ export interface AgentOptions {
   log: Logger;
 }
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /**
  * `halo agent`: one per node. Wires the config, the coordination backend, the group engine
@@ -35,7 +37,6 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../../../package
 export class Agent implements ClusterOps {
   private readonly opts: AgentOptions;
   private config!: HaloConfig;
-  private self!: NodeConfig;
   private coordinator!: Coordinator;
   private engine!: Engine;
   private events!: EventLog;
@@ -58,22 +59,32 @@ export class Agent implements ClusterOps {
     this.config = loadConfig(this.opts.configFile);
     const self = this.config.nodes.find((n) => n.name === this.opts.node);
     if (!self) {
-      throw new HaloError('HALO_E_USAGE', `node "${this.opts.node}" is not in ${this.opts.configFile}; expected one of: ${this.config.nodes.map((n) => n.name).join(', ')}`);
+      throw new HaloError(
+        'HALO_E_USAGE',
+        `node "${this.opts.node}" is not in ${this.opts.configFile}; expected one of: ${this.config.nodes.map((n) => n.name).join(', ')}`,
+      );
     }
-    this.self = self;
     if (this.config.cluster.coordination.type !== 'embedded') {
-      throw new HaloError('HALO_E_CONFIG_INVALID', 'cluster.coordination.type etcd is not available in this build yet; use embedded');
+      throw new HaloError(
+        'HALO_E_CONFIG_INVALID',
+        'cluster.coordination.type etcd is not available in this build yet; use embedded',
+      );
     }
     for (const g of this.config.groups) {
       for (const r of g.resources) {
         if (!resourceTypes.has(r.type)) {
-          throw new HaloError('HALO_E_CONFIG_INVALID', `groups.${g.name}.resources.${r.name}: resource type ${r.type} is not available in this build yet`);
+          throw new HaloError(
+            'HALO_E_CONFIG_INVALID',
+            `groups.${g.name}.resources.${r.name}: resource type ${r.type} is not available in this build yet`,
+          );
         }
       }
     }
     const key = Buffer.from(readPrivateFile(this.config.cluster.secretFile, 'cluster key'));
     const { token, file: tokenFile } = apiToken(this.config.cluster.api.tokenFile, stateDir);
-    const readOnly = this.config.cluster.api.readOnlyTokenFile ? readPrivateFile(this.config.cluster.api.readOnlyTokenFile, 'read-only API token') : undefined;
+    const readOnly = this.config.cluster.api.readOnlyTokenFile
+      ? readPrivateFile(this.config.cluster.api.readOnlyTokenFile, 'read-only API token')
+      : undefined;
 
     this.lag.enable();
     this.tickTimer = setInterval(() => {
@@ -103,7 +114,8 @@ export class Agent implements ClusterOps {
       const ms = e.details?.['durationMs'];
       if (e.type === 'monitor' && e.monitor && typeof ms === 'number') {
         const key = e.group ? `${e.group}/${e.monitor}` : e.monitor;
-        const s = (this.monitorLatency[key] ??= { count: 0, sumMs: 0 });
+        const s = this.monitorLatency[key] ?? { count: 0, sumMs: 0 };
+        this.monitorLatency[key] = s;
         s.count++;
         s.sumMs += ms;
       }
@@ -123,7 +135,10 @@ export class Agent implements ClusterOps {
     await this.api.listen({ port: self.apiPort, host });
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     this.url = `${tls ? 'https' : 'http'}://${shown}:${self.apiPort}`;
-    log.info({ node: self.name, api: this.url, tokenFile, epoch: this.config.epoch.toString(16) }, 'agent started');
+    log.info(
+      { node: self.name, api: this.url, tokenFile, epoch: this.config.epoch.toString(16) },
+      'agent started',
+    );
   }
 
   async stop(): Promise<void> {

@@ -23,14 +23,24 @@ const labels = (l: Record<string, string>) =>
 
 export function renderMetrics(m: MetricsInput): string {
   const out: string[] = [];
-  const metric = (name: string, type: string, help: string, samples: Array<[Record<string, string>, number]>) => {
+  const metric = (
+    name: string,
+    type: string,
+    help: string,
+    samples: Array<[Record<string, string>, number]>,
+  ) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [l, v] of samples) out.push(`${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`);
+    for (const [l, v] of samples)
+      out.push(`${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`);
   };
   const node = m.engine.node;
   metric('halo_up', 'gauge', 'The agent is running.', [[{ cluster: m.cluster, node }, 1]]);
-  metric('halo_quorum', 'gauge', 'This node hears a majority of voters.', [[{ node }, m.coordination.quorum ? 1 : 0]]);
-  metric('halo_node_eligible', 'gauge', 'This node may host groups (node-level monitors pass).', [[{ node }, m.engine.eligible ? 1 : 0]]);
+  metric('halo_quorum', 'gauge', 'This node hears a majority of voters.', [
+    [{ node }, m.coordination.quorum ? 1 : 0],
+  ]);
+  metric('halo_node_eligible', 'gauge', 'This node may host groups (node-level monitors pass).', [
+    [{ node }, m.engine.eligible ? 1 : 0],
+  ]);
   metric(
     'halo_member_up',
     'gauge',
@@ -68,13 +78,22 @@ export function renderMetrics(m: MetricsInput): string {
     'Consecutive failures of each monitor.',
     monitors.map((mon) => [{ monitor: mon.key }, mon.consecutiveFailures]),
   );
-  out.push('# HELP halo_monitor_duration_seconds Probe durations.', '# TYPE halo_monitor_duration_seconds summary');
+  out.push(
+    '# HELP halo_monitor_duration_seconds Probe durations.',
+    '# TYPE halo_monitor_duration_seconds summary',
+  );
   for (const [key, s] of Object.entries(m.monitorLatency)) {
     out.push(`halo_monitor_duration_seconds_sum${labels({ monitor: key })} ${s.sumMs / 1000}`);
     out.push(`halo_monitor_duration_seconds_count${labels({ monitor: key })} ${s.count}`);
   }
-  out.push('# HELP halo_lease_renewal_seconds Lease renewals of groups held here.', '# TYPE halo_lease_renewal_seconds summary');
-  out.push(`halo_lease_renewal_seconds_sum ${m.leaseRenewals.sumMs / 1000}`, `halo_lease_renewal_seconds_count ${m.leaseRenewals.count}`);
+  out.push(
+    '# HELP halo_lease_renewal_seconds Lease renewals of groups held here.',
+    '# TYPE halo_lease_renewal_seconds summary',
+  );
+  out.push(
+    `halo_lease_renewal_seconds_sum ${m.leaseRenewals.sumMs / 1000}`,
+    `halo_lease_renewal_seconds_count ${m.leaseRenewals.count}`,
+  );
   metric(
     'halo_dropped_messages_total',
     'counter',

@@ -9,7 +9,11 @@ export function readPrivateFile(path: string, what: string): string {
   const problem = privateFileProblem(path, what);
   if (problem) throw new HaloError('HALO_E_SECRET', `refusing to start: ${problem}`, { file: path });
   const text = readFileSync(path, 'utf8').trim();
-  if (text.length < 16) throw new HaloError('HALO_E_SECRET', `${what} file ${path} is too short: use at least 16 characters (32 random bytes recommended)`);
+  if (text.length < 16)
+    throw new HaloError(
+      'HALO_E_SECRET',
+      `${what} file ${path} is too short: use at least 16 characters (32 random bytes recommended)`,
+    );
   return text;
 }
 

@@ -40,7 +40,9 @@ export function buildStatus(config: HaloConfig, engine: EngineStatus, coordinati
         term: g.term ?? lease?.term ?? null,
         leaseValidForMs: lease?.validForMs ?? null,
         pending: Object.fromEntries(
-          g.resources.filter((r) => Object.keys(r.pendingParams).length > 0).map((r) => [r.name, r.pendingParams]),
+          g.resources
+            .filter((r) => Object.keys(r.pendingParams).length > 0)
+            .map((r) => [r.name, r.pendingParams]),
         ),
       };
     }),

@@ -46,7 +46,10 @@ export const schemas = {
     type: 'object',
     required: ['live', 'pending'],
     additionalProperties: false,
-    properties: { live: { type: 'array', items: { type: 'string' } }, pending: { type: 'array', items: { type: 'string' } } },
+    properties: {
+      live: { type: 'array', items: { type: 'string' } },
+      pending: { type: 'array', items: { type: 'string' } },
+    },
   },
   Status: {
     type: 'object',
@@ -85,7 +88,11 @@ const monitorParam = { name: 'monitor', in: 'path', required: true, schema: { ty
 export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
-    info: { title: 'Halo API', version, description: 'Status and operations of a Halo cluster, served by every agent.' },
+    info: {
+      title: 'Halo API',
+      version,
+      description: 'Status and operations of a Halo cluster, served by every agent.',
+    },
     components: {
       schemas,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -93,7 +100,10 @@ export function openApiDocument(version: string) {
     security: [{ bearer: [] }],
     paths: {
       '/v1/status': {
-        get: { summary: 'Nodes, groups, resources, monitors, pending changes', responses: { 200: json('Status'), ...errors(401) } },
+        get: {
+          summary: 'Nodes, groups, resources, monitors, pending changes',
+          responses: { 200: json('Status'), ...errors(401) },
+        },
       },
       '/v1/events': {
         get: {
@@ -126,22 +136,42 @@ export function openApiDocument(version: string) {
         },
       },
       '/v1/groups/{group}/resources/{resource}/params': {
-        get: { summary: 'Parameters and pending changes', parameters: [groupParam, resourceParam], responses: { 200: json('Params'), ...errors(401, 404) } },
+        get: {
+          summary: 'Parameters and pending changes',
+          parameters: [groupParam, resourceParam],
+          responses: { 200: json('Params'), ...errors(401, 404) },
+        },
         patch: {
-          summary: 'Change parameters: live ones apply at once, restart ones stay pending until the resource restarts',
+          summary:
+            'Change parameters: live ones apply at once, restart ones stay pending until the resource restarts',
           parameters: [groupParam, resourceParam],
           requestBody: json('ParamsPatch'),
           responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409) },
         },
       },
       '/v1/monitors/{monitor}/suspend': {
-        post: { summary: 'Suspend a monitor (GROUP/MONITOR for group monitors)', parameters: [monitorParam], responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) } },
+        post: {
+          summary: 'Suspend a monitor (GROUP/MONITOR for group monitors)',
+          parameters: [monitorParam],
+          responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+        },
       },
       '/v1/monitors/{monitor}/resume': {
-        post: { summary: 'Resume a suspended monitor', parameters: [monitorParam], responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) } },
+        post: {
+          summary: 'Resume a suspended monitor',
+          parameters: [monitorParam],
+          responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+        },
       },
-      '/metrics': { get: { summary: 'Prometheus metrics (text format)', responses: { 200: { description: 'text/plain; version=0.0.4' }, ...errors(401) } } },
-      '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format)',
+          responses: { 200: { description: 'text/plain; version=0.0.4' }, ...errors(401) },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
+      },
     },
   };
 }

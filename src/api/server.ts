@@ -36,9 +36,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.some((re) => re.test(req.url.split('?')[0] ?? ''))) return;
     const access = auth.check(bearer(req.headers.authorization) ?? queryToken(req));
-    if (!access) return sendError(reply, new HaloError('HALO_E_UNAUTHORIZED', 'a valid API token is required: send "Authorization: Bearer TOKEN"'));
+    if (!access)
+      return sendError(
+        reply,
+        new HaloError(
+          'HALO_E_UNAUTHORIZED',
+          'a valid API token is required: send "Authorization: Bearer TOKEN"',
+        ),
+      );
     if (access === 'read-only' && req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(reply, new HaloError('HALO_E_FORBIDDEN', 'this token is read-only; use the read-write token for operations'));
+      return sendError(
+        reply,
+        new HaloError('HALO_E_FORBIDDEN', 'this token is read-only; use the read-write token for operations'),
+      );
     }
     req.access = access;
   });
@@ -47,13 +57,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (isHaloError(err)) return sendError(reply, err);
     const e = err as { validation?: unknown; statusCode?: number; message?: string };
     if (e.validation || e.statusCode === 400 || e.statusCode === 415) {
-      return sendError(reply, new HaloError('HALO_E_BAD_REQUEST', `invalid request: ${e.message ?? 'bad input'}`));
+      return sendError(
+        reply,
+        new HaloError('HALO_E_BAD_REQUEST', `invalid request: ${e.message ?? 'bad input'}`),
+      );
     }
     log.error({ err, url: req.url, method: req.method }, 'api request failed');
     return sendError(reply, new HaloError('HALO_E_INTERNAL', 'internal error; see the agent log'));
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new HaloError('HALO_E_NOT_FOUND', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`)),
+    sendError(
+      reply,
+      new HaloError('HALO_E_NOT_FOUND', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`),
+    ),
   );
 
   const body = (id: keyof typeof schemas) => ({ schema: { body: { $ref: `${id}#` } } });
@@ -61,20 +77,31 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.get('/openapi.json', async () => openApiDocument(options.version));
   app.get('/v1/status', async () => ops.status());
-  app.post<{ Params: { group: string }; Body: { to?: string } }>('/v1/groups/:group/move', body('MoveBody'), async (req, reply) => {
-    await ops.move(req.params.group, req.body?.to);
-    return reply.code(202).send(accepted(`moving ${req.params.group}${req.body?.to ? ` to ${req.body.to}` : ''}`));
-  });
-  app.post<{ Params: { group: string }; Body: { on?: string } }>('/v1/groups/:group/start', body('StartBody'), async (req, reply) => {
-    await ops.startGroup(req.params.group, req.body?.on);
-    return reply.code(202).send(accepted(`starting ${req.params.group}`));
-  });
+  app.post<{ Params: { group: string }; Body: { to?: string } }>(
+    '/v1/groups/:group/move',
+    body('MoveBody'),
+    async (req, reply) => {
+      await ops.move(req.params.group, req.body?.to);
+      return reply
+        .code(202)
+        .send(accepted(`moving ${req.params.group}${req.body?.to ? ` to ${req.body.to}` : ''}`));
+    },
+  );
+  app.post<{ Params: { group: string }; Body: { on?: string } }>(
+    '/v1/groups/:group/start',
+    body('StartBody'),
+    async (req, reply) => {
+      await ops.startGroup(req.params.group, req.body?.on);
+      return reply.code(202).send(accepted(`starting ${req.params.group}`));
+    },
+  );
   app.post<{ Params: { group: string } }>('/v1/groups/:group/stop', body('Empty'), async (req, reply) => {
     await ops.stopGroup(req.params.group);
     return reply.code(202).send(accepted(`stopping ${req.params.group}`));
   });
-  app.get<{ Params: { group: string; resource: string } }>('/v1/groups/:group/resources/:resource/params', async (req) =>
-    ops.getParams(req.params.group, req.params.resource),
+  app.get<{ Params: { group: string; resource: string } }>(
+    '/v1/groups/:group/resources/:resource/params',
+    async (req) => ops.getParams(req.params.group, req.params.resource),
   );
   app.patch<{ Params: { group: string; resource: string }; Body: Record<string, unknown> }>(
     '/v1/groups/:group/resources/:resource/params',
@@ -89,7 +116,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     await ops.resumeMonitor(decodeURIComponent(req.params.monitor));
     return reply.code(202).send(accepted(`resumed ${req.params.monitor}`));
   });
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(ops.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(ops.metrics()),
+  );
   app.get('/v1/events', (req, reply) => streamEvents(ops, req, reply));
   options.extend?.(app);
   return app;
@@ -100,7 +129,11 @@ function streamEvents(ops: ClusterOps, req: FastifyRequest, reply: FastifyReply)
   const limit = Math.min(1000, Number((req.query as Record<string, string>)['history'] ?? 100) || 0);
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   const send = (event: unknown) => res.write(`data: ${JSON.stringify(event)}\n\n`);
   for (const e of ops.recentEvents(limit)) send(e);
   const unsubscribe = ops.subscribeEvents(send);

@@ -6,9 +6,22 @@ import type { CommandContext, OptionSpec } from './command.js';
 
 /** Options every command that talks to an agent accepts (DESIGN.md §3). */
 export const apiOptions: Record<string, OptionSpec> = {
-  api: { type: 'string', description: 'Agent API URL (default: HALO_API, else this node from -c).', valueName: 'URL' },
-  config: { type: 'string', short: 'c', description: 'Config file used to find the local agent and the token.', valueName: 'FILE' },
-  'token-file': { type: 'string', description: 'File with the API token (default: HALO_TOKEN, else the config tokenFile).', valueName: 'FILE' },
+  api: {
+    type: 'string',
+    description: 'Agent API URL (default: HALO_API, else this node from -c).',
+    valueName: 'URL',
+  },
+  config: {
+    type: 'string',
+    short: 'c',
+    description: 'Config file used to find the local agent and the token.',
+    valueName: 'FILE',
+  },
+  'token-file': {
+    type: 'string',
+    description: 'File with the API token (default: HALO_TOKEN, else the config tokenFile).',
+    valueName: 'FILE',
+  },
 };
 
 export interface ApiClient {
@@ -18,12 +31,27 @@ export interface ApiClient {
 }
 
 export function apiClient(ctx: CommandContext): ApiClient {
-  const configFile = (ctx.options['config'] as string | undefined) ?? (ctx.env['HALO_API'] ? undefined : defaultConfig());
-  const config = configFile && !(ctx.options['api'] ?? ctx.env['HALO_API']) ? loadConfig(configFile, { checkFiles: false }) : undefined;
-  const url = ((ctx.options['api'] as string | undefined) ?? ctx.env['HALO_API'] ?? (config ? localAgentUrl(config) : undefined))?.replace(/\/$/, '');
-  if (!url) throw new HaloError('HALO_E_USAGE', 'cannot find the agent: pass --api URL, set HALO_API, or pass -c FILE');
+  const configFile =
+    (ctx.options['config'] as string | undefined) ?? (ctx.env['HALO_API'] ? undefined : defaultConfig());
+  const config =
+    configFile && !(ctx.options['api'] ?? ctx.env['HALO_API'])
+      ? loadConfig(configFile, { checkFiles: false })
+      : undefined;
+  const url = (
+    (ctx.options['api'] as string | undefined) ??
+    ctx.env['HALO_API'] ??
+    (config ? localAgentUrl(config) : undefined)
+  )?.replace(/\/$/, '');
+  if (!url)
+    throw new HaloError(
+      'HALO_E_USAGE',
+      'cannot find the agent: pass --api URL, set HALO_API, or pass -c FILE',
+    );
   const token = readToken(ctx, configFile);
-  const headers = (extra: Record<string, string> = {}) => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  });
 
   return {
     url,
@@ -37,7 +65,10 @@ export function apiClient(ctx: CommandContext): ApiClient {
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {
-        throw new HaloError('HALO_E_AGENT_UNREACHABLE', `cannot reach the agent at ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+        throw new HaloError(
+          'HALO_E_AGENT_UNREACHABLE',
+          `cannot reach the agent at ${url}: ${(err as Error).cause ?? (err as Error).message}`,
+        );
       }
       const text = await res.text();
       const data = text ? JSON.parse(text) : undefined;
@@ -53,9 +84,13 @@ export function apiClient(ctx: CommandContext): ApiClient {
         res = await fetch(url + path, { headers: headers({ accept: 'text/event-stream' }), signal });
       } catch (err) {
         if (signal.aborted) return;
-        throw new HaloError('HALO_E_AGENT_UNREACHABLE', `cannot reach the agent at ${url}: ${(err as Error).message}`);
+        throw new HaloError(
+          'HALO_E_AGENT_UNREACHABLE',
+          `cannot reach the agent at ${url}: ${(err as Error).message}`,
+        );
       }
-      if (!res.ok || !res.body) throw new HaloError('HALO_E_UNAUTHORIZED', `HTTP ${res.status} from ${url}${path}`);
+      if (!res.ok || !res.body)
+        throw new HaloError('HALO_E_UNAUTHORIZED', `HTTP ${res.status} from ${url}${path}`);
       let buffer = '';
       const decoder = new TextDecoder();
       try {
@@ -87,7 +122,9 @@ function defaultConfig(): string | undefined {
 
 /** The agent of this machine: the node whose address is one of ours, else the first node. */
 function localAgentUrl(config: ReturnType<typeof loadConfig>): string {
-  const mine = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  const mine = new Set(
+    Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+  );
   const node = config.nodes.find((n) => mine.has(n.address)) ?? config.nodes[0]!;
   const scheme = config.cluster.api.tls ? 'https' : 'http';
   return `${scheme}://${mine.has(node.address) ? node.address : '127.0.0.1'}:${node.apiPort}`;

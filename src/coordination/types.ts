@@ -93,6 +93,12 @@ export interface Coordinator {
   setCandidacy(group: string, rank: number | null): void;
   /** Planned hand-over once local resources are stopped. */
   release(group: string): Promise<void>;
+  /**
+   * A stop failed: stop renewing the lease but do not release it, and keep the deadman armed,
+   * so the lease runs out, the helper fences at its deadline, and only then can another node
+   * acquire the group.
+   */
+  abandon(group: string): void;
   /** What the deadman helper must do for a group this node holds. */
   setFenceActions(group: string, actions: FenceAction[]): void;
   /** This node's eligibility, gossiped to every node. */

@@ -95,7 +95,10 @@ export class WitnessServer {
     });
     this.transport.onMessage((from, payloads, meta) => this.receive(meta.cluster, from, payloads));
     await this.transport.start();
-    this.log.info({ listen: `${this.listen.host}:${this.listen.port}`, clusters: [...this.clusters.keys()] }, 'witness started');
+    this.log.info(
+      { listen: `${this.listen.host}:${this.listen.port}`, clusters: [...this.clusters.keys()] },
+      'witness started',
+    );
     this.tick();
   }
 

@@ -1,13 +1,19 @@
-import type { z } from 'zod';
 import type { GroupConfig, HaloConfig, MonitorConfig, ResourceConfig } from '../config/model.js';
 import type { Coordinator, CoordinatorEvent } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type EventInput, type EventLog, type Timeline, TimelineRecorder } from './event-log.js';
-import { type GroupOpResult, GroupRunner, opTimeouts, type ResourceRunState } from './group-runner.js';
+import {
+  type EngineStatus,
+  type GroupSlot,
+  groupStatus,
+  type MonitorSlot,
+  monitorStatuses,
+  type ResourceSlot,
+} from './engine-status.js';
+import { type EventInput, type EventLog, TimelineRecorder } from './event-log.js';
+import { type GroupOpResult, GroupRunner, opTimeouts } from './group-runner.js';
 import {
   clearFailuresEntries,
-  type GroupIntent,
   groupIntent,
   intentKeys,
   monitorKey,
@@ -16,28 +22,29 @@ import {
 } from './intent.js';
 import { MonitorRunner, type ProbeReport } from './monitor-runner.js';
 import type { MonitorContext, MonitorInstance } from './monitors/types.js';
-import { INITIAL_LADDER, type LadderState, stepLadder } from './recovery.js';
-import type { CheckResult, ParamMode, ResourceContext, ResourceInstance } from './resources/types.js';
-import { type Action, type LocalPhase, type LocalRequest, rankCandidates, schedule, type Snapshot } from './scheduler.js';
+import { type ParamSpec, validateParamChanges } from './param-changes.js';
+import { INITIAL_LADDER, stepLadder } from './recovery.js';
+import type { CheckResult, ResourceContext, ResourceInstance } from './resources/types.js';
+import { type Action, type LocalPhase, rankCandidates, type Snapshot, schedule } from './scheduler.js';
 import { errorText, runWithTimeout, type Timers } from './timers.js';
 
-/**
- * The group engine: the I/O shell around the pure scheduler. It turns coordinator events and
- * monitor results into a snapshot, runs `schedule()`, and executes the resulting actions one
- * group at a time (a group's next actions wait until its current ones finished).
- */
+export type {
+  EngineStatus,
+  GroupStatus,
+  MonitorState,
+  MonitorStatus,
+  ResourceStatus,
+} from './engine-status.js';
+export type { ParamSpec } from './param-changes.js';
 
-export interface ParamSpec {
-  params: z.ZodObject;
-  /** Keys not listed are `restart`. */
-  paramModes?: Partial<Record<string, ParamMode>>;
-}
+/** Kept for callers written against the optional form; every backend now has `abandon`. */
+export type AbandoningCoordinator = Coordinator;
 
 export interface EngineOptions {
   config: HaloConfig;
   /** This node's name (one of config.nodes). */
   node: string;
-  coordinator: Coordinator;
+  coordinator: AbandoningCoordinator;
   resources: (group: GroupConfig, resource: ResourceConfig) => ResourceInstance;
   /** `group` is null for node-level monitors. */
   monitors: (monitor: MonitorConfig, group: GroupConfig | null) => MonitorInstance;
@@ -52,99 +59,11 @@ export interface EngineOptions {
   retryMs?: number;
 }
 
-export interface ResourceStatus {
-  name: string;
-  type: string;
-  state: ResourceRunState;
-  since: string;
-  lastCheck: { state: CheckResult['state']; reason?: string; output?: string; at: string } | null;
-  lastError: string | null;
-  /** Restart-mode parameter changes waiting for the next restart of this resource. */
-  pendingParams: Record<string, unknown>;
-}
-
-export type MonitorState = 'suspended' | 'inactive' | 'pending' | 'passing' | 'failing';
-
-export interface MonitorStatus {
-  /** `group/name` for group monitors, `name` for node-level ones. */
-  key: string;
-  name: string;
-  type: string;
-  group: string | null;
-  target: string | null;
-  state: MonitorState;
-  suspended: boolean;
-  consecutiveFailures: number;
-  restarts: number;
-  lastResult: { ok: boolean; status: ProbeReport['status']; at: string; durationMs: number } | null;
-  lastOutput: string | null;
-}
-
-export interface GroupStatus {
-  name: string;
-  /** Cluster-wide lease owner as this node knows it. */
-  owner: string | null;
-  heldHere: boolean;
-  term: string | null;
-  phase: LocalPhase;
-  /** When `phase` last changed (ISO). */
-  since: string;
-  intent: { state: GroupIntent['state']; preferred: string | null; failedNodes: string[] };
-  /** Every node of the group is marked failed: it stays down until failures are cleared. */
-  failed: boolean;
-  lastError: string | null;
-  resources: ResourceStatus[];
-  monitors: MonitorStatus[];
-  lastTimeline: Timeline | null;
-}
-
-export interface EngineStatus {
-  node: string;
-  eligible: boolean;
-  ineligibleReasons: string[];
-  groups: GroupStatus[];
-  /** Node-level monitors. */
-  monitors: MonitorStatus[];
-}
-
-interface ResourceSlot {
-  config: ResourceConfig;
-  instance: ResourceInstance;
-  state: ResourceRunState;
-  since: number;
-  lastCheck: ResourceStatus['lastCheck'];
-  lastError: string | null;
-  pending: Record<string, unknown>;
-}
-
-interface GroupSlot {
-  config: GroupConfig;
-  phase: LocalPhase;
-  since: number;
-  held: boolean;
-  term: string | null;
-  owner: string | null;
-  requests: LocalRequest[];
-  chain: Promise<void> | null;
-  abort: AbortController | null;
-  restarting: boolean;
-  lastError: string | null;
-  rank: number | null | undefined;
-  lastChain: { signature: string; at: number } | null;
-  runner: GroupRunner;
-  resources: Map<string, ResourceSlot>;
-}
-
-interface MonitorSlot {
-  key: string;
-  config: MonitorConfig;
-  group: GroupSlot | null;
-  runner: MonitorRunner;
-  ladder: LadderState;
-  last: (ProbeReport & { wall: number }) | null;
-  resultSinceActive: boolean;
-}
-
+/**
+ * The group engine: the I/O shell around the pure scheduler. It turns coordinator events and
+ * monitor results into a snapshot, runs `schedule()`, and executes the resulting actions one
+ * group at a time (a group's next actions wait until its current ones finished).
+ */
 export class Engine {
   private readonly opts: EngineOptions;
   private readonly groups = new Map<string, GroupSlot>();
@@ -224,7 +143,9 @@ export class Engine {
   async startGroup(group: string, on?: string): Promise<void> {
     const g = this.group(group);
     if (on !== undefined && !g.config.nodes.includes(on)) {
-      throw new HaloError('HALO_E_BAD_REQUEST', `node ${on} is not one of the nodes of group ${group}`, { group });
+      throw new HaloError('HALO_E_BAD_REQUEST', `node ${on} is not one of the nodes of group ${group}`, {
+        group,
+      });
     }
     await this.writeIntent({
       ...clearFailuresEntries(this.intent(), group),
@@ -266,7 +187,10 @@ export class Engine {
     this.kick();
   }
 
-  getParams(group: string, resource: string): { params: Record<string, unknown>; pending: Record<string, unknown> } {
+  getParams(
+    group: string,
+    resource: string,
+  ): { params: Record<string, unknown>; pending: Record<string, unknown> } {
     const r = this.resource(group, resource);
     return { params: { ...r.config.params }, pending: { ...r.pending } };
   }
@@ -277,29 +201,47 @@ export class Engine {
    * resource next starts. On a resource that is not running every change applies at once.
    * Node-local and not persisted: the config file stays the source of truth.
    */
-  async setParams(group: string, resource: string, changes: Record<string, unknown>): Promise<{ live: string[]; pending: string[] }> {
+  async setParams(
+    group: string,
+    resource: string,
+    changes: Record<string, unknown>,
+  ): Promise<{ live: string[]; pending: string[] }> {
     const g = this.group(group);
     const r = this.resource(group, resource);
-    const values = this.validateParams(r, changes);
+    const values = validateParamChanges(r.config, this.opts.resourceTypes?.(r.config.type), changes);
     const keys = Object.keys(values);
     const modes = this.opts.resourceTypes?.(r.config.type)?.paramModes ?? {};
     if (r.state === 'stopped') {
       this.replaceInstance(g, r, { ...r.config.params, ...values });
-      this.event({ type: 'params', group, resource, message: `parameters ${keys.join(', ')} changed`, details: { keys } });
+      this.event({
+        type: 'params',
+        group,
+        resource,
+        message: `parameters ${keys.join(', ')} changed`,
+        details: { keys },
+      });
       return { live: keys, pending: [] };
     }
     let live = keys.filter((k) => modes[k] === 'live');
     if (live.length > 0 && r.instance.applyLive) {
       const liveValues = Object.fromEntries(live.map((k) => [k, values[k]]));
-      const outcome = await runWithTimeout(this.opts.timers, opTimeouts(r.config).check, undefined, (signal) =>
-        r.instance.applyLive!(liveValues, this.resourceContext(g, resource, g.term ?? '', signal)),
+      const outcome = await runWithTimeout(
+        this.opts.timers,
+        opTimeouts(r.config).check,
+        undefined,
+        (signal) =>
+          r.instance.applyLive!(liveValues, this.resourceContext(g, resource, g.term ?? '', signal)),
       );
       if (outcome.status !== 'done') {
         const reason = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
-        throw new HaloError('HALO_E_RESOURCE_FAILED', `applying ${live.join(', ')} to ${group}/${resource} failed: ${reason}`, {
-          group,
-          resource,
-        });
+        throw new HaloError(
+          'HALO_E_RESOURCE_FAILED',
+          `applying ${live.join(', ')} to ${group}/${resource} failed: ${reason}`,
+          {
+            group,
+            resource,
+          },
+        );
       }
       r.config = { ...r.config, params: { ...r.config.params, ...liveValues } };
     } else {
@@ -321,75 +263,22 @@ export class Engine {
 
   status(): EngineStatus {
     const intent = this.intent();
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const groups: GroupStatus[] = [...this.groups.values()].map((g) => {
-      const gi = groupIntent(intent, g.config.name);
-      return {
-        name: g.config.name,
-        owner: this.ownerOf(g),
-        heldHere: g.held,
-        term: g.term,
-        phase: g.phase,
-        since: iso(g.since),
-        intent: { state: gi.state, preferred: gi.preferred, failedNodes: [...gi.failed] },
-        failed: g.config.nodes.every((n) => gi.failed.includes(n)),
-        lastError: g.lastError,
-        resources: [...g.resources.values()].map((r) => ({
-          name: r.config.name,
-          type: r.config.type,
-          state: r.state,
-          since: iso(r.since),
-          lastCheck: r.lastCheck,
-          lastError: r.lastError,
-          pendingParams: { ...r.pending },
-        })),
-        monitors: this.monitorStatuses(intent, g),
-        lastTimeline: this.timelines?.last(g.config.name) ?? null,
-      };
-    });
     return {
       node: this.opts.node,
       eligible: this.ineligible.size === 0,
       ineligibleReasons: [...this.ineligible.values()],
-      groups,
-      monitors: this.monitorStatuses(intent, null),
+      groups: [...this.groups.values()].map((g) =>
+        groupStatus(
+          g,
+          intent,
+          this.ownerOf(g),
+          this.monitorSlots.values(),
+          this.timelines?.last(g.config.name) ?? null,
+        ),
+      ),
+      monitors: monitorStatuses(this.monitorSlots.values(), intent, null),
     };
   }
-
-  private monitorStatuses(intent: ParsedIntent, group: GroupSlot | null): MonitorStatus[] {
-    return [...this.monitorSlots.values()]
-      .filter((m) => m.group === group)
-      .map((m) => {
-        const suspended = intent.suspended.includes(m.key);
-        const active = m.runner.state !== 'inactive';
-        const state: MonitorState = suspended
-          ? 'suspended'
-          : !active
-            ? 'inactive'
-            : !m.resultSinceActive || !m.last
-              ? 'pending'
-              : m.last.ok
-                ? 'passing'
-                : 'failing';
-        return {
-          key: m.key,
-          name: m.config.name,
-          type: m.config.type,
-          group: m.group?.config.name ?? null,
-          target: m.config.target ?? null,
-          state,
-          suspended,
-          consecutiveFailures: m.ladder.consecutiveFailures,
-          restarts: m.ladder.restarts,
-          lastResult: m.last
-            ? { ok: m.last.ok, status: m.last.status, at: new Date(m.last.wall).toISOString(), durationMs: m.last.durationMs }
-            : null,
-          lastOutput: m.last?.output ?? null,
-        };
-      });
-  }
-
-  // ---- reconcile loop ---------------------------------------------------------------------
 
   private kick(): void {
     if (this.kickQueued || !this.running) return;
@@ -432,18 +321,19 @@ export class Engine {
         continue;
       }
       g.lastChain = { signature, at: now };
-      g.chain = this.execute(g, list)
-        .then(
-          () => this.kick(),
-          (err: unknown) => {
-            g.lastError = errorText(err);
-            this.opts.log.warn({ err, group: g.config.name }, 'group action failed; will retry');
-            this.retryLater();
-          },
-        )
-        .finally(() => {
+      // chain is cleared before the next kick so the follow-up reconcile sees the group idle.
+      g.chain = this.execute(g, list).then(
+        () => {
           g.chain = null;
-        });
+          this.kick();
+        },
+        (err: unknown) => {
+          g.chain = null;
+          g.lastError = errorText(err);
+          this.opts.log.warn({ err, group: g.config.name }, 'group action failed; will retry');
+          this.retryLater();
+        },
+      );
     }
     this.updateMonitors();
   }
@@ -459,7 +349,8 @@ export class Engine {
     const phases: Snapshot['phases'] = {};
     const requests: Snapshot['requests'] = {};
     for (const [name, g] of this.groups) {
-      if (groupIntent(intent, name).failed.includes(self)) g.requests = g.requests.filter((r) => r.kind === 'restart');
+      if (groupIntent(intent, name).failed.includes(self))
+        g.requests = g.requests.filter((r) => r.kind === 'restart');
       owners[name] = this.ownerOf(g);
       phases[name] = g.phase;
       requests[name] = g.requests;
@@ -486,7 +377,12 @@ export class Engine {
         case 'mark-failed':
           await this.writeIntent({ [intentKeys.failed(action.group, action.node)]: true });
           g.requests = g.requests.filter((r) => r.kind === 'restart');
-          this.event({ type: 'group', level: 'warn', group: action.group, message: `${action.node} marked failed: ${action.reason}` });
+          this.event({
+            type: 'group',
+            level: 'warn',
+            group: action.group,
+            message: `${action.node} marked failed: ${action.reason}`,
+          });
           break;
         case 'clear-preferred':
           await this.writeIntent({ [intentKeys.preferred(action.group)]: null });
@@ -512,6 +408,8 @@ export class Engine {
     const result = await g.runner.start(term, g.abort.signal);
     g.abort = null;
     if (result.status === 'ok') {
+      // Resources know their full environment (term, node) only once started: re-arm the deadman.
+      this.refreshFence(g);
       this.setPhase(g, 'running');
       g.lastError = null;
       for (const m of this.monitorSlots.values()) if (m.group === g) m.ladder = INITIAL_LADDER;
@@ -529,10 +427,13 @@ export class Engine {
       level: result.aborted ? 'warn' : 'error',
       group: name,
       resource: result.resource,
-      message: result.aborted ? `start of ${name} aborted` : `start of ${name} failed at ${result.resource}: ${result.reason}`,
+      message: result.aborted
+        ? `start of ${name} aborted`
+        : `start of ${name} failed at ${result.resource}: ${result.reason}`,
       ...(result.output !== undefined ? { output: result.output } : {}),
     });
-    if (!result.aborted) g.requests.push({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
+    if (!result.aborted)
+      g.requests.push({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
     this.timelines?.mark(name, 'stopped', 'start failed');
     this.timelines?.finish(name);
   }
@@ -559,14 +460,26 @@ export class Engine {
     await this.opts.coordinator.release(g.config.name);
     g.held = false;
     g.term = null;
-    this.event({ type: 'lease', group: g.config.name, message: `lease of ${g.config.name} released: ${reason}` });
+    // A release also drops the backend's candidacy: make the next reconcile send it again.
+    g.rank = undefined;
+    this.event({
+      type: 'lease',
+      group: g.config.name,
+      message: `lease of ${g.config.name} released: ${reason}`,
+    });
   }
 
   private async restartNow(g: GroupSlot, resource: string, monitor: string): Promise<void> {
     const name = g.config.name;
     g.restarting = true;
     this.updateMonitors();
-    this.event({ type: 'recovery', group: name, resource, monitor, message: `restarting ${resource} for monitor ${monitor}` });
+    this.event({
+      type: 'recovery',
+      group: name,
+      resource,
+      monitor,
+      message: `restarting ${resource} for monitor ${monitor}`,
+    });
     const result = await g.runner.restart(resource, g.term ?? '');
     g.restarting = false;
     g.requests = g.requests.filter((r) => !(r.kind === 'restart' && r.resource === resource));
@@ -574,7 +487,14 @@ export class Engine {
     if (result.status === 'start-failed') {
       const reason = `restart of ${resource} failed: ${result.reason}`;
       g.requests.push({ kind: 'failover', monitor, reason });
-      this.event({ type: 'recovery', level: 'error', group: name, resource, message: reason, ...outputField(result) });
+      this.event({
+        type: 'recovery',
+        level: 'error',
+        group: name,
+        resource,
+        message: reason,
+        ...outputField(result),
+      });
       return;
     }
     this.event({ type: 'recovery', group: name, resource, message: `${resource} restarted` });
@@ -585,6 +505,7 @@ export class Engine {
   private failedStop(g: GroupSlot, result: Exclude<GroupOpResult, { status: 'ok' }>): void {
     this.setPhase(g, 'failed-stop');
     this.setRank(g, null);
+    this.opts.coordinator.abandon(g.config.name);
     g.lastError = `${result.resource}: ${result.reason}`;
     this.event({
       type: 'alert',
@@ -635,12 +556,21 @@ export class Engine {
         g.held = true;
         g.term = event.term;
         this.timelines?.mark(event.group, 'lease-granted', 'lease granted');
-        this.event({ type: 'lease', group: event.group, message: `lease of ${event.group} acquired (term ${event.term})` });
+        this.event({
+          type: 'lease',
+          group: event.group,
+          message: `lease of ${event.group} acquired (term ${event.term})`,
+        });
       } else if (event.type === 'demote') {
         g.held = false;
         // A start in progress is cut short; the scheduler then stops the group without release.
         g.abort?.abort(new Error(`demoted: ${event.reason}`));
-        this.event({ type: 'lease', level: 'warn', group: event.group, message: `lease of ${event.group} lost: ${event.reason}` });
+        this.event({
+          type: 'lease',
+          level: 'warn',
+          group: event.group,
+          message: `lease of ${event.group} lost: ${event.reason}`,
+        });
       } else {
         g.owner = event.owner;
       }
@@ -658,11 +588,13 @@ export class Engine {
       const g = m.group;
       if (g) {
         const target = m.config.target ? g.resources.get(m.config.target) : undefined;
-        active &&= g.phase === 'running' && !g.restarting && (target === undefined || target.state === 'running');
+        active &&=
+          g.phase === 'running' && !g.restarting && (target === undefined || target.state === 'running');
       }
       if (active && m.runner.state === 'inactive') m.resultSinceActive = false;
       m.runner.setActive(active);
-      if (suspended && this.ineligible.delete(m.key)) {
+      // A monitor that no longer runs cannot pass again to lift its own ineligibility.
+      if ((suspended || (g !== null && !active)) && this.ineligible.delete(m.key)) {
         m.ladder = INITIAL_LADDER;
         this.pushNodeStatus();
       }
@@ -690,7 +622,8 @@ export class Engine {
     }
     if (g) {
       const name = g.config.name;
-      if (!report.ok && state.consecutiveFailures === 1) this.timelines?.mark(name, 'detected', `monitor ${m.key} failed`);
+      if (!report.ok && state.consecutiveFailures === 1)
+        this.timelines?.mark(name, 'detected', `monitor ${m.key} failed`);
       if (report.ok && this.timelines?.isOpen(name)) {
         if (this.timelines.has(name, 'started')) this.finishHealthy(g);
         else if (!this.timelines.has(name, 'decided')) this.timelines.abandon(name);
@@ -714,13 +647,23 @@ export class Engine {
         const reason = `monitor ${m.key} failed ${m.config.retries + 1} times: ${firstLine}`;
         g.requests.push({ kind: 'failover', monitor: m.config.name, reason });
         this.timelines?.mark(g.config.name, 'decided', reason);
-        this.event({ type: 'recovery', level: 'warn', ...base, message: `failover of ${g.config.name} decided: ${reason}` });
+        this.event({
+          type: 'recovery',
+          level: 'warn',
+          ...base,
+          message: `failover of ${g.config.name} decided: ${reason}`,
+        });
         break;
       }
       case 'ineligible':
         this.ineligible.set(m.key, `monitor ${m.key} failing: ${firstLine}`);
         this.pushNodeStatus();
-        this.event({ type: 'recovery', level: 'warn', ...base, message: `node ineligible while ${m.key} fails` });
+        this.event({
+          type: 'recovery',
+          level: 'warn',
+          ...base,
+          message: `node ineligible while ${m.key} fails`,
+        });
         break;
       case 'eligible':
         this.ineligible.delete(m.key);
@@ -728,7 +671,12 @@ export class Engine {
         this.event({ type: 'recovery', ...base, message: `node eligible again: ${m.key} passes` });
         break;
       case 'alert':
-        this.event({ type: 'alert', level: 'error', ...base, message: `monitor ${m.key} keeps failing: ${firstLine}` });
+        this.event({
+          type: 'alert',
+          level: 'error',
+          ...base,
+          message: `monitor ${m.key} keeps failing: ${firstLine}`,
+        });
         break;
       case 'none':
         break;
@@ -737,7 +685,10 @@ export class Engine {
   }
 
   private pushNodeStatus(): void {
-    this.opts.coordinator.setNodeStatus({ eligible: this.ineligible.size === 0, reasons: [...this.ineligible.values()] });
+    this.opts.coordinator.setNodeStatus({
+      eligible: this.ineligible.size === 0,
+      reasons: [...this.ineligible.values()],
+    });
     this.kick();
   }
 
@@ -799,7 +750,12 @@ export class Engine {
           if (Object.keys(r.pending).length === 0) return;
           const keys = Object.keys(r.pending);
           this.replaceInstance(slot, r, { ...r.config.params, ...r.pending });
-          this.event({ type: 'params', group: config.name, resource: name, message: `pending parameters applied: ${keys.join(', ')}` });
+          this.event({
+            type: 'params',
+            group: config.name,
+            resource: name,
+            message: `pending parameters applied: ${keys.join(', ')}`,
+          });
         },
         onChange: (name, state, detail) => {
           const r = resources.get(name)!;
@@ -812,7 +768,8 @@ export class Engine {
               level: state === 'failed' ? 'error' : 'info',
               group: config.name,
               resource: name,
-              message: state === 'failed' ? `${detail.op} of ${name} failed: ${detail.reason}` : `${name} ${state}`,
+              message:
+                state === 'failed' ? `${detail.op} of ${name} failed: ${detail.reason}` : `${name} ${state}`,
               ...(detail.output !== undefined ? { output: detail.output } : {}),
               details: { op: detail.op, durationMs: Math.round(detail.durationMs) },
             });
@@ -856,7 +813,12 @@ export class Engine {
     this.monitorSlots.set(key, slot);
   }
 
-  private resourceContext(g: GroupSlot, resource: string, term: string, signal: AbortSignal): ResourceContext {
+  private resourceContext(
+    g: GroupSlot,
+    resource: string,
+    term: string,
+    signal: AbortSignal,
+  ): ResourceContext {
     return {
       cluster: this.opts.config.cluster.name,
       node: this.opts.node,
@@ -874,29 +836,6 @@ export class Engine {
     r.instance = this.opts.resources(g.config, r.config);
     r.pending = {};
   }
-
-  private validateParams(r: ResourceSlot, changes: Record<string, unknown>): Record<string, unknown> {
-    const where = { resource: r.config.name, type: r.config.type };
-    const spec = this.opts.resourceTypes?.(r.config.type);
-    if (!spec) throw new HaloError('HALO_E_BAD_REQUEST', `parameters of ${r.config.type} resources cannot be changed at run time`, where);
-    const keys = Object.keys(changes);
-    if (keys.length === 0) throw new HaloError('HALO_E_BAD_REQUEST', 'no parameter changes given', where);
-    const unknown = keys.filter((k) => !(k in spec.params.shape));
-    if (unknown.length > 0) {
-      throw new HaloError('HALO_E_BAD_REQUEST', `unknown parameters for ${r.config.type}: ${unknown.join(', ')}`, { ...where, unknown });
-    }
-    const mask = Object.fromEntries(keys.map((k) => [k, true as const]));
-    // The mask's keys were checked against the shape above.
-    const parsed = spec.params.pick(mask as never).safeParse(changes);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => [i.path.join('.'), i.message]);
-      const text = problems.map(([p, m]) => `${p}: ${m}`).join('; ');
-      throw new HaloError('HALO_E_BAD_REQUEST', `invalid parameters: ${text}`, { ...where, problems });
-    }
-    return parsed.data as Record<string, unknown>;
-  }
-
-  // ---- small lookups ----------------------------------------------------------------------
 
   private intent(): ParsedIntent {
     return parseIntent(this.opts.coordinator.intent());
@@ -920,7 +859,11 @@ export class Engine {
 
   private resource(group: string, name: string): ResourceSlot {
     const r = this.group(group).resources.get(name);
-    if (!r) throw new HaloError('HALO_E_NOT_FOUND', `no resource ${name} in group ${group}`, { group, resource: name });
+    if (!r)
+      throw new HaloError('HALO_E_NOT_FOUND', `no resource ${name} in group ${group}`, {
+        group,
+        resource: name,
+      });
     return r;
   }
 

@@ -204,7 +204,10 @@ export interface Timeline {
 }
 
 export class TimelineRecorder {
-  private readonly open = new Map<string, { reason: string; startMono: number; lastMono: number; steps: TimelineStep[] }>();
+  private readonly open = new Map<
+    string,
+    { reason: string; startMono: number; lastMono: number; steps: TimelineStep[] }
+  >();
   private readonly lastByGroup = new Map<string, Timeline>();
 
   constructor(

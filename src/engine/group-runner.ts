@@ -90,7 +90,11 @@ export class GroupRunner {
     return { status: 'ok' };
   }
 
-  private async startList(list: ResourceConfig[], term: string, signal?: AbortSignal): Promise<GroupOpResult> {
+  private async startList(
+    list: ResourceConfig[],
+    term: string,
+    signal?: AbortSignal,
+  ): Promise<GroupOpResult> {
     const touched: ResourceConfig[] = [];
     for (const r of list) {
       touched.push(r);

@@ -34,7 +34,11 @@ export function monitorKey(group: string | null | undefined, name: string): stri
   return group ? `${group}/${name}` : name;
 }
 
-export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({ state: 'started', preferred: null, failed: [] });
+export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
+  state: 'started',
+  preferred: null,
+  failed: [],
+});
 
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;

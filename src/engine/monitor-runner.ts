@@ -95,7 +95,12 @@ export class MonitorRunner {
     } else if (outcome.status === 'error') {
       report = { ok: false, output: `probe failed: ${errorText(outcome.error)}`, status: 'error', ...base };
     } else {
-      report = { ok: false, output: `probe timed out after ${config.timeoutMs}ms`, status: 'timeout', ...base };
+      report = {
+        ok: false,
+        output: `probe timed out after ${config.timeoutMs}ms`,
+        status: 'timeout',
+        ...base,
+      };
     }
     try {
       this.opts.onResult(report);

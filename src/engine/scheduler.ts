@@ -69,18 +69,24 @@ interface Ranking {
   moveTarget: string | null;
 }
 
-export function rankCandidates(s: Snapshot, group: GroupConfig, gi: GroupIntent, owner: string | null): Ranking {
+export function rankCandidates(
+  s: Snapshot,
+  group: GroupConfig,
+  gi: GroupIntent,
+  owner: string | null,
+): Ranking {
   const members = new Map(s.members.map((m) => [m.name, m]));
   const usable = (node: string) => {
     if (gi.failed.includes(node)) return false;
     const m = members.get(node);
     if (node === s.self) return m?.eligible ?? true;
-    return m !== undefined && m.up && m.eligible;
+    return (m?.up && m.eligible) === true;
   };
   const preferred = gi.preferred !== null && group.nodes.includes(gi.preferred) ? gi.preferred : null;
   const order = preferred === null ? group.nodes : [preferred, ...group.nodes.filter((n) => n !== preferred)];
   const candidates = order.filter(usable);
-  const moveTarget = preferred !== null && candidates.includes(preferred) && owner !== preferred ? preferred : null;
+  const moveTarget =
+    preferred !== null && candidates.includes(preferred) && owner !== preferred ? preferred : null;
   return { candidates, moveTarget };
 }
 
@@ -104,7 +110,14 @@ function scheduleGroup(s: Snapshot, group: GroupConfig): Action[] {
   // while something of it still runs here.
   if (phase === 'failed-stop') return [candidacy(null)];
 
-  const leaveReason = whyNotHere(s, group, gi, { isOwner, failing, failedHere, candidates, moveTarget, index });
+  const leaveReason = whyNotHere(s, group, gi, {
+    isOwner,
+    failing,
+    failedHere,
+    candidates,
+    moveTarget,
+    index,
+  });
   const actions: Action[] = [];
   if (isOwner) {
     // An owner keeps renewing (non-null rank) until it has stopped and released.
@@ -117,16 +130,22 @@ function scheduleGroup(s: Snapshot, group: GroupConfig): Action[] {
     const reason = failing.kind === 'failover' ? failing.reason : `start failed: ${failing.reason}`;
     actions.push({ type: 'mark-failed', group: name, node: s.self, reason });
     if (group.nodes.every((n) => n === s.self || gi.failed.includes(n))) {
-      actions.push({ type: 'alert', group: name, message: `group ${name} failed on every node; it stays down` });
+      actions.push({
+        type: 'alert',
+        group: name,
+        message: `group ${name} failed on every node; it stays down`,
+      });
     }
   }
 
   if (!isOwner) {
-    if (phase === 'running') actions.push({ type: 'stop-group', group: name, then: 'hold', reason: 'lease lost' });
+    if (phase === 'running')
+      actions.push({ type: 'stop-group', group: name, then: 'hold', reason: 'lease lost' });
     return actions;
   }
   if (leaveReason !== null) {
-    if (phase === 'running') actions.push({ type: 'stop-group', group: name, then: 'release', reason: leaveReason });
+    if (phase === 'running')
+      actions.push({ type: 'stop-group', group: name, then: 'release', reason: leaveReason });
     else if (phase === 'stopped') actions.push({ type: 'release', group: name, reason: leaveReason });
     return actions;
   }

@@ -58,7 +58,10 @@ export function runWithTimeout<T>(
       resolve(outcome);
     };
     const onParentAbort = () => finish({ status: 'aborted', durationMs: elapsed() }, true);
-    const cancelTimer = timers.setTimeout(() => finish({ status: 'timeout', durationMs: elapsed() }, true), timeoutMs);
+    const cancelTimer = timers.setTimeout(
+      () => finish({ status: 'timeout', durationMs: elapsed() }, true),
+      timeoutMs,
+    );
     if (parent?.aborted) {
       onParentAbort();
       return;

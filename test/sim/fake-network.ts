@@ -81,7 +81,9 @@ export class FakeNetwork {
     for (let i = 0; i < copies; i++) {
       if (c.loss > 0 && this.#rng.chance(c.loss)) continue;
       const spiked = c.spike > 0 && this.#rng.chance(c.spike);
-      const d = spiked ? this.#rng.range(c.delayMaxMs, c.spikeMaxMs) : this.#rng.range(c.delayMinMs, c.delayMaxMs);
+      const d = spiked
+        ? this.#rng.range(c.delayMaxMs, c.spikeMaxMs)
+        : this.#rng.range(c.delayMinMs, c.delayMaxMs);
       delays.push(d);
       if (now + d > this.lastArrival) this.lastArrival = now + d;
     }

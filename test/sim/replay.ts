@@ -13,7 +13,9 @@ import { runSchedule } from './schedules.js';
 const PROFILES: readonly TimingProfileName[] = ['fast', 'default', 'relaxed'];
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: replay.js --seed N [--profile fast|default|relaxed] [--verbose]\n`);
+  process.stderr.write(
+    `${problem}\nusage: replay.js --seed N [--profile fast|default|relaxed] [--verbose]\n`,
+  );
   process.exit(2);
 }
 

@@ -36,7 +36,16 @@ export interface ScheduleResult {
   deliveries: number;
 }
 
-type FaultKind = 'partition' | 'isolate' | 'oneway' | 'chaos' | 'slowlink' | 'crash' | 'pause' | 'release' | 'nocandidate';
+type FaultKind =
+  | 'partition'
+  | 'isolate'
+  | 'oneway'
+  | 'chaos'
+  | 'slowlink'
+  | 'crash'
+  | 'pause'
+  | 'release'
+  | 'nocandidate';
 
 interface Fault {
   kind: FaultKind;
@@ -94,7 +103,10 @@ export function runSchedule(seed: number, options: ScheduleOptions = {}): Schedu
   }
   description.push(
     `profile ${profile}: D=${D} R=${R} S=${timing.stopBudgetMs}; voters ${specs
-      .map((s) => `${s.name}${s.weight ? `(w${s.weight})` : ''}${s.kind === 'node' ? ` rank ${s.rank ?? '-'}` : ''}`)
+      .map(
+        (s) =>
+          `${s.name}${s.weight ? `(w${s.weight})` : ''}${s.kind === 'node' ? ` rank ${s.rank ?? '-'}` : ''}`,
+      )
       .join(', ')}`,
   );
   description.push(
@@ -302,7 +314,13 @@ function makeFault(
     case 'pause': {
       const victim = rng.pick(all);
       const ms = end - at;
-      return { kind, at, end, label: `pause ${victim} ${ms.toFixed(0)}ms`, start: (sim) => sim.pause(victim, ms) };
+      return {
+        kind,
+        at,
+        end,
+        label: `pause ${victim} ${ms.toFixed(0)}ms`,
+        start: (sim) => sim.pause(victim, ms),
+      };
     }
     case 'release': {
       return {

@@ -159,7 +159,8 @@ export class SimCluster {
   }
 
   log(line: string): void {
-    if (this.#opts.trace || this.#opts.traceMessages) this.trace.push(`${this.now.toFixed(3).padStart(10)} ${line}`);
+    if (this.#opts.trace || this.#opts.traceMessages)
+      this.trace.push(`${this.now.toFixed(3).padStart(10)} ${line}`);
   }
 
   local(name: string, t = this.now): number {
@@ -347,7 +348,9 @@ export class SimCluster {
         const target = this.#nodes.get(to);
         if (!target) continue;
         for (const delay of this.net.transmit(n.spec.name, to, this.now)) {
-          this.#queue.push(this.now + delay, () => this.#onNode(target, () => this.#process(target, n.spec.name, o.msg)));
+          this.#queue.push(this.now + delay, () =>
+            this.#onNode(target, () => this.#process(target, n.spec.name, o.msg)),
+          );
         }
       }
     }
@@ -360,7 +363,9 @@ export class SimCluster {
         case 'acquired': {
           if (n.active) this.problems.push(`${fmt(this.now)}: ${name} acquired while already active`);
           if (ev.term <= this.#maxTerm) {
-            this.problems.push(`${fmt(this.now)}: ${name} acquired term ${ev.term}, not above earlier term ${this.#maxTerm}`);
+            this.problems.push(
+              `${fmt(this.now)}: ${name} acquired term ${ev.term}, not above earlier term ${this.#maxTerm}`,
+            );
           }
           this.#maxTerm = Math.max(this.#maxTerm, ev.term);
           const iv: OwnerInterval = {
@@ -372,14 +377,18 @@ export class SimCluster {
           };
           this.intervals.push(iv);
           n.active = iv;
-          this.log(`${name} ACQUIRED term ${termToString(ev.term)} until ${fmt(iv.end)} (${fmt(iv.end - this.now)}ms)`);
+          this.log(
+            `${name} ACQUIRED term ${termToString(ev.term)} until ${fmt(iv.end)} (${fmt(iv.end - this.now)}ms)`,
+          );
           break;
         }
         case 'extended':
           if (!n.active) this.problems.push(`${fmt(this.now)}: ${name} extended while not active`);
-          else if (n.active.term !== ev.term) this.problems.push(`${fmt(this.now)}: ${name} extension changed the term`);
+          else if (n.active.term !== ev.term)
+            this.problems.push(`${fmt(this.now)}: ${name} extension changed the term`);
           else n.active.end = this.#trueOf(n, ev.validUntil);
-          if (this.#opts.traceMessages) this.log(`${name} extended until ${fmt(this.#trueOf(n, ev.validUntil))}`);
+          if (this.#opts.traceMessages)
+            this.log(`${name} extended until ${fmt(this.#trueOf(n, ev.validUntil))}`);
           break;
         case 'demote':
           if (!n.active) this.problems.push(`${fmt(this.now)}: ${name} demoted while not active`);

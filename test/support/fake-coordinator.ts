@@ -49,6 +49,10 @@ export class FakeCoordinator implements Coordinator {
     this.emit({ type: 'owner', group, owner: null, term: null });
   }
 
+  abandon(group: string): void {
+    this.calls.push(`abandon ${group}`);
+  }
+
   setFenceActions(group: string, actions: FenceAction[]): void {
     this.fence.set(group, actions);
   }

@@ -49,9 +49,13 @@ export class FakeResource implements ResourceInstance {
       case 'ok':
         return Promise.resolve();
       case 'fail':
-        return Promise.reject(Object.assign(new Error(`${op} of ${this.name} failed`), { output: `${this.name} said no` }));
+        return Promise.reject(
+          Object.assign(new Error(`${op} of ${this.name} failed`), { output: `${this.name} said no` }),
+        );
       case 'hang':
-        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        );
       case 'stuck':
         return new Promise(() => {});
     }
@@ -64,7 +68,10 @@ export class FakeResources {
   readonly latest = new Map<string, FakeResource>();
   created = 0;
   /** Behaviour presets applied to every new instance of `group/resource`. */
-  readonly presets = new Map<string, Partial<Pick<FakeResource, 'startBehavior' | 'stopBehavior' | 'checkState'>>>();
+  readonly presets = new Map<
+    string,
+    Partial<Pick<FakeResource, 'startBehavior' | 'stopBehavior' | 'checkState'>>
+  >();
 
   readonly factory = (group: GroupConfig, rc: ResourceConfig): ResourceInstance => {
     const instance = new FakeResource(rc.name, rc.params, this.journal);

@@ -6,9 +6,18 @@ export const agentCommand: Command = {
   words: ['agent'],
   summary: 'Run the agent of one node in the foreground (JSON logs on stdout).',
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (default /etc/halo/halo.yaml).', valueName: 'FILE' },
-    node: { type: 'string', description: 'This node\'s name in the config.', valueName: 'NAME' },
-    'state-dir': { type: 'string', description: 'State directory (default /var/lib/halo/NODE).', valueName: 'DIR' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description: 'Config file (default /etc/halo/halo.yaml).',
+      valueName: 'FILE',
+    },
+    node: { type: 'string', description: "This node's name in the config.", valueName: 'NAME' },
+    'state-dir': {
+      type: 'string',
+      description: 'State directory (default /var/lib/halo/NODE).',
+      valueName: 'DIR',
+    },
   },
   async run({ options, signal, stderr }) {
     const node = options['node'] as string | undefined;

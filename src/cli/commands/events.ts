@@ -31,18 +31,23 @@ export const eventsCommand: Command = {
   },
   async run(ctx) {
     const client = apiClient(ctx);
-    const print = (e: unknown) => ctx.stdout(ctx.options['json'] ? `${JSON.stringify(e)}\n` : renderEvent(e as EventDoc));
+    const print = (e: unknown) =>
+      ctx.stdout(ctx.options['json'] ? `${JSON.stringify(e)}\n` : renderEvent(e as EventDoc));
     const limit = Number(ctx.options['limit'] ?? 50) || 50;
     const controller = new AbortController();
     ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
     if (!ctx.options['follow']) {
       // The stream sends history first; stop reading once it is quiet.
       let timer = setTimeout(() => controller.abort(), 300);
-      await client.stream(`/v1/events?history=${limit}`, (e) => {
-        print(e);
-        clearTimeout(timer);
-        timer = setTimeout(() => controller.abort(), 100);
-      }, controller.signal);
+      await client.stream(
+        `/v1/events?history=${limit}`,
+        (e) => {
+          print(e);
+          clearTimeout(timer);
+          timer = setTimeout(() => controller.abort(), 100);
+        },
+        controller.signal,
+      );
       clearTimeout(timer);
       return 0;
     }

@@ -21,7 +21,14 @@ export const moveCommand: Command = {
   options: { ...apiOptions, ...json },
   async run(ctx) {
     const [group, to] = ctx.positionals;
-    return done(ctx, await apiClient(ctx).request<Accepted>('POST', `/v1/groups/${encodeURIComponent(group!)}/move`, to ? { to } : {}));
+    return done(
+      ctx,
+      await apiClient(ctx).request<Accepted>(
+        'POST',
+        `/v1/groups/${encodeURIComponent(group!)}/move`,
+        to ? { to } : {},
+      ),
+    );
   },
 };
 
@@ -30,10 +37,21 @@ export const startCommand: Command = {
   summary: 'Start a stopped group (on NODE with --on).',
   args: 'GROUP',
   arity: [1, 1],
-  options: { ...apiOptions, ...json, on: { type: 'string', description: 'Preferred node to start it on.', valueName: 'NODE' } },
+  options: {
+    ...apiOptions,
+    ...json,
+    on: { type: 'string', description: 'Preferred node to start it on.', valueName: 'NODE' },
+  },
   async run(ctx) {
     const on = ctx.options['on'] as string | undefined;
-    return done(ctx, await apiClient(ctx).request<Accepted>('POST', `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/start`, on ? { on } : {}));
+    return done(
+      ctx,
+      await apiClient(ctx).request<Accepted>(
+        'POST',
+        `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/start`,
+        on ? { on } : {},
+      ),
+    );
   },
 };
 
@@ -44,7 +62,14 @@ export const stopCommand: Command = {
   arity: [1, 1],
   options: { ...apiOptions, ...json },
   async run(ctx) {
-    return done(ctx, await apiClient(ctx).request<Accepted>('POST', `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/stop`, {}));
+    return done(
+      ctx,
+      await apiClient(ctx).request<Accepted>(
+        'POST',
+        `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/stop`,
+        {},
+      ),
+    );
   },
 };
 
@@ -55,7 +80,13 @@ export const monitorSuspendCommand: Command = {
   arity: [1, 1],
   options: { ...apiOptions, ...json },
   async run(ctx) {
-    return done(ctx, await apiClient(ctx).request<Accepted>('POST', `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/suspend`));
+    return done(
+      ctx,
+      await apiClient(ctx).request<Accepted>(
+        'POST',
+        `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/suspend`,
+      ),
+    );
   },
 };
 
@@ -66,6 +97,12 @@ export const monitorResumeCommand: Command = {
   arity: [1, 1],
   options: { ...apiOptions, ...json },
   async run(ctx) {
-    return done(ctx, await apiClient(ctx).request<Accepted>('POST', `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/resume`));
+    return done(
+      ctx,
+      await apiClient(ctx).request<Accepted>(
+        'POST',
+        `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/resume`,
+      ),
+    );
   },
 };

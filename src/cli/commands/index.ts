@@ -2,7 +2,13 @@ import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { configValidate } from './config-validate.js';
 import { eventsCommand } from './events.js';
-import { monitorResumeCommand, monitorSuspendCommand, moveCommand, startCommand, stopCommand } from './groups.js';
+import {
+  monitorResumeCommand,
+  monitorSuspendCommand,
+  moveCommand,
+  startCommand,
+  stopCommand,
+} from './groups.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
 import { statusCommand } from './status.js';
 import { witnessCommand } from './witness.js';

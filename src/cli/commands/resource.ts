@@ -16,11 +16,15 @@ export const resourceGetCommand: Command = {
   arity: [1, 1],
   options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
   async run(ctx) {
-    const view = await apiClient(ctx).request<{ params: Record<string, unknown>; pending: Record<string, unknown> }>('GET', target(ctx.positionals[0]!));
+    const view = await apiClient(ctx).request<{
+      params: Record<string, unknown>;
+      pending: Record<string, unknown>;
+    }>('GET', target(ctx.positionals[0]!));
     if (ctx.options['json']) ctx.stdout(`${JSON.stringify(view, null, 2)}\n`);
     else {
       for (const [k, v] of Object.entries(view.params)) {
-        const pending = k in view.pending ? `   (pending until restart: ${JSON.stringify(view.pending[k])})` : '';
+        const pending =
+          k in view.pending ? `   (pending until restart: ${JSON.stringify(view.pending[k])})` : '';
         ctx.stdout(`${k} = ${JSON.stringify(v)}${pending}\n`);
       }
     }
@@ -30,7 +34,8 @@ export const resourceGetCommand: Command = {
 
 export const resourceSetCommand: Command = {
   words: ['resource', 'set'],
-  summary: 'Change parameters (KEY=VALUE, values in YAML syntax); says which apply live and which wait for a restart.',
+  summary:
+    'Change parameters (KEY=VALUE, values in YAML syntax); says which apply live and which wait for a restart.',
   args: 'GROUP/RESOURCE KEY=VALUE…',
   arity: [2, 64],
   options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
@@ -42,7 +47,11 @@ export const resourceSetCommand: Command = {
       if (eq <= 0) throw new HaloError('HALO_E_USAGE', `expected KEY=VALUE, got "${pair}"`);
       changes[pair.slice(0, eq)] = parseYaml(pair.slice(eq + 1));
     }
-    const result = await apiClient(ctx).request<{ live: string[]; pending: string[] }>('PATCH', target(res!), changes);
+    const result = await apiClient(ctx).request<{ live: string[]; pending: string[] }>(
+      'PATCH',
+      target(res!),
+      changes,
+    );
     if (ctx.options['json']) ctx.stdout(`${JSON.stringify(result)}\n`);
     else {
       if (result.live.length) ctx.stdout(`applied now: ${result.live.join(', ')}\n`);

@@ -16,16 +16,30 @@ interface StatusDoc {
     since: string;
     lastError: string | null;
     intent: { state: string; failedNodes: string[] };
-    resources: Array<{ name: string; type: string; state: string; lastError: string | null; pendingParams: Record<string, unknown> }>;
+    resources: Array<{
+      name: string;
+      type: string;
+      state: string;
+      lastError: string | null;
+      pendingParams: Record<string, unknown>;
+    }>;
     monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
-    lastTimeline: { reason: string; totalMs: number; steps: Array<{ phase: string; durationMs: number }> } | null;
+    lastTimeline: {
+      reason: string;
+      totalMs: number;
+      steps: Array<{ phase: string; durationMs: number }>;
+    } | null;
   }>;
   monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
 }
 
 export function renderStatus(s: StatusDoc): string {
   const lines = [`cluster ${s.cluster} — seen from ${s.node} — quorum: ${s.quorum ? 'yes' : 'NO'}`, ''];
-  const nodeRows = s.nodes.map((n) => [n.name + (n.self ? ' (this node)' : ''), n.up ? 'up' : 'DOWN', n.eligible ? 'yes' : `no: ${n.reasons.join('; ')}`]);
+  const nodeRows = s.nodes.map((n) => [
+    n.name + (n.self ? ' (this node)' : ''),
+    n.up ? 'up' : 'DOWN',
+    n.eligible ? 'yes' : `no: ${n.reasons.join('; ')}`,
+  ]);
   if (s.witness) nodeRows.push(['witness', s.witness.up ? 'up' : 'DOWN', '-']);
   lines.push(table(['NODE', 'STATE', 'ELIGIBLE'], nodeRows), '');
   lines.push(
@@ -49,19 +63,39 @@ export function renderStatus(s: StatusDoc): string {
           `  ${r.name}`,
           r.type,
           r.state,
-          [r.lastError ?? '', Object.keys(r.pendingParams).length ? `pending until restart: ${Object.keys(r.pendingParams).join(', ')}` : '']
+          [
+            r.lastError ?? '',
+            Object.keys(r.pendingParams).length
+              ? `pending until restart: ${Object.keys(r.pendingParams).join(', ')}`
+              : '',
+          ]
             .filter(Boolean)
             .join('; '),
         ]),
       ),
     );
-    if (g.monitors.length) lines.push(table(['  MONITOR', 'STATE', 'LAST OUTPUT'], g.monitors.map((m) => [`  ${m.key}`, m.state, oneLine(m.lastOutput)])));
+    if (g.monitors.length)
+      lines.push(
+        table(
+          ['  MONITOR', 'STATE', 'LAST OUTPUT'],
+          g.monitors.map((m) => [`  ${m.key}`, m.state, oneLine(m.lastOutput)]),
+        ),
+      );
     if (g.lastTimeline) {
       const t = g.lastTimeline;
-      lines.push(`  last ${t.reason}: ${t.totalMs} ms (${t.steps.map((p) => `${p.phase} +${p.durationMs}ms`).join(' → ')})`);
+      lines.push(
+        `  last ${t.reason}: ${t.totalMs} ms (${t.steps.map((p) => `${p.phase} +${p.durationMs}ms`).join(' → ')})`,
+      );
     }
   }
-  if (s.monitors.length) lines.push('', table(['NODE MONITOR', 'STATE', 'LAST OUTPUT'], s.monitors.map((m) => [m.key, m.state, oneLine(m.lastOutput)])));
+  if (s.monitors.length)
+    lines.push(
+      '',
+      table(
+        ['NODE MONITOR', 'STATE', 'LAST OUTPUT'],
+        s.monitors.map((m) => [m.key, m.state, oneLine(m.lastOutput)]),
+      ),
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../config/load.js';
 import { readPrivateFile } from '../../agent/secrets.js';
+import { loadConfig } from '../../config/load.js';
 import { WitnessServer } from '../../coordination/witness.js';
 import { HaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
@@ -9,8 +9,18 @@ export const witnessCommand: Command = {
   words: ['witness'],
   summary: 'Run a witness: a vote without resources, for one or several clusters.',
   options: {
-    config: { type: 'string', short: 'c', multiple: true, description: 'Config file of a cluster to serve (repeat for several).', valueName: 'FILE' },
-    listen: { type: 'string', description: 'HOST:PORT to listen on (default: witness address from the first config).', valueName: 'HOST:PORT' },
+    config: {
+      type: 'string',
+      short: 'c',
+      multiple: true,
+      description: 'Config file of a cluster to serve (repeat for several).',
+      valueName: 'FILE',
+    },
+    listen: {
+      type: 'string',
+      description: 'HOST:PORT to listen on (default: witness address from the first config).',
+      valueName: 'HOST:PORT',
+    },
   },
   async run({ options, signal }) {
     const files = (options['config'] as string[] | undefined) ?? ['/etc/halo/halo.yaml'];

@@ -5,9 +5,15 @@ import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { type Clock, monotonicClock } from '../../util/clock.js';
 import { DeadmanClient } from '../deadman/client.js';
-import { termToString } from '../lease/ballot.js';
 import { LeaseAcceptor } from '../lease/acceptor.js';
-import { BROADCAST, isAcceptorMessage, type LeaseMessage, type Outgoing, parseLeaseMessage } from '../lease/messages.js';
+import { termToString } from '../lease/ballot.js';
+import {
+  BROADCAST,
+  isAcceptorMessage,
+  type LeaseMessage,
+  type Outgoing,
+  parseLeaseMessage,
+} from '../lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
 import { isHeartbeat, Membership } from '../membership.js';
 import { leaseMath } from '../timing.js';
@@ -103,13 +109,8 @@ export class EmbeddedCoordinator implements Coordinator {
     this.acceptor = new LeaseAcceptor({ quarantineMs: math.quarantineMs });
     // Restart rule: vote for nobody for M, whatever this node granted before it restarted.
     this.acceptor.boot(now);
-    const voters = this.voters.map((v) => ({ name: v.name, weight: v.weight }));
     for (const group of config.groups) {
-      if (!group.nodes.includes(this.self.name)) continue;
-      this.proposers.set(
-        group.name,
-        new LeaseProposer({ node: this.self.name, group: group.name, voters, timing: config.cluster.timing, ballotIndex: this.self.ballotIndex }),
-      );
+      if (group.nodes.includes(this.self.name)) this.proposers.set(group.name, this.newProposer(group.name));
     }
     this.membership = new Membership({
       self: this.self.name,
@@ -140,12 +141,17 @@ export class EmbeddedCoordinator implements Coordinator {
         log: this.log,
       });
       this.deadman.on((e) => {
-        if (e.type === 'fenced') this.log.error({ group: e.group, confirmed: e.confirmed }, 'deadman helper fenced a group');
-        if (e.type === 'exit' && !e.expected) this.log.error({ code: e.code }, 'deadman helper exited unexpectedly');
+        if (e.type === 'fenced')
+          this.log.error({ group: e.group, confirmed: e.confirmed }, 'deadman helper fenced a group');
+        if (e.type === 'exit' && !e.expected)
+          this.log.error({ code: e.code }, 'deadman helper exited unexpectedly');
       });
     }
     this.running = true;
-    this.log.info({ node: this.self.name, quarantineMs: Math.round(math.quarantineMs) }, 'coordination started');
+    this.log.info(
+      { node: this.self.name, quarantineMs: Math.round(math.quarantineMs) },
+      'coordination started',
+    );
     this.tick();
   }
 
@@ -182,6 +188,18 @@ export class EmbeddedCoordinator implements Coordinator {
     this.updateOwners();
   }
 
+  abandon(group: string): void {
+    const old = this.proposers.get(group);
+    if (!old) return;
+    // A fresh proposer without candidacy: it neither renews nor releases. The acceptors keep
+    // the old lease until it expires and the deadman stays armed with the last deadline.
+    this.proposers.set(group, this.newProposer(group));
+    this.log.error(
+      { group },
+      'abandoning the lease after a failed stop: the deadman helper fences at the deadline',
+    );
+  }
+
   setFenceActions(group: string, actions: FenceAction[]): void {
     this.fence.set(group, actions);
     const held = this.held.get(group);
@@ -207,9 +225,13 @@ export class EmbeddedCoordinator implements Coordinator {
       const timer = setTimeout(() => {
         this.pendingWrites.delete(id);
         reject(
-          new HaloError('HALO_E_NO_QUORUM', 'the change is saved on this node but a majority of voters did not confirm it; it spreads when they are reachable', {
-            keys: Object.keys(values),
-          }),
+          new HaloError(
+            'HALO_E_NO_QUORUM',
+            'the change is saved on this node but a majority of voters did not confirm it; it spreads when they are reachable',
+            {
+              keys: Object.keys(values),
+            },
+          ),
         );
       }, INTENT_WRITE_TIMEOUT_MS);
       const write: PendingWrite = { acked: new Set([this.self.name]), resolve, reject, entries, timer };
@@ -224,7 +246,12 @@ export class EmbeddedCoordinator implements Coordinator {
     const leases: GroupLeaseView[] = this.opts.config.groups.map((g) => {
       const o = this.owners.get(g.name) ?? { owner: null, term: null };
       const held = this.held.get(g.name);
-      return { group: g.name, owner: o.owner, term: o.term, validForMs: held ? Math.max(0, Math.round(held.validUntil - now)) : null };
+      return {
+        group: g.name,
+        owner: o.owner,
+        term: o.term,
+        validForMs: held ? Math.max(0, Math.round(held.validUntil - now)) : null,
+      };
     });
     return {
       node: this.self.name,
@@ -234,6 +261,16 @@ export class EmbeddedCoordinator implements Coordinator {
       leases,
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
     };
+  }
+
+  private newProposer(group: string): LeaseProposer {
+    return new LeaseProposer({
+      node: this.self.name,
+      group,
+      voters: this.voters.map((v) => ({ name: v.name, weight: v.weight })),
+      timing: this.opts.config.cluster.timing,
+      ballotIndex: this.self.ballotIndex,
+    });
   }
 
   /** Run a tick as soon as possible (after a state change). */
@@ -250,7 +287,8 @@ export class EmbeddedCoordinator implements Coordinator {
     this.routeAcceptor(this.acceptor.tick(now));
     if (now >= this.nextHeartbeat) {
       this.nextHeartbeat = now + this.opts.config.cluster.timing.heartbeatMs;
-      for (const v of this.voters) if (v.name !== this.self.name) this.transport.send(v.name, this.membership.heartbeatFor(v.name));
+      for (const v of this.voters)
+        if (v.name !== this.self.name) this.transport.send(v.name, this.membership.heartbeatFor(v.name));
     }
     if (now >= this.nextIntentSync) {
       this.nextIntentSync = now + INTENT_SYNC_MS;
@@ -286,7 +324,8 @@ export class EmbeddedCoordinator implements Coordinator {
         if (msg) this.deliver(from, msg, now);
       } else if (env?.k === 'intent' && typeof env.entries === 'object' && env.entries !== null) {
         if (this.intentStore.merge(env.entries)) this.emit({ type: 'intent', intent: this.intent() });
-        if (typeof env.id === 'number') this.transport.send(from, { k: 'intent-ack', id: env.id } satisfies Envelope);
+        if (typeof env.id === 'number')
+          this.transport.send(from, { k: 'intent-ack', id: env.id } satisfies Envelope);
       } else if (env?.k === 'intent-ack' && typeof env.id === 'number') {
         this.pendingWrites.get(env.id)?.acked.add(from);
         this.checkWrite(env.id);
@@ -352,9 +391,16 @@ export class EmbeddedCoordinator implements Coordinator {
     if (!this.deadman) return;
     const math = leaseMath(this.opts.config.cluster.timing);
     const deadline = validUntil - (math.validityMs - math.deadmanAtMs);
-    const releasePayload: Envelope = { k: 'lease', m: { type: 'release', g: group, owner: this.self.name, term } };
+    const releasePayload: Envelope = {
+      k: 'lease',
+      m: { type: 'release', g: group, owner: this.self.name, term },
+    };
     try {
-      await this.deadman.arm(group, { deadlineMonoMs: deadline, actions: this.fence.get(group) ?? [], releasePayload });
+      await this.deadman.arm(group, {
+        deadlineMonoMs: deadline,
+        actions: this.fence.get(group) ?? [],
+        releasePayload,
+      });
     } catch (err) {
       this.log.error({ group, err: (err as Error).message }, 'could not arm the deadman helper');
     }
@@ -395,7 +441,9 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   private sendIntentWrite(id: number, w: PendingWrite): void {
-    for (const v of this.voters) if (!w.acked.has(v.name)) this.transport.send(v.name, { k: 'intent', entries: w.entries, id } satisfies Envelope);
+    for (const v of this.voters)
+      if (!w.acked.has(v.name))
+        this.transport.send(v.name, { k: 'intent', entries: w.entries, id } satisfies Envelope);
     this.transport.flush();
   }
 

@@ -35,7 +35,10 @@ export class IntentStore {
     const out: ClusterIntent = {};
     for (const [key, value] of Object.entries(values)) {
       const current = this.entries.get(key)?.version ?? 0;
-      const version = Math.max(wallMs * 1024 + voterIndex, (Math.floor(current / 1024) + 1) * 1024 + voterIndex);
+      const version = Math.max(
+        wallMs * 1024 + voterIndex,
+        (Math.floor(current / 1024) + 1) * 1024 + voterIndex,
+      );
       out[key] = { value, version };
     }
     return out;
@@ -72,5 +75,7 @@ export class IntentStore {
 }
 
 function isEntry(v: unknown): v is IntentEntry {
-  return typeof v === 'object' && v !== null && Number.isSafeInteger((v as IntentEntry).version) && 'value' in v;
+  return (
+    typeof v === 'object' && v !== null && Number.isSafeInteger((v as IntentEntry).version) && 'value' in v
+  );
 }

@@ -69,7 +69,8 @@ export class LeaseAcceptor {
   constructor(options: AcceptorOptions) {
     this.#quarantineMs = options.quarantineMs;
     // M = D(1+ρ) + guard (timing.ts), solved for D; the 1e-6 absorbs float rounding.
-    this.#maxLeaseMs = options.maxLeaseMs ?? Math.max(0, (options.quarantineMs - GUARD_MS) / (1 + RHO) + 1e-6);
+    this.#maxLeaseMs =
+      options.maxLeaseMs ?? Math.max(0, (options.quarantineMs - GUARD_MS) / (1 + RHO) + 1e-6);
   }
 
   /** Process start (or an anomaly such as a detected pause): forget everything, go quiet for M. */

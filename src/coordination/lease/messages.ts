@@ -81,7 +81,9 @@ export function parseLeaseMessage(value: unknown): LeaseMessage | null {
         ? { type: 'propose', g, b: m.b, owner: m.owner, term: m.term, durMs: m.durMs }
         : null;
     case 'release':
-      return isName(m.owner) && isBallot(m.term) ? { type: 'release', g, owner: m.owner, term: m.term } : null;
+      return isName(m.owner) && isBallot(m.term)
+        ? { type: 'release', g, owner: m.owner, term: m.term }
+        : null;
     case 'expired':
       return { type: 'expired', g };
     default:

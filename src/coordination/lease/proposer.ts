@@ -262,7 +262,12 @@ export class LeaseProposer {
     out.send.push({ to: BROADCAST, msg: { type: 'prepare', g: this.#group, b } });
   }
 
-  #onPromise(from: string, msg: Extract<LeaseMessage, { type: 'promise' }>, now: number, out: ProposerOutput): void {
+  #onPromise(
+    from: string,
+    msg: Extract<LeaseMessage, { type: 'promise' }>,
+    now: number,
+    out: ProposerOutput,
+  ): void {
     if (msg.accepted) this.#see(msg.accepted.b);
     const r = this.#round;
     const w = this.#weights.get(from);
@@ -304,7 +309,14 @@ export class LeaseProposer {
     r.no = 0;
     out.send.push({
       to: BROADCAST,
-      msg: { type: 'propose', g: this.#group, b: r.b, owner: this.#node, term: r.term, durMs: this.#timing.leaseMs },
+      msg: {
+        type: 'propose',
+        g: this.#group,
+        b: r.b,
+        owner: this.#node,
+        term: r.term,
+        durMs: this.#timing.leaseMs,
+      },
     });
   }
 
@@ -319,7 +331,12 @@ export class LeaseProposer {
     this.#roundFailed(now);
   }
 
-  #onAccepted(from: string, msg: Extract<LeaseMessage, { type: 'accepted' }>, now: number, out: ProposerOutput): void {
+  #onAccepted(
+    from: string,
+    msg: Extract<LeaseMessage, { type: 'accepted' }>,
+    now: number,
+    out: ProposerOutput,
+  ): void {
     const r = this.#round;
     const w = this.#weights.get(from);
     if (!r || r.b !== msg.b || r.phase !== 'propose' || w === undefined || r.replied.has(from)) return;

@@ -12,4 +12,11 @@ export {
 } from './process-tree.js';
 export { assertCanRunAs, resolveUser, type UserIds } from './run-as.js';
 export { type RunOptions, type RunResult, runCommand } from './run-command.js';
-export { buildSpawn, type Command, commandArgv, describeCommand, type SpawnSpec } from './spawn-spec.js';
+export {
+  buildSpawn,
+  type Command,
+  commandArgv,
+  describeCommand,
+  explainSpawnError,
+  type SpawnSpec,
+} from './spawn-spec.js';

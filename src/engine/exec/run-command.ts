@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { OutputTail } from './output-tail.js';
 import { terminateTree } from './process-tree.js';
-import { buildSpawn, type Command } from './spawn-spec.js';
+import { buildSpawn, type Command, explainSpawnError } from './spawn-spec.js';
 
 export interface RunOptions {
   env?: Record<string, string> | undefined;
@@ -49,6 +49,10 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
     return { code: null, signal: null, output: '', timedOut: false, aborted: true, durationMs: 0 };
   }
   const spec = await buildSpawn(cmd, options);
+  // Resolving the user may take a moment (getent); an abort meanwhile means: do not start.
+  if (options.signal?.aborted) {
+    return { code: null, signal: null, output: '', timedOut: false, aborted: true, durationMs: elapsed() };
+  }
   const tail = new OutputTail(options.maxOutputBytes);
   const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
   const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
@@ -101,10 +105,10 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
   if (child.pid !== undefined) result.pid = child.pid;
   if (outcome.error) {
     const errno = (outcome.error as NodeJS.ErrnoException).code;
-    result.spawnError = outcome.error.message;
+    result.spawnError = explainSpawnError(outcome.error, spec);
     // Same codes the shell uses: 127 not found, 126 found but not runnable.
     result.code = errno === 'ENOENT' ? 127 : 126;
-    result.output = result.output + outcome.error.message;
+    result.output = result.output + result.spawnError;
   }
   return result;
 }

@@ -1,4 +1,5 @@
 import type { SpawnOptions } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { assertCanRunAs, resolveUser } from './run-as.js';
 
 /** A command as configured: one string for `/bin/sh -c`, or an argv list run without a shell. */
@@ -64,4 +65,17 @@ export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): 
   }
   Object.assign(env, options.env);
   return { file, args, options: spawnOptions };
+}
+
+/** Node reports a missing working directory as "spawn /bin/sh ENOENT"; say what is really missing. */
+export function explainSpawnError(err: Error, spec: SpawnSpec): string {
+  const cwd = spec.options.cwd;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && typeof cwd === 'string') {
+    try {
+      if (!statSync(cwd).isDirectory()) return `working directory ${cwd} is not a directory`;
+    } catch {
+      return `working directory ${cwd} does not exist`;
+    }
+  }
+  return err.message;
 }

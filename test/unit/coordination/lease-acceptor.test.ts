@@ -30,7 +30,9 @@ describe('lease acceptor', () => {
     assert.equal(acc.isQuarantined(1000 + M - 1), true);
     assert.deepEqual(acc.handle('n1', prepare(5), 1000 + M - 1), []);
     assert.deepEqual(acc.handle('n1', propose(5), 1000 + M - 1), []);
-    assert.deepEqual(acc.handle('n1', prepare(6), 1000 + M), [{ to: 'n1', msg: { type: 'promise', g: 'g', b: 6 } }]);
+    assert.deepEqual(acc.handle('n1', prepare(6), 1000 + M), [
+      { to: 'n1', msg: { type: 'promise', g: 'g', b: 6 } },
+    ]);
   });
 
   it('promises a higher ballot and nacks a lower one with its promised ballot', () => {
@@ -39,21 +41,30 @@ describe('lease acceptor', () => {
     assert.deepEqual(acc.handle('n2', prepare(7), M), [
       { to: 'n2', msg: { type: 'nack', g: 'g', b: 7, promised: 10 } },
     ]);
-    assert.deepEqual(acc.handle('n2', prepare(12), M), [{ to: 'n2', msg: { type: 'promise', g: 'g', b: 12 } }]);
+    assert.deepEqual(acc.handle('n2', prepare(12), M), [
+      { to: 'n2', msg: { type: 'promise', g: 'g', b: 12 } },
+    ]);
   });
 
   it('accepts a propose at or above the promise, nacks one below, and reports the lease to later prepares', () => {
     const acc = booted();
     const t = M + 100;
     acc.handle('n1', prepare(10), t);
-    assert.deepEqual(acc.handle('n1', propose(10, 'n1', 10), t), [{ to: 'n1', msg: { type: 'accepted', g: 'g', b: 10 } }]);
+    assert.deepEqual(acc.handle('n1', propose(10, 'n1', 10), t), [
+      { to: 'n1', msg: { type: 'accepted', g: 'g', b: 10 } },
+    ]);
     assert.deepEqual(acc.handle('n3', propose(9, 'n3', 9), t), [
       { to: 'n3', msg: { type: 'nack', g: 'g', b: 9, promised: 10 } },
     ]);
     assert.deepEqual(acc.handle('n2', prepare(20), t + 100), [
       {
         to: 'n2',
-        msg: { type: 'promise', g: 'g', b: 20, accepted: { b: 10, owner: 'n1', term: 10, remainingMs: D - 100 } },
+        msg: {
+          type: 'promise',
+          g: 'g',
+          b: 20,
+          accepted: { b: 10, owner: 'n1', term: 10, remainingMs: D - 100 },
+        },
       },
     ]);
   });
@@ -105,7 +116,9 @@ describe('lease acceptor', () => {
     const acc = booted();
     const t = M;
     acc.handle('n1', propose(10, 'n1', 10, 'a'), t);
-    assert.deepEqual(acc.handle('n2', prepare(5, 'b'), t), [{ to: 'n2', msg: { type: 'promise', g: 'b', b: 5 } }]);
+    assert.deepEqual(acc.handle('n2', prepare(5, 'b'), t), [
+      { to: 'n2', msg: { type: 'promise', g: 'b', b: 5 } },
+    ]);
     assert.equal(acc.view('a', t).accepted?.owner, 'n1');
     assert.equal(acc.view('b', t).accepted, null);
     assert.deepEqual(acc.groups().sort(), ['a', 'b']);

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TimingProfileName } from '../../../src/config/model.js';
+import { RHO, TIMING_PROFILES } from '../../../src/coordination/timing.js';
+import { Prng } from '../../sim/prng.js';
 import { runSchedule } from '../../sim/schedules.js';
+import { SimCluster } from '../../sim/sim-cluster.js';
 
 /**
  * Randomised safety and liveness of the PaxosLease core in the deterministic simulator
@@ -53,5 +56,134 @@ describe('PaxosLease core under random fault schedules', () => {
     const b = runSchedule(4242, { profile: 'fast', trace: true });
     assert.deepEqual(a.trace, b.trace);
     assert.ok(a.trace.length > 0);
+  });
+});
+
+/** A 2 nodes + witness cluster with fixed, worst-case-ish clocks (owner slow, others fast). */
+function threeVoters(seed: number): SimCluster {
+  const sim = new SimCluster({
+    timing: TIMING_PROFILES.fast,
+    nodes: [
+      { name: 'n1', kind: 'node', rank: 0 },
+      { name: 'n2', kind: 'node', rank: 1 },
+      { name: 'w', kind: 'witness', rank: null },
+    ],
+    clocks: {
+      n1: { rate: 1 - RHO, offset: 123_456, wallSkewMs: 5 },
+      n2: { rate: 1 + RHO, offset: 9_999, wallSkewMs: -5 },
+      w: { rate: 1 + RHO, offset: 77, wallSkewMs: 0 },
+    },
+    rng: new Prng(seed),
+  });
+  sim.start();
+  return sim;
+}
+
+function firstStart(sim: SimCluster, node: string, after: number): number | null {
+  return sim.intervals.find((iv) => iv.node === node && iv.start >= after)?.start ?? null;
+}
+
+/** Runs to `t` and returns [owner, standby] (whichever node won the cold start). */
+function settle(sim: SimCluster, t: number): [string, string] {
+  sim.runUntil(t);
+  const owners = sim.ownersAt(t).map((o) => o.node);
+  assert.equal(owners.length, 1, `one owner at ${t}: ${owners.join(', ')}`);
+  const owner = owners[0] as string;
+  return [owner, owner === 'n1' ? 'n2' : 'n1'];
+}
+
+function isolate(sim: SimCluster, node: string): void {
+  for (const o of sim.names()) {
+    if (o === node) continue;
+    sim.net.block(node, o);
+    sim.net.block(o, node);
+  }
+}
+
+describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
+  const D = TIMING_PROFILES.fast.leaseMs;
+  const R = TIMING_PROFILES.fast.renewMs;
+
+  for (const seed of [1, 2, 3]) {
+    it(`hands over within D(1+ρ) + 50 ms when the owner loses power (scenario 2, seed ${seed})`, () => {
+      const sim = threeVoters(seed);
+      const [owner, standby] = settle(sim, 1500);
+      sim.crash(owner);
+      sim.runUntil(1500 + 2 * D);
+      const took = firstStart(sim, standby, 1500);
+      assert.ok(took !== null, `${standby} took over`);
+      assert.ok(took - 1500 <= D * (1 + RHO) + 50, `took ${took - 1500}ms`);
+      assert.deepEqual(sim.overlaps(), []);
+    });
+  }
+
+  it('moves the group within tens of milliseconds on a planned release (scenario 3)', () => {
+    const sim = threeVoters(2);
+    const [owner, standby] = settle(sim, 1500);
+    sim.release(owner);
+    sim.runUntil(1600);
+    const took = firstStart(sim, standby, 1500);
+    assert.ok(took !== null && took - 1500 < 30, `took ${took === null ? 'forever' : took - 1500}ms`);
+    assert.deepEqual(sim.overlaps(), []);
+  });
+
+  it('lets an isolated owner demote before the majority side acquires (scenario 4)', () => {
+    const sim = threeVoters(3);
+    const [owner, standby] = settle(sim, 1500);
+    isolate(sim, owner);
+    sim.runUntil(1500 + 3 * D);
+    const old = sim.intervals.filter((iv) => iv.node === owner).at(-1);
+    const took = firstStart(sim, standby, 1500);
+    assert.ok(old && took !== null);
+    assert.match(old.closedBy ?? '', /demote/);
+    assert.ok(old.end < took, 'the old owner stopped before the new one started');
+    assert.ok(took - 1500 <= D * (1 + RHO) + 2 * R, `took ${took - 1500}ms`);
+    assert.deepEqual(sim.overlaps(), []);
+  });
+
+  it('keeps the incumbent when only the node-to-node link is cut (scenario 7)', () => {
+    const sim = threeVoters(4);
+    const [owner] = settle(sim, 1500);
+    sim.net.block('n1', 'n2');
+    sim.net.block('n2', 'n1');
+    sim.runUntil(1500 + 5 * D);
+    assert.equal(sim.intervals.length, 1);
+    assert.deepEqual(
+      sim.ownersAt(sim.now - 1).map((o) => o.node),
+      [owner],
+    );
+  });
+
+  it("grants nothing before the isolated owner's window ends when the witness restarts (scenario 11)", () => {
+    const sim = threeVoters(5);
+    const [owner, standby] = settle(sim, 1500);
+    isolate(sim, owner);
+    sim.crash('w');
+    sim.runUntil(1510);
+    sim.restart('w');
+    sim.runUntil(1500 + 4 * D);
+    const old = sim.intervals.filter((iv) => iv.node === owner).at(-1);
+    const took = firstStart(sim, standby, 1500);
+    assert.ok(old && took !== null);
+    assert.ok(took >= old.end, 'no grant before the old window ended');
+    assert.deepEqual(sim.overlaps(), []);
+  });
+
+  it('changes nothing when the witness restarts while the nodes are healthy (scenario 9)', () => {
+    const sim = threeVoters(6);
+    settle(sim, 1500);
+    sim.crash('w');
+    sim.runUntil(1600);
+    sim.restart('w');
+    sim.runUntil(1500 + 4 * D);
+    assert.equal(sim.intervals.length, 1);
+  });
+
+  it('changes nothing when the standby is isolated (scenario 5)', () => {
+    const sim = threeVoters(7);
+    const [, standby] = settle(sim, 1500);
+    isolate(sim, standby);
+    sim.runUntil(1500 + 5 * D);
+    assert.equal(sim.intervals.length, 1);
   });
 });

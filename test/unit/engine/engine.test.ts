@@ -99,7 +99,17 @@ async function setup(t: TestContext, opts: { groups?: GroupConfig[]; nodeMonitor
   await settle();
   const webStatus = () => engine.status().groups.find((g) => g.name === 'web')!;
   const events = (type?: string) => eventLog.recent().filter((e) => type === undefined || e.type === type);
-  return { engine, coord, resources, monitors, timers, eventLog, journal: resources.journal, webStatus, events };
+  return {
+    engine,
+    coord,
+    resources,
+    monitors,
+    timers,
+    eventLog,
+    journal: resources.journal,
+    webStatus,
+    events,
+  };
 }
 
 describe('Engine', () => {
@@ -150,17 +160,24 @@ describe('Engine', () => {
   });
 
   test('a failing monitor restarts its target, then fails the group over', async (t) => {
-    const appw = monitor('appw', { target: 'app', onFailure: { restart: 1, then: 'failover' } });
-    const { coord, monitors, journal, timers, webStatus, events } = await setup(t, { groups: [group('web', [appw])] });
+    const appw = monitor('appw', {
+      target: 'app',
+      startWaitMs: 500,
+      onFailure: { restart: 1, then: 'failover' },
+    });
+    const { coord, monitors, journal, timers, webStatus, events } = await setup(t, {
+      groups: [group('web', [appw])],
+    });
     coord.grant('web');
     await settle();
-    await timers.advance(0);
+    await timers.advance(500);
     assert.equal(webStatus().monitors[0]?.state, 'passing');
     monitors.get('web/appw')!.ok = false;
     monitors.get('web/appw')!.output = 'app not answering';
     await timers.advance(1000);
     assert.deepEqual(journal.slice(2), ['stop app', 'start app']);
-    await timers.advance(1000);
+    assert.equal(webStatus().monitors[0]?.restarts, 1);
+    await timers.advance(500);
     assert.deepEqual(journal.slice(2), ['stop app', 'start app', 'stop app', 'stop vip']);
     assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
     assert.ok(coord.calls.includes('release web'));
@@ -180,6 +197,7 @@ describe('Engine', () => {
     assert.equal(webStatus().phase, 'failed-stop');
     assert.equal(coord.candidacy.get('web'), null);
     assert.ok(!coord.calls.includes('release web'));
+    assert.ok(coord.calls.includes('abandon web'));
     assert.ok(events('alert').some((e) => /stop of app failed/.test(e.message)));
     assert.ok(coord.fence.get('web')!.length > 0, 'the deadman keeps its fence actions');
   });
@@ -208,7 +226,10 @@ describe('Engine', () => {
     assert.deepEqual(journal.slice(2), ['stop app', 'stop vip']);
     assert.ok(coord.calls.includes('release web'));
     assert.equal(coord.candidacy.get('web'), null);
-    await assert.rejects(engine.move('web', 'n9'), (err) => isHaloError(err) && err.code === 'HALO_E_BAD_REQUEST');
+    await assert.rejects(
+      engine.move('web', 'n9'),
+      (err) => isHaloError(err) && err.code === 'HALO_E_BAD_REQUEST',
+    );
     await assert.rejects(engine.move('nope'), (err) => isHaloError(err) && err.code === 'HALO_E_NOT_FOUND');
   });
 
@@ -217,7 +238,10 @@ describe('Engine', () => {
     coord.grant('web');
     await settle();
     const before = resources.get('web/app');
-    assert.deepEqual(await engine.setParams('web', 'app', { port: 8080, mode: 'fast' }), { live: ['mode'], pending: ['port'] });
+    assert.deepEqual(await engine.setParams('web', 'app', { port: 8080, mode: 'fast' }), {
+      live: ['mode'],
+      pending: ['port'],
+    });
     assert.deepEqual(before.live, [{ mode: 'fast' }]);
     assert.deepEqual(webStatus().resources[1]?.pendingParams, { port: 8080 });
     coord.demote('web');
@@ -257,6 +281,19 @@ describe('Engine', () => {
     await timers.advance(1000);
     assert.equal(coord.nodeStatus.eligible, true);
     assert.equal(coord.candidacy.get('web'), 0);
+  });
+
+  test('after releasing the group the node offers its candidacy again', async (t) => {
+    const fsx = monitor('fsx', { onFailure: { restart: 0, then: 'ineligible' } });
+    const { coord, monitors, timers } = await setup(t, { nodeMonitors: [fsx] });
+    coord.grant('web');
+    await settle();
+    monitors.get('fsx')!.ok = false;
+    await timers.advance(1000);
+    coord.calls.length = 0;
+    monitors.get('fsx')!.ok = true;
+    await timers.advance(1000);
+    assert.deepEqual(coord.calls, ['candidacy web 0']);
   });
 
   test('an ineligible node keeps its group when no other node can take it', async (t) => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { GroupConfig, ResourceConfig } from '../../../src/config/model.js';
-import { dependentsOf, GroupRunner, opTimeouts, type ResourceRunState } from '../../../src/engine/group-runner.js';
+import {
+  dependentsOf,
+  GroupRunner,
+  opTimeouts,
+  type ResourceRunState,
+} from '../../../src/engine/group-runner.js';
 import { silentLogger } from '../../../src/log.js';
 import { FakeResource } from '../../support/fake-resource.js';
 import { FakeTimers } from '../../support/fake-timers.js';
@@ -11,7 +16,14 @@ function res(name: string, after: string[] = [], params: Record<string, unknown>
 }
 
 function setup(resources: ResourceConfig[]) {
-  const group: GroupConfig = { name: 'g', nodes: ['n1'], autoFailback: false, fencing: 'lease', resources, monitors: [] };
+  const group: GroupConfig = {
+    name: 'g',
+    nodes: ['n1'],
+    autoFailback: false,
+    fencing: 'lease',
+    resources,
+    monitors: [],
+  };
   const journal: string[] = [];
   const fakes = new Map(resources.map((r) => [r.name, new FakeResource(r.name, r.params, journal)]));
   const states: Array<[string, ResourceRunState]> = [];
@@ -58,7 +70,10 @@ describe('GroupRunner', () => {
   });
 
   test('a start that hangs is aborted at its timeout and cleaned up', async () => {
-    const { runner, journal, fake, timers } = setup([res('vip'), res('app', [], { timeout: { start: 5000 } })]);
+    const { runner, journal, fake, timers } = setup([
+      res('vip'),
+      res('app', [], { timeout: { start: 5000 } }),
+    ]);
     fake('app').startBehavior = 'hang';
     const pending = runner.start('t1');
     await timers.advance(4999);
@@ -95,7 +110,12 @@ describe('GroupRunner', () => {
     await runner.start('t1');
     fake('app').stopBehavior = 'fail';
     const result = await runner.stop('t1');
-    assert.deepEqual(result, { status: 'stop-failed', resource: 'app', reason: 'stop of app failed', output: 'app said no' });
+    assert.deepEqual(result, {
+      status: 'stop-failed',
+      resource: 'app',
+      reason: 'stop of app failed',
+      output: 'app said no',
+    });
     assert.deepEqual(journal.slice(2), ['stop app']);
   });
 

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clearFailuresEntries, groupIntent, intentKeys, monitorKey, parseIntent } from '../../../src/engine/intent.js';
+import {
+  clearFailuresEntries,
+  groupIntent,
+  intentKeys,
+  monitorKey,
+  parseIntent,
+} from '../../../src/engine/intent.js';
 
 const entry = (value: unknown) => ({ value, version: 1 });
 
@@ -44,6 +50,9 @@ describe('intent', () => {
 
   test('clearing failures writes false for every failed node', () => {
     const parsed = parseIntent({ 'group/web/failed/n1': entry(true), 'group/web/failed/n2': entry(true) });
-    assert.deepEqual(clearFailuresEntries(parsed, 'web'), { 'group/web/failed/n1': false, 'group/web/failed/n2': false });
+    assert.deepEqual(clearFailuresEntries(parsed, 'web'), {
+      'group/web/failed/n1': false,
+      'group/web/failed/n2': false,
+    });
   });
 });

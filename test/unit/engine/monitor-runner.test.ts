@@ -88,7 +88,10 @@ describe('MonitorRunner', () => {
     monitor.output = 'connection refused';
     runner.setActive(true);
     await timers.advance(0);
-    assert.deepEqual({ ok: reports[0]!.ok, output: reports[0]!.output }, { ok: false, output: 'connection refused' });
+    assert.deepEqual(
+      { ok: reports[0]!.ok, output: reports[0]!.output },
+      { ok: false, output: 'connection refused' },
+    );
     await runner.stop();
   });
 });

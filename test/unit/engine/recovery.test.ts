@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Decision, INITIAL_LADDER, type LadderConfig, type LadderState, stepLadder } from '../../../src/engine/recovery.js';
+import {
+  type Decision,
+  INITIAL_LADDER,
+  type LadderConfig,
+  type LadderState,
+  stepLadder,
+} from '../../../src/engine/recovery.js';
 
-function runLadder(cfg: LadderConfig, results: boolean[], stepMs = 1000): { decisions: Decision['kind'][]; state: LadderState } {
+function runLadder(
+  cfg: LadderConfig,
+  results: boolean[],
+  stepMs = 1000,
+): { decisions: Decision['kind'][]; state: LadderState } {
   let state = INITIAL_LADDER;
   const decisions: Decision['kind'][] = [];
   results.forEach((ok, i) => {
@@ -31,7 +41,12 @@ describe('stepLadder()', () => {
   });
 
   test('a pass in between starts the failure count over', () => {
-    assert.deepEqual(runLadder(groupCfg(0, 'failover'), [false, true, false, true]).decisions, ['none', 'none', 'none', 'none']);
+    assert.deepEqual(runLadder(groupCfg(0, 'failover'), [false, true, false, true]).decisions, [
+      'none',
+      'none',
+      'none',
+      'none',
+    ]);
   });
 
   test('restarts the target up to the limit, then fails over', () => {
@@ -57,17 +72,39 @@ describe('stepLadder()', () => {
   });
 
   test('ineligible is decided once while failing and lifted on the next pass', () => {
-    const cfg: LadderConfig = { retries: 1, intervalMs: 1000, onFailure: { restart: 0, then: 'ineligible' }, nodeLevel: true };
-    assert.deepEqual(runLadder(cfg, [false, false, false, true, true]).decisions, ['none', 'ineligible', 'none', 'eligible', 'none']);
+    const cfg: LadderConfig = {
+      retries: 1,
+      intervalMs: 1000,
+      onFailure: { restart: 0, then: 'ineligible' },
+      nodeLevel: true,
+    };
+    assert.deepEqual(runLadder(cfg, [false, false, false, true, true]).decisions, [
+      'none',
+      'ineligible',
+      'none',
+      'eligible',
+      'none',
+    ]);
   });
 
   test('a node-level monitor set to failover makes the node ineligible instead', () => {
-    const cfg: LadderConfig = { retries: 0, intervalMs: 1000, onFailure: { restart: 2, then: 'failover' }, nodeLevel: true, target: 'x' };
+    const cfg: LadderConfig = {
+      retries: 0,
+      intervalMs: 1000,
+      onFailure: { restart: 2, then: 'failover' },
+      nodeLevel: true,
+      target: 'x',
+    };
     assert.deepEqual(runLadder(cfg, [false]).decisions, ['ineligible']);
   });
 
   test('alert is raised once per failing streak', () => {
-    assert.deepEqual(runLadder(groupCfg(0, 'alert', 0), [false, false, true, false]).decisions, ['alert', 'none', 'none', 'alert']);
+    assert.deepEqual(runLadder(groupCfg(0, 'alert', 0), [false, false, true, false]).decisions, [
+      'alert',
+      'none',
+      'none',
+      'alert',
+    ]);
   });
 
   test('none never acts but keeps counting', () => {

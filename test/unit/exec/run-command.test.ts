@@ -30,6 +30,12 @@ describe('runCommand', () => {
     assert.match(result.output, /ENOENT/);
   });
 
+  it('names a missing working directory as the reason a command could not start', async () => {
+    const result = await runCommand('true', { cwd: '/nonexistent/halo-dir' });
+    assert.equal(result.code, 127);
+    assert.equal(result.spawnError, 'working directory /nonexistent/halo-dir does not exist');
+  });
+
   it('passes the given environment and hides the agent’s own HALO_ variables', async () => {
     process.env['HALO_TOKEN'] = 'secret-token';
     try {

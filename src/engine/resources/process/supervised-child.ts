@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../../log.js';
-import { buildSpawn, type Command, OutputTail } from '../../exec/index.js';
+import { buildSpawn, type Command, explainSpawnError, OutputTail } from '../../exec/index.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -49,7 +49,8 @@ export class SupervisedChild {
     const output = new OutputTail(options.maxOutputBytes);
     const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) {
-      throw await new Promise<Error>((resolve) => child.once('error', resolve));
+      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+      throw new Error(explainSpawnError(error, spec), { cause: error });
     }
     const pid = child.pid;
     const exited = new Promise<ExitInfo>((resolve) =>

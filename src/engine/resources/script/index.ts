@@ -25,7 +25,7 @@ function lastLine(output: string): string {
   return (lines[lines.length - 1] ?? '').trim();
 }
 
-export function describeExit(result: RunResult): string {
+function describeExit(result: RunResult): string {
   if (result.spawnError) return `could not be started (${result.spawnError})`;
   if (result.code !== null) return `exited with code ${result.code}`;
   return `was killed by ${result.signal ?? 'a signal'}`;

@@ -1,0 +1,172 @@
+import type { GroupConfig, MonitorConfig, ResourceConfig } from '../config/model.js';
+import type { Timeline } from './event-log.js';
+import type { GroupRunner, ResourceRunState } from './group-runner.js';
+import { type GroupIntent, groupIntent, type ParsedIntent } from './intent.js';
+import type { MonitorRunner, ProbeReport } from './monitor-runner.js';
+import type { LadderState } from './recovery.js';
+import type { CheckResult, ResourceInstance } from './resources/types.js';
+import type { LocalPhase, LocalRequest } from './scheduler.js';
+
+/**
+ * The engine's mutable per-group, per-resource and per-monitor state, and its projection
+ * into the plain `EngineStatus` object the API, the CLI and the web UI show.
+ */
+
+export interface ResourceStatus {
+  name: string;
+  type: string;
+  state: ResourceRunState;
+  since: string;
+  lastCheck: { state: CheckResult['state']; reason?: string; output?: string; at: string } | null;
+  lastError: string | null;
+  /** Restart-mode parameter changes waiting for the next restart of this resource. */
+  pendingParams: Record<string, unknown>;
+}
+
+export type MonitorState = 'suspended' | 'inactive' | 'pending' | 'passing' | 'failing';
+
+export interface MonitorStatus {
+  /** `group/name` for group monitors, `name` for node-level ones. */
+  key: string;
+  name: string;
+  type: string;
+  group: string | null;
+  target: string | null;
+  state: MonitorState;
+  suspended: boolean;
+  consecutiveFailures: number;
+  restarts: number;
+  lastResult: { ok: boolean; status: ProbeReport['status']; at: string; durationMs: number } | null;
+  lastOutput: string | null;
+}
+
+export interface GroupStatus {
+  name: string;
+  /** Cluster-wide lease owner as this node knows it. */
+  owner: string | null;
+  heldHere: boolean;
+  term: string | null;
+  phase: LocalPhase;
+  /** When `phase` last changed (ISO). */
+  since: string;
+  intent: { state: GroupIntent['state']; preferred: string | null; failedNodes: string[] };
+  /** Every node of the group is marked failed: it stays down until failures are cleared. */
+  failed: boolean;
+  lastError: string | null;
+  resources: ResourceStatus[];
+  monitors: MonitorStatus[];
+  lastTimeline: Timeline | null;
+}
+
+export interface EngineStatus {
+  node: string;
+  eligible: boolean;
+  ineligibleReasons: string[];
+  groups: GroupStatus[];
+  /** Node-level monitors. */
+  monitors: MonitorStatus[];
+}
+
+export interface ResourceSlot {
+  config: ResourceConfig;
+  instance: ResourceInstance;
+  state: ResourceRunState;
+  since: number;
+  lastCheck: ResourceStatus['lastCheck'];
+  lastError: string | null;
+  pending: Record<string, unknown>;
+}
+
+export interface GroupSlot {
+  config: GroupConfig;
+  phase: LocalPhase;
+  since: number;
+  held: boolean;
+  term: string | null;
+  owner: string | null;
+  requests: LocalRequest[];
+  chain: Promise<void> | null;
+  abort: AbortController | null;
+  restarting: boolean;
+  lastError: string | null;
+  rank: number | null | undefined;
+  lastChain: { signature: string; at: number } | null;
+  runner: GroupRunner;
+  resources: Map<string, ResourceSlot>;
+}
+
+export interface MonitorSlot {
+  key: string;
+  config: MonitorConfig;
+  group: GroupSlot | null;
+  runner: MonitorRunner;
+  ladder: LadderState;
+  last: (ProbeReport & { wall: number }) | null;
+  resultSinceActive: boolean;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function groupStatus(
+  g: GroupSlot,
+  intent: ParsedIntent,
+  owner: string | null,
+  monitors: Iterable<MonitorSlot>,
+  lastTimeline: Timeline | null,
+): GroupStatus {
+  const gi = groupIntent(intent, g.config.name);
+  return {
+    name: g.config.name,
+    owner,
+    heldHere: g.held,
+    term: g.term,
+    phase: g.phase,
+    since: iso(g.since),
+    intent: { state: gi.state, preferred: gi.preferred, failedNodes: [...gi.failed] },
+    failed: g.config.nodes.every((n) => gi.failed.includes(n)),
+    lastError: g.lastError,
+    resources: [...g.resources.values()].map((r) => ({
+      name: r.config.name,
+      type: r.config.type,
+      state: r.state,
+      since: iso(r.since),
+      lastCheck: r.lastCheck,
+      lastError: r.lastError,
+      pendingParams: { ...r.pending },
+    })),
+    monitors: monitorStatuses(monitors, intent, g),
+    lastTimeline,
+  };
+}
+
+export function monitorStatuses(
+  monitors: Iterable<MonitorSlot>,
+  intent: ParsedIntent,
+  group: GroupSlot | null,
+): MonitorStatus[] {
+  return [...monitors]
+    .filter((m) => m.group === group)
+    .map((m) => {
+      const suspended = intent.suspended.includes(m.key);
+      const active = m.runner.state !== 'inactive';
+      let state: MonitorState = 'pending';
+      if (suspended) state = 'suspended';
+      else if (!active) state = 'inactive';
+      else if (m.resultSinceActive && m.last) state = m.last.ok ? 'passing' : 'failing';
+      return {
+        key: m.key,
+        name: m.config.name,
+        type: m.config.type,
+        group: m.group?.config.name ?? null,
+        target: m.config.target ?? null,
+        state,
+        suspended,
+        consecutiveFailures: m.ladder.consecutiveFailures,
+        restarts: m.ladder.restarts,
+        lastResult: m.last
+          ? { ok: m.last.ok, status: m.last.status, at: iso(m.last.wall), durationMs: m.last.durationMs }
+          : null,
+        lastOutput: m.last?.output ?? null,
+      };
+    });
+}

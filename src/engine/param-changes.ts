@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { ResourceConfig } from '../config/model.js';
+import { HaloError } from '../errors.js';
+import type { ParamMode } from './resources/types.js';
+
+/**
+ * Run-time parameter changes (`halo resource set`, PATCH …/params): only the changed keys
+ * are validated, with the type's own schema picked down to them, because the stored params
+ * are the schema's parsed output (durations already in ms) and would not parse again.
+ */
+
+export interface ParamSpec {
+  params: z.ZodObject;
+  /** Keys not listed are `restart`. */
+  paramModes?: Partial<Record<string, ParamMode>>;
+}
+
+export function validateParamChanges(
+  resource: ResourceConfig,
+  spec: ParamSpec | undefined,
+  changes: Record<string, unknown>,
+): Record<string, unknown> {
+  const where = { resource: resource.name, type: resource.type };
+  if (!spec)
+    throw new HaloError(
+      'HALO_E_BAD_REQUEST',
+      `parameters of ${resource.type} resources cannot be changed at run time`,
+      where,
+    );
+  const keys = Object.keys(changes);
+  if (keys.length === 0) throw new HaloError('HALO_E_BAD_REQUEST', 'no parameter changes given', where);
+  const unknown = keys.filter((k) => !(k in spec.params.shape));
+  if (unknown.length > 0) {
+    throw new HaloError(
+      'HALO_E_BAD_REQUEST',
+      `unknown parameters for ${resource.type}: ${unknown.join(', ')}`,
+      { ...where, unknown },
+    );
+  }
+  const mask = Object.fromEntries(keys.map((k) => [k, true as const]));
+  // The mask's keys were checked against the shape above.
+  const parsed = spec.params.pick(mask as never).safeParse(changes);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => [i.path.join('.'), i.message]);
+    const text = problems.map(([p, m]) => `${p}: ${m}`).join('; ');
+    throw new HaloError('HALO_E_BAD_REQUEST', `invalid parameters: ${text}`, { ...where, problems });
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+// ---- small lookups ----------------------------------------------------------------------

@@ -1,0 +1,235 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { tempDir, writePrivate } from './temp-dir.js';
+
+/**
+ * A real cluster on loopback for integration tests: a witness and N agents as separate
+ * processes (the built CLI), each with its own ports and state dir in a temp dir. Every
+ * process it starts — including each agent's deadman helper, found by a tag in the
+ * environment — is killed when the test ends, also on failure.
+ */
+
+export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface ClusterSpec {
+  nodes: string[];
+  witness?: boolean;
+  timing?: string | Record<string, string>;
+  groups: Record<string, unknown>;
+  monitors?: Record<string, unknown>;
+}
+
+export interface RunningCluster {
+  dir: string;
+  configFile: string;
+  ports: Record<string, { peer: number; api: number }>;
+  startAgent(node: string): Promise<void>;
+  startWitness(): Promise<void>;
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  status(node: string): Promise<any>;
+  api(node: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  token(node: string): string;
+  events(node: string): any[];
+  /** Runs the CLI against `node`'s agent; resolves with exit code and output. */
+  cli(node: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false> | T | undefined | false,
+    timeoutMs?: number,
+  ): Promise<T>;
+  logs(name: string): string;
+}
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<RunningCluster> {
+  const dir = tempDir(t, 'halo-cluster-');
+  const tag = randomUUID();
+  const procs = new Map<string, ChildProcess>();
+  const logs = new Map<string, string>();
+  const ports: RunningCluster['ports'] = {};
+  for (const n of spec.nodes) ports[n] = { peer: await freePort(), api: await freePort() };
+  const witnessPort = await freePort();
+  writePrivate(join(dir, 'cluster.key'), randomUUID() + randomUUID());
+  const config = {
+    cluster: {
+      name: 'it',
+      secretFile: 'cluster.key',
+      timing: spec.timing ?? 'fast',
+      ...(spec.witness === false ? { unsafe: true } : {}),
+    },
+    nodes: Object.fromEntries(
+      spec.nodes.map((n) => [n, { address: '127.0.0.1', peerPort: ports[n]!.peer, apiPort: ports[n]!.api }]),
+    ),
+    ...(spec.witness === false ? {} : { witness: { address: '127.0.0.1', port: witnessPort } }),
+    groups: spec.groups,
+    ...(spec.monitors ? { monitors: spec.monitors } : {}),
+  };
+  const configFile = join(dir, 'halo.yaml');
+  writeFileSync(configFile, stringify(config));
+
+  const launch = (name: string, args: string[]) => {
+    const child = spawn(process.execPath, [HALO_CLI, ...args], {
+      cwd: dir,
+      env: { ...process.env, HALO_TEST_TAG: tag, HALO_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    logs.set(name, '');
+    const append = (b: Buffer) => logs.set(name, (logs.get(name) ?? '') + b.toString());
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    procs.set(name, child);
+    return child;
+  };
+
+  t.after(async () => {
+    for (const child of procs.values())
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killTagged(tag);
+    await sleep(50);
+    killTagged(tag);
+  });
+
+  const cluster: RunningCluster = {
+    dir,
+    configFile,
+    ports,
+    async startWitness() {
+      launch('witness', ['witness', '-c', configFile]);
+      await cluster.waitFor('witness started', () => logs.get('witness')?.includes('witness started'));
+    },
+    async startAgent(node) {
+      launch(node, ['agent', '-c', configFile, '--node', node, '--state-dir', join(dir, `state-${node}`)]);
+      await cluster.waitFor(`agent ${node} started`, () => {
+        const out = logs.get(node) ?? '';
+        if (procs.get(node)?.exitCode !== null) throw new Error(`agent ${node} exited:\n${out}`);
+        return out.includes('"agent started"');
+      });
+    },
+    async kill(name, signal = 'SIGKILL') {
+      const child = procs.get(name);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+    token: (node) => readFileSync(join(dir, `state-${node}`, 'api.token'), 'utf8').trim(),
+    async api(node, method, path, body) {
+      const res = await fetch(`http://127.0.0.1:${ports[node]!.api}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${cluster.token(node)}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed };
+    },
+    async status(node) {
+      const { status, body } = await cluster.api(node, 'GET', '/v1/status');
+      if (status !== 200) throw new Error(`status of ${node}: HTTP ${status}`);
+      return body;
+    },
+    events(node) {
+      try {
+        return readFileSync(join(dir, `state-${node}`, 'events.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+      } catch {
+        return [];
+      }
+    },
+    cli(node, args) {
+      return new Promise((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [HALO_CLI, ...args, '--api', `http://127.0.0.1:${ports[node]!.api}`],
+          {
+            cwd: dir,
+            env: { ...process.env, HALO_TOKEN: cluster.token(node) },
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (b) => (stdout += b));
+        child.stderr.on('data', (b) => (stderr += b));
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      });
+    },
+    async waitFor(what, probe, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: unknown;
+      while (Date.now() < deadline) {
+        try {
+          const v = await probe();
+          if (v !== undefined && v !== false) return v as never;
+        } catch (err) {
+          last = err;
+          if ((err as Error).message.includes('exited:')) throw err;
+        }
+        await sleep(25);
+      }
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
+    },
+    logs: (name) => logs.get(name) ?? '',
+  };
+  if (spec.witness !== false) await cluster.startWitness();
+  return cluster;
+}
+
+/** SIGKILL every process whose environment carries the test's tag (agents' deadman helpers too). */
+function killTagged(tag: string): void {
+  const needle = `HALO_TEST_TAG=${tag}`;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))
+        process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
+}
+
+/** Owner of `group` as seen by `node` (null if none or unreachable). */
+export async function ownerSeenBy(
+  cluster: RunningCluster,
+  node: string,
+  group: string,
+): Promise<string | null> {
+  const s = await cluster.status(node);
+  const g = s.groups.find((x: { name: string }) => x.name === group);
+  return g && g.state === 'running' ? node : (g?.owner ?? null);
+}
