@@ -14,7 +14,8 @@ import { type ClockSpec, SimCluster, type SimNodeSpec } from './sim-cluster.js';
  *
  * Schedule: a cold start, a fault phase of 1–5 D with 1–5 overlapping faults (partitions,
  * one-way blocks, loss/duplication/delay spikes, a very slow link, crash + restart, pause,
- * planned release, candidacy withdrawn), then everything heals.
+ * planned release, candidacy withdrawn; sometimes bursts of flapping partitions or rolling
+ * restarts), then everything heals.
  */
 
 export interface ScheduleOptions {
@@ -149,7 +150,18 @@ export function runSchedule(seed: number, options: ScheduleOptions = {}): Schedu
       'release',
       'nocandidate',
     ]);
-    faults.push(makeFault(kind, at, end, rng, allNames, nodeNames, specs, D));
+    if (rng.chance(0.1)) {
+      // Flapping partitions, or rolling restarts: several short faults back to back.
+      const burst: FaultKind = rng.chance(0.5) ? 'partition' : 'crash';
+      let t = at;
+      for (let k = rng.int(3, 8); k > 0 && t < heal; k--) {
+        const e = Math.min(heal, t + rng.range(0.04, 0.4) * D);
+        faults.push(makeFault(burst, t, e, rng, allNames, nodeNames, specs, D));
+        t = e + rng.range(0, 0.2) * D;
+      }
+    } else {
+      faults.push(makeFault(kind, at, end, rng, allNames, nodeNames, specs, D));
+    }
   }
   faults.sort((a, b) => a.at - b.at);
   for (const f of faults) description.push(`${f.at.toFixed(1)}..${f.end.toFixed(1)} ${f.label}`);

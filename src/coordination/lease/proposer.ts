@@ -11,6 +11,13 @@ import { BROADCAST } from './messages.js';
  * `nextWakeAt()` (or on its own timer, at least every few ms) and routes every
  * promise/nack/accepted/expired for this group to `handle`. `to: '*'` means every voter.
  *
+ *   const p = new LeaseProposer({ node, group, voters, timing, ballotIndex });
+ *   p.setCandidacy(rank);                          // null = do not compete
+ *   at p.nextWakeAt():        apply(p.tick(now));
+ *   on a reply for `group`:   apply(p.handle(from, msg, now));
+ *   planned move:             stop resources, then apply(p.release(now));
+ *   // apply(out): send out.send; hand out.events to the engine (term → termToString).
+ *
  * Rounds: PREPARE(b) to all → majority of promises (by weight) → PROPOSE(b, self, term, D)
  * → majority of ACCEPTED → owner until validUntil = t0 + V (V from `leaseMath`). The owner
  * starts a new round every R (extension: same term); a new acquisition takes term = b, which

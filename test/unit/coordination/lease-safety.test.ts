@@ -169,6 +169,36 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
+  it("keeps a restarted witness silent until the old owner's window is over, even when the standby's own copy expired", () => {
+    // Worst case for the restart rule: the owner renews only through the witness, so the
+    // standby's acceptor forgets the lease; then the witness loses its state too.
+    const sim = threeVoters(8);
+    const [owner, standby] = settle(sim, 1500);
+    sim.net.block(owner, standby);
+    sim.net.block(standby, owner);
+    sim.runUntil(1500 + D + 50);
+    assert.deepEqual(
+      sim.ownersAt(sim.now).map((o) => o.node),
+      [owner],
+    );
+    // Strike right after a renewal, when the owner's window reaches furthest.
+    const current = sim.ownersAt(sim.now)[0];
+    assert.ok(current);
+    const before = current.end;
+    while (current.end === before) sim.runUntil(sim.now + 0.25);
+    const t = sim.now;
+    isolate(sim, owner);
+    sim.pause(owner, 2 * D); // it cannot demote early: only validUntil (the deadman) ends its window
+    sim.crash('w');
+    sim.restart('w');
+    sim.runUntil(t + 3 * D);
+    const old = sim.intervals.filter((iv) => iv.node === owner).at(-1);
+    const took = firstStart(sim, standby, t);
+    assert.ok(old && took !== null, 'the standby takes over eventually');
+    assert.ok(took >= old.end, `granted at ${took} while the old window ran to ${old.end}`);
+    assert.deepEqual(sim.overlaps(), []);
+  });
+
   it('changes nothing when the witness restarts while the nodes are healthy (scenario 9)', () => {
     const sim = threeVoters(6);
     settle(sim, 1500);
