@@ -26,9 +26,20 @@ export interface AgentOptions {
   log: Logger;
 }
 
-export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-).version;
+/** The package version: dist/src/agent/ sits three levels below package.json, a bare outDir two. */
+export const VERSION: string = readVersion();
+
+function readVersion(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version?: unknown };
+      if (typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Try the next candidate.
+    }
+  }
+  return '0.0.0';
+}
 
 /**
  * `halo agent`: one per node. Wires the config, the coordination backend, the group engine

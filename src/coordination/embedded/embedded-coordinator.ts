@@ -15,7 +15,7 @@ import {
   parseLeaseMessage,
 } from '../lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
-import { isHeartbeat, Membership } from '../membership.js';
+import { type ClockAnomaly, ClockSanity, isHeartbeat, Membership } from '../membership.js';
 import { leaseMath } from '../timing.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type {
@@ -80,6 +80,10 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly intentStore: IntentStore;
   private acceptor!: LeaseAcceptor;
   private membership!: Membership;
+  private sanity!: ClockSanity;
+  /** After a clock anomaly: no proposing before this time; candidacies wait here. */
+  private proposeAfter = 0;
+  private readonly deferredCandidacy = new Map<string, number | null>();
   private transport!: UdpTransport;
   private deadman: DeadmanClient | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -129,7 +133,12 @@ export class EmbeddedCoordinator implements Coordinator {
       clock: this.clock,
       log: this.log,
     });
-    this.transport.onMessage((from, payloads) => this.receive(from, payloads));
+    this.sanity = new ClockSanity({ clock: this.clock });
+    this.transport.onMessage((from, payloads, meta) => {
+      const drift = this.sanity.observePeer(from, meta.bootId, meta.sentAt);
+      if (drift) this.onClockAnomaly(drift);
+      this.receive(from, payloads);
+    });
     await this.transport.start();
     if (this.opts.deadman !== false) {
       this.deadman = await DeadmanClient.spawn({
@@ -173,6 +182,10 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   setCandidacy(group: string, rank: number | null): void {
+    if (this.clock.now() < this.proposeAfter) {
+      this.deferredCandidacy.set(group, rank);
+      return;
+    }
     const p = this.proposers.get(group);
     if (!p || p.candidacy() === rank) return;
     p.setCandidacy(rank);
@@ -263,6 +276,29 @@ export class EmbeddedCoordinator implements Coordinator {
     };
   }
 
+  /**
+   * A suspend (boottime jumped, monotonic did not) or a peer whose clock rate is far outside ρ
+   * breaks the timing assumptions: drop every lease at once and re-enter the restart
+   * quarantine (COORDINATION.md "Pause and clock sanity").
+   */
+  private onClockAnomaly(anomaly: ClockAnomaly): void {
+    this.log.error({ anomaly }, 'clock anomaly: dropping every lease and entering quarantine');
+    const now = this.clock.now();
+    this.acceptor.boot(now);
+    // Nor does this node propose during the quarantine: its own old lease may still be
+    // reported by acceptors, and a fresh proposer would take that as an extension.
+    this.proposeAfter = now + leaseMath(this.opts.config.cluster.timing).quarantineMs;
+    for (const [group, old] of this.proposers) {
+      const held = this.held.get(group);
+      this.deferredCandidacy.set(group, this.deferredCandidacy.get(group) ?? old.candidacy());
+      this.proposers.set(group, this.newProposer(group));
+      if (held) {
+        this.held.delete(group);
+        this.emit({ type: 'demote', group, term: termToString(held.term), reason: `clock anomaly: ${anomaly.kind}` });
+      }
+    }
+  }
+
   private newProposer(group: string): LeaseProposer {
     return new LeaseProposer({
       node: this.self.name,
@@ -282,7 +318,13 @@ export class EmbeddedCoordinator implements Coordinator {
 
   private tick(): void {
     if (!this.running) return;
+    for (const anomaly of this.sanity.tick()) this.onClockAnomaly(anomaly);
     const now = this.clock.now();
+    if (this.deferredCandidacy.size > 0 && now >= this.proposeAfter) {
+      const deferred = [...this.deferredCandidacy];
+      this.deferredCandidacy.clear();
+      for (const [group, rank] of deferred) this.proposers.get(group)?.setCandidacy(rank);
+    }
     for (const [group, p] of this.proposers) this.route(p.tick(now), group);
     this.routeAcceptor(this.acceptor.tick(now));
     if (now >= this.nextHeartbeat) {

@@ -5,6 +5,12 @@ export const lbProbeParams = z.strictObject({
   probePort: port(
     'TCP port the cloud load balancer probes; open only on the active, healthy node (WSFC ProbePort).',
   ),
+  probePortByNode: z
+    .record(z.string(), port('Probe port of this node.'))
+    .optional()
+    .describe(
+      'Per-node probe ports overriding probePort, for several nodes on one host (`halo demo`, tests).',
+    ),
   mode: z
     .enum(['tcp', 'http'])
     .default('tcp')
@@ -17,7 +23,7 @@ export const lbProbeParams = z.strictObject({
     .string()
     .optional()
     .describe(
-      'Frontend IP of the load balancer; put on loopback for floating-IP (direct server return) balancers.',
+      'Frontend IP of a floating-IP (direct server return) balancer: it must be on a local interface (e.g. lo, through an `ip` resource this one comes after), else start fails and the port stays closed.',
     ),
   host: z.string().default('0.0.0.0').describe('Address the probe listener binds.'),
 });
