@@ -6,7 +6,7 @@ import type { ClusterOps, HaloEvent } from '../api/ops.js';
 import { buildApi } from '../api/server.js';
 import { loadConfig } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
-import { EmbeddedCoordinator } from '../coordination/embedded/embedded-coordinator.js';
+import { WorkerCoordinator } from '../coordination/embedded/worker-coordinator.js';
 import type { Coordinator } from '../coordination/types.js';
 import { Engine } from '../engine/engine.js';
 import { EventLog } from '../engine/event-log.js';
@@ -15,6 +15,7 @@ import { resourceTypes } from '../engine/resources/registry.js';
 import { realTimers } from '../engine/timers.js';
 import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { registerWebUi } from '../web/web-ui.js';
 import { renderMetrics } from './metrics.js';
 import { apiToken, readPrivateFile } from './secrets.js';
 import { buildStatus } from './status.js';
@@ -103,7 +104,7 @@ export class Agent implements ClusterOps {
     }, 100);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
-    this.coordinator = new EmbeddedCoordinator({ config: this.config, node: self.name, key, stateDir, log });
+    this.coordinator = new WorkerCoordinator({ config: this.config, node: self.name, key, stateDir });
     this.engine = new Engine({
       config: this.config,
       node: self.name,
@@ -141,6 +142,7 @@ export class Agent implements ClusterOps {
       log,
       version: VERSION,
       tls: tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined,
+      extend: (app) => registerWebUi(app),
     });
     const host = this.config.cluster.api.host;
     await this.api.listen({ port: self.apiPort, host });

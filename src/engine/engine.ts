@@ -591,8 +591,11 @@ export class Engine {
         active &&=
           g.phase === 'running' && !g.restarting && (target === undefined || target.state === 'running');
       }
-      if (active && m.runner.state === 'inactive') m.resultSinceActive = false;
+      const wasActive = m.runner.state !== 'inactive';
+      if (active && !wasActive) m.resultSinceActive = false;
       m.runner.setActive(active);
+      if (g && suspended) this.tellResources(g, m.config.name, true, 'suspended');
+      else if (g && wasActive && !active) this.tellResources(g, m.config.name, false, 'not running');
       // A monitor that no longer runs cannot pass again to lift its own ineligibility.
       if ((suspended || (g !== null && !active)) && this.ineligible.delete(m.key)) {
         m.ladder = INITIAL_LADDER;
@@ -681,7 +684,19 @@ export class Engine {
       case 'none':
         break;
     }
+    if (g) this.tellResources(g, m.config.name, report.ok, firstLine);
     if (decision.kind !== 'none') this.kick();
+  }
+
+  /** Passes a group monitor's word to the group's resources that follow health (lb-probe). */
+  private tellResources(g: GroupSlot, monitor: string, ok: boolean, reason: string): void {
+    for (const r of g.resources.values()) {
+      try {
+        r.instance.onMonitorResult?.(monitor, ok, reason);
+      } catch (err) {
+        this.opts.log.warn({ err, group: g.config.name, resource: r.config.name }, 'onMonitorResult failed');
+      }
+    }
   }
 
   private pushNodeStatus(): void {

@@ -294,7 +294,12 @@ export class EmbeddedCoordinator implements Coordinator {
       this.proposers.set(group, this.newProposer(group));
       if (held) {
         this.held.delete(group);
-        this.emit({ type: 'demote', group, term: termToString(held.term), reason: `clock anomaly: ${anomaly.kind}` });
+        this.emit({
+          type: 'demote',
+          group,
+          term: termToString(held.term),
+          reason: `clock anomaly: ${anomaly.kind}`,
+        });
       }
     }
   }

@@ -64,6 +64,13 @@ export interface ResourceInstance {
   fenceActions(): FenceAction[];
   /** Apply changed live parameters to a running resource. */
   applyLive?(params: Record<string, unknown>, ctx: ResourceContext): Promise<void>;
+  /**
+   * For resources whose state follows the group's health (lb-probe's `healthGate`): the engine
+   * calls this with every result of a monitor of the same group (`monitor` is its bare name),
+   * with `ok: false` when the monitor stops running while the group runs, and with `ok: true`
+   * while it is suspended (a suspended monitor says nothing about health). Must not throw or block.
+   */
+  onMonitorResult?(monitor: string, ok: boolean, reason: string): void;
 }
 
 export interface ResourceType<P extends Record<string, unknown> = Record<string, unknown>> {

@@ -4,7 +4,7 @@ import { resourceTypes } from '../../../src/engine/resources/registry.js';
 
 describe('resource registry', () => {
   it('lists the built-in resource types under their own type keys', () => {
-    assert.deepEqual([...resourceTypes.keys()].sort(), ['process', 'script']);
+    assert.deepEqual([...resourceTypes.keys()].sort(), ['lb-probe', 'process', 'script']);
     for (const [key, type] of resourceTypes) {
       assert.equal(type.type, key);
       assert.ok(type.description.length > 0);

@@ -1,0 +1,81 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { HaloError, isHaloError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { EmbeddedCoordinator } from './embedded-coordinator.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
+
+/**
+ * Entry of the coordination worker thread: the embedded coordinator runs here so that the
+ * main thread's work (resource operations, API requests, GC of a big heap) cannot delay lease
+ * renewals (COORDINATION.md: "Run the coordination core where the main thread's GC and busy
+ * work cannot pause it").
+ */
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (m: WorkerToMain) => port.postMessage(m);
+const log = createLogger({ level: init.logLevel, name: `halo-agent-${init.node}` });
+const coordinator = new EmbeddedCoordinator({
+  config: init.config,
+  node: init.node,
+  key: Buffer.from(init.key),
+  stateDir: init.stateDir,
+  log,
+});
+
+const SNAPSHOT_MS = 100;
+let snapshotTimer: NodeJS.Timeout | undefined;
+const snapshot = () => post({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
+
+coordinator.on((event) => {
+  post({ t: 'event', event });
+  snapshot();
+});
+
+const errorOf = (err: unknown) => ({
+  message: (err as Error).message,
+  ...(isHaloError(err) ? { code: err.code } : {}),
+});
+
+port.on('message', async (m: MainToWorker) => {
+  switch (m.t) {
+    case 'candidacy':
+      return coordinator.setCandidacy(m.group, m.rank);
+    case 'fence':
+      return coordinator.setFenceActions(m.group, m.actions);
+    case 'status':
+      return coordinator.setNodeStatus(m.status);
+    case 'abandon':
+      return coordinator.abandon(m.group);
+    case 'release':
+    case 'intent':
+    case 'stop':
+      try {
+        if (m.t === 'release') await coordinator.release(m.group);
+        else if (m.t === 'intent') await coordinator.updateIntent(m.values);
+        else {
+          if (snapshotTimer) clearInterval(snapshotTimer);
+          await coordinator.stop();
+        }
+        snapshot();
+        post({ t: 'done', id: m.id });
+      } catch (err) {
+        post({ t: 'done', id: m.id, error: errorOf(err) });
+      }
+      if (m.t === 'stop') port.close();
+      return;
+  }
+});
+
+try {
+  await coordinator.start();
+  snapshot();
+  snapshotTimer = setInterval(snapshot, SNAPSHOT_MS);
+  post({ t: 'started' });
+} catch (err) {
+  post({ t: 'start-failed', ...errorOf(err) });
+  if (!isHaloError(err))
+    log.error(
+      { err: new HaloError('HALO_E_INTERNAL', (err as Error).message) },
+      'coordination failed to start',
+    );
+}
