@@ -38,25 +38,31 @@ const coordination = z
     'type',
     [
       z
-        .strictObject({ type: z.literal('embedded') })
+        .strictObject({
+          type: z.literal('embedded').describe('Nodes and the witness vote among themselves.'),
+        })
         .describe('Nodes and the witness vote among themselves.'),
       z
         .strictObject({
-          type: z.literal('etcd'),
-          endpoints: z.array(z.url({ error: 'expected an http(s):// etcd endpoint URL' })).min(1),
+          type: z.literal('etcd').describe('An existing etcd cluster holds leases and cluster state.'),
+          endpoints: z
+            .array(z.url({ error: 'expected an http(s):// etcd endpoint URL' }))
+            .min(1)
+            .describe('etcd client URLs, e.g. https://10.0.0.5:2379.'),
           prefix: z
             .string()
             .startsWith('/', { error: 'expected a key prefix starting with "/"' })
-            .default('/halo'),
+            .default('/halo')
+            .describe('Key prefix under which Halo keeps leases, intent and the config epoch.'),
           tls: z
             .strictObject({
-              ca: z.string().optional(),
-              cert: z.string().optional(),
-              key: z.string().optional(),
+              ca: z.string().optional().describe('CA certificate file (PEM).'),
+              cert: z.string().optional().describe('Client certificate file (PEM).'),
+              key: z.string().optional().describe('Client key file (PEM, mode 0600).'),
             })
             .optional(),
-          username: z.string().optional(),
-          passwordFile: z.string().optional(),
+          username: z.string().optional().describe('etcd user (with passwordFile).'),
+          passwordFile: z.string().optional().describe('File holding the etcd password (mode 0600).'),
         })
         .describe('An existing etcd cluster holds the leases and the cluster state.'),
     ],
