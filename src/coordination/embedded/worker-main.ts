@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { EtcdCoordinator } from '../etcd/etcd-coordinator.js';
+import type { Coordinator } from '../types.js';
 import { EmbeddedCoordinator } from './embedded-coordinator.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
@@ -14,21 +16,26 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerToMain) => port.postMessage(m);
 const log = createLogger({ level: init.logLevel, name: `halo-agent-${init.node}` });
-const coordinator = new EmbeddedCoordinator({
-  config: init.config,
-  node: init.node,
-  key: Buffer.from(init.key),
-  stateDir: init.stateDir,
-  log,
-});
+const coordinator: Coordinator =
+  init.config.cluster.coordination.type === 'etcd'
+    ? new EtcdCoordinator({ config: init.config, node: init.node, key: Buffer.from(init.key), log })
+    : new EmbeddedCoordinator({
+        config: init.config,
+        node: init.node,
+        key: Buffer.from(init.key),
+        stateDir: init.stateDir,
+        log,
+      });
 
 const SNAPSHOT_MS = 100;
 let snapshotTimer: NodeJS.Timeout | undefined;
 const snapshot = () => post({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
 
+// Snapshot first: the main thread reacts to an event at once (the engine reconciles in a
+// microtask) and reads view()/intent() from the last snapshot, which must already include it.
 coordinator.on((event) => {
-  post({ t: 'event', event });
   snapshot();
+  post({ t: 'event', event });
 });
 
 const errorOf = (err: unknown) => ({

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { Etcd3, type IOptions } from 'etcd3';
+import { privateFileProblem } from '../../config/load.js';
+import type { Coordination } from '../../config/model.js';
+import { HaloError } from '../../errors.js';
+
+export type EtcdCoordination = Extract<Coordination, { type: 'etcd' }>;
+
+/**
+ * Builds the etcd3 client from `cluster.coordination`. The library's own retry and circuit
+ * breaker stay on (they pick another endpoint when one member is down); every call Halo makes
+ * carries its own deadline, so no call can outlive the lease it serves.
+ */
+export function createEtcdClient(c: EtcdCoordination, dialTimeoutMs: number): Etcd3 {
+  const options: IOptions = { hosts: c.endpoints, dialTimeout: dialTimeoutMs };
+  if (c.tls) {
+    const read = (path: string | undefined, what: string) => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new HaloError(
+          'HALO_E_CONFIG_READ',
+          `cannot read the etcd ${what} ${path}: ${(err as Error).message}`,
+        );
+      }
+    };
+    const ca = read(c.tls.ca, 'CA certificate');
+    if (!ca)
+      throw new HaloError(
+        'HALO_E_CONFIG_INVALID',
+        'cluster.coordination.tls.ca is required when tls is set (the CA that signed the etcd servers)',
+      );
+    const cert = read(c.tls.cert, 'client certificate');
+    const key = c.tls.key ? readSecret(c.tls.key, 'etcd client key') : undefined;
+    options.credentials = {
+      rootCertificate: ca,
+      ...(cert ? { certChain: cert } : {}),
+      ...(key ? { privateKey: Buffer.from(key) } : {}),
+    };
+  }
+  if (c.username !== undefined) {
+    if (c.passwordFile === undefined)
+      throw new HaloError(
+        'HALO_E_CONFIG_INVALID',
+        'cluster.coordination.username needs passwordFile (a file readable only by the agent)',
+      );
+    options.auth = { username: c.username, password: readSecret(c.passwordFile, 'etcd password') };
+  }
+  return new Etcd3(options);
+}
+
+function readSecret(path: string, what: string): string {
+  const problem = privateFileProblem(path, what);
+  if (problem) throw new HaloError('HALO_E_SECRET', `refusing to start: ${problem}`, { file: path });
+  return readFileSync(path, 'utf8').trim();
+}

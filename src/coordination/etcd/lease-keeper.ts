@@ -1,0 +1,195 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
+import type { Logger } from '../../log.js';
+import type { Clock } from '../../util/clock.js';
+import type { EtcdTiming } from './etcd-timing.js';
+
+/**
+ * This agent's one etcd lease (COORDINATION.md "etcd mapping"): granted, then renewed by us
+ * with one keepalive every TTL/5 — not with the library's automatic keepalive or its `lost`
+ * event, whose timing we cannot bound. `validUntil` only moves forward on a keepalive etcd
+ * answered, and is computed from the moment that keepalive was *sent*.
+ *
+ * `poison()` gives a lease up without revoking it: its keys stay until etcd expires them,
+ * which is what a demoted owner needs (its resources may still be stopping), and a fresh
+ * lease is granted for whatever comes next.
+ */
+
+export interface HeldLease {
+  id: string;
+  /** Monotonic ms: the lease is ours until then, whatever etcd does. */
+  validUntil: number;
+}
+
+export type LeaseKeeperEvent =
+  | { type: 'granted'; lease: HeldLease }
+  | { type: 'renewed'; lease: HeldLease }
+  /** etcd says the lease no longer exists (expired or revoked). */
+  | { type: 'lost'; id: string };
+
+export interface LeaseKeeperOptions {
+  client: Etcd3;
+  timing: EtcdTiming;
+  clock: Clock;
+  log: Logger;
+  onEvent: (e: LeaseKeeperEvent) => void;
+}
+
+/** Pause after a failed call before the next attempt (etcd down: do not spin). */
+const RETRY_MS = 100;
+
+export class LeaseKeeper {
+  private readonly opts: LeaseKeeperOptions;
+  private lease: Lease | undefined;
+  private held: HeldLease | undefined;
+  private lastSend = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake = new AbortController();
+
+  constructor(opts: LeaseKeeperOptions) {
+    this.opts = opts;
+  }
+
+  /** The current lease if it is still valid locally. */
+  current(): HeldLease | undefined {
+    const h = this.held;
+    return h && h.validUntil > this.opts.clock.now() ? h : undefined;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops renewing; revokes the lease (dropping its keys at once) when asked. */
+  async stop(revoke: boolean): Promise<void> {
+    this.running = false;
+    this.wake.abort();
+    await this.loop;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.held = undefined;
+    if (!lease) return;
+    if (!revoke) return lease.release();
+    await lease
+      .revoke({ deadline: Date.now() + this.opts.timing.callTimeoutMs * 2 })
+      .catch((err: Error) => this.opts.log.warn({ err: err.message }, 'could not revoke the etcd lease'));
+  }
+
+  /** Abandon the current lease (its keys expire with it) and grant a new one. */
+  poison(): void {
+    if (!this.lease) return;
+    this.opts.log.warn({ lease: this.held?.id }, 'giving up the etcd lease; its keys expire with it');
+    this.lease.release();
+    this.lease = undefined;
+    this.held = undefined;
+    this.kick();
+  }
+
+  private kick(): void {
+    this.wake.abort();
+  }
+
+  private async pause(ms: number): Promise<void> {
+    if (!this.running) return;
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+    await sleep(Math.max(0, ms), undefined, { signal: this.wake.signal }).catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const { timing, clock } = this.opts;
+    while (this.running) {
+      if (!this.lease) {
+        if (!(await this.grant())) await this.pause(RETRY_MS);
+        continue;
+      }
+      const due = this.lastSend + timing.renewMs;
+      if (clock.now() < due) {
+        await this.pause(due - clock.now());
+        continue;
+      }
+      if (!(await this.renew())) await this.pause(RETRY_MS);
+    }
+  }
+
+  private async grant(): Promise<boolean> {
+    const { client, timing, clock, log } = this.opts;
+    const t0 = clock.now();
+    const lease = client.lease(timing.ttlSec, {
+      autoKeepAlive: false,
+      deadline: Date.now() + timing.callTimeoutMs * 2,
+    });
+    // A failed grant is reported through the promise; the event would only duplicate it.
+    lease.on('lost', () => undefined);
+    try {
+      const id = await withTimeout(lease.grant(), timing.callTimeoutMs * 2);
+      if (!this.running) {
+        lease.release();
+        return true;
+      }
+      this.lease = lease;
+      this.lastSend = t0;
+      this.held = { id, validUntil: t0 + timing.math.validityMs };
+      log.info({ lease: id, ttlSec: timing.ttlSec }, 'etcd lease granted');
+      this.opts.onEvent({ type: 'granted', lease: { ...this.held } });
+      return true;
+    } catch (err) {
+      lease.release();
+      log.debug({ err: (err as Error).message }, 'etcd lease grant failed');
+      return false;
+    }
+  }
+
+  private async renew(): Promise<boolean> {
+    const { timing, clock, log } = this.opts;
+    const lease = this.lease;
+    const held = this.held;
+    if (!lease || !held) return true;
+    const t0 = clock.now();
+    this.lastSend = t0;
+    try {
+      const res = await withTimeout(
+        lease.keepaliveOnce({ deadline: Date.now() + timing.callTimeoutMs }),
+        timing.callTimeoutMs,
+      );
+      // Poisoned or replaced while the call was in flight: the answer is about an old lease.
+      if (this.lease !== lease) return true;
+      const ttlMs = Math.min(Number(res.TTL) * 1000, timing.ttlSec * 1000);
+      if (!(ttlMs > 0)) throw new EtcdLeaseInvalidError(held.id);
+      // V for the TTL etcd actually restarted (never more than ours).
+      const validity = timing.math.validityMs - (timing.ttlSec * 1000 - ttlMs);
+      held.validUntil = Math.max(held.validUntil, t0 + validity);
+      this.opts.onEvent({ type: 'renewed', lease: { ...held } });
+      return true;
+    } catch (err) {
+      if (this.lease !== lease) return true;
+      if (err instanceof EtcdLeaseInvalidError) {
+        log.warn({ lease: held.id }, 'etcd says our lease is gone');
+        lease.release();
+        this.lease = undefined;
+        this.held = undefined;
+        this.opts.onEvent({ type: 'lost', id: held.id });
+        return true;
+      }
+      log.debug({ err: (err as Error).message }, 'etcd keepalive failed');
+      return false;
+    }
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms}ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
