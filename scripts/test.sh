@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 echo "== build (tsc, strict)"
 npx tsc -p tsconfig.json
+echo "== build web UI (vite)"
+bash scripts/build-web.sh
 echo "== lint (biome)"
 npx biome check .
 echo "== tests"

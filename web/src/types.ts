@@ -69,6 +69,17 @@ export interface Timeline {
   totalMs: number;
 }
 
+/** One failover across both nodes: the old owner's phases, then the new owner's. */
+export interface FailoverView {
+  group: string;
+  reason: string;
+  from: string | null;
+  to: string | null;
+  steps: Array<TimelineStep & { node: string }>;
+  totalMs: number;
+  complete: boolean;
+}
+
 export interface GroupView {
   name: string;
   owner: string | null;
@@ -84,6 +95,8 @@ export interface GroupView {
   monitors: MonitorView[];
   pending: Record<string, Record<string, unknown>>;
   lastTimeline: Timeline | null;
+  /** This node's and the peers' halves of the last move joined (src/agent/status.ts). */
+  lastFailover?: FailoverView | null;
   /** Nodes the group may run on; older agents do not send it. */
   nodes?: string[];
 }
