@@ -1,6 +1,9 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { configValidate } from './config-validate.js';
+import { demoCommand } from './demo.js';
+import { destroyCommand } from './destroy.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import {
   monitorResumeCommand,
@@ -27,4 +30,7 @@ export const commands: Command[] = [
   monitorResumeCommand,
   eventsCommand,
   configValidate,
+  doctorCommand,
+  destroyCommand,
+  demoCommand,
 ];

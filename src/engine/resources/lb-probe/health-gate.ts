@@ -49,8 +49,7 @@ export class HealthGate {
   /** A copy with another list of monitors, keeping what is known about those still listed. */
   withMonitors(monitors: readonly string[]): HealthGate {
     const next = new HealthGate(monitors);
-    for (const [name, verdict] of this.verdicts)
-      if (next.gates(name)) next.verdicts.set(name, verdict);
+    for (const [name, verdict] of this.verdicts) if (next.gates(name)) next.verdicts.set(name, verdict);
     return next;
   }
 

@@ -2,16 +2,10 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { HaloError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-  ResourceType,
-} from '../types.js';
+import type { CheckResult, FenceAction, ResourceContext, ResourceInstance, ResourceType } from '../types.js';
 import { HealthGate } from './health-gate.js';
 import { type LbProbeParams, lbProbeParams } from './params.js';
-import { portAnswers, ProbeListener } from './probe-listener.js';
+import { ProbeListener, portAnswers } from './probe-listener.js';
 
 /** How long check() waits for its own connection to the probe port. */
 const CHECK_CONNECT_MS = 2000;
@@ -118,7 +112,10 @@ class LbProbe implements LbProbeInstance {
       return { state: 'failed', reason: `probe port ${this.params.host}:${port} does not answer` };
     }
     const answer = this.params.mode === 'http' ? (gate.ok ? ', answering 200' : ', answering 503') : '';
-    return { state: 'running', reason: `probe port ${port} open (${this.params.mode}${answer}; ${gate.reason})` };
+    return {
+      state: 'running',
+      reason: `probe port ${port} open (${this.params.mode}${answer}; ${gate.reason})`,
+    };
   }
 
   /** The listener lives in the agent process and dies with it: nothing for the deadman to do. */

@@ -109,7 +109,12 @@ export class ProbeListener {
 }
 
 /** True when a TCP connection to host:port completes within timeoutMs (wildcard hosts → loopback). */
-export function portAnswers(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export function portAnswers(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const target = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
