@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import { awsEipParams } from './aws-eip/params.js';
 import { awsRouteVipParams } from './aws-route-vip/params.js';
+import { awsSecondaryIpParams } from './aws-secondary-ip/params.js';
 import { ipParams } from './ip/params.js';
 import { lbProbeParams } from './lb-probe/params.js';
 import { processParams } from './process/params.js';
@@ -15,6 +17,10 @@ export interface ResourceSpec {
   params: z.ZodObject;
   /** Params whose values must be unique across all groups (e.g. a VIP or probe port). */
   uniqueAcrossGroups?: string[];
+  /** Map params keyed by node name (e.g. an ENI per node): each key must be a node of the group. */
+  nodeKeyed?: string[];
+  /** List params naming monitors of the same group (e.g. a health gate). */
+  monitorLists?: string[];
 }
 
 export const resourceSpecs: ReadonlyMap<string, ResourceSpec> = new Map<string, ResourceSpec>([
@@ -34,6 +40,23 @@ export const resourceSpecs: ReadonlyMap<string, ResourceSpec> = new Map<string, 
       description: 'A VIP outside the VPC CIDR, routed to the active node by rewriting VPC route tables.',
       params: awsRouteVipParams,
       uniqueAcrossGroups: ['ip'],
+      nodeKeyed: ['eni'],
+    },
+  ],
+  [
+    'aws-eip',
+    {
+      description: 'An Elastic IP moved to the active node’s ENI (AssociateAddress with AllowReassociation).',
+      params: awsEipParams,
+      uniqueAcrossGroups: ['allocationId'],
+    },
+  ],
+  [
+    'aws-secondary-ip',
+    {
+      description: 'A secondary private IP moved to the active node’s ENI and held locally.',
+      params: awsSecondaryIpParams,
+      uniqueAcrossGroups: ['ip'],
     },
   ],
   [
@@ -42,6 +65,8 @@ export const resourceSpecs: ReadonlyMap<string, ResourceSpec> = new Map<string, 
       description: 'Listens on a load-balancer probe port only while the group is active and healthy here.',
       params: lbProbeParams,
       uniqueAcrossGroups: ['probePort'],
+      nodeKeyed: ['probePortByNode'],
+      monitorLists: ['healthGate'],
     },
   ],
 ]);

@@ -210,6 +210,16 @@ const cases: Case[] = [
     expect: [['cluster.secretFile', 'does not exist']],
   },
   {
+    name: 'a health gate naming a monitor the group does not have',
+    mutate: (d) => (d.groups.web.resources.probe.healthGate = ['app_alive', 'nope']),
+    expect: [['groups.web.resources.probe.healthGate[1]', 'unknown monitor "nope"']],
+  },
+  {
+    name: 'a per-node parameter for a node outside the group',
+    mutate: (d) => (d.groups.web.resources.probe.probePortByNode = { n1: 59001, n9: 59009 }),
+    expect: [['groups.web.resources.probe.probePortByNode.n9', '"n9" is not a node of group web']],
+  },
+  {
     name: 'an invalid http monitor url',
     mutate: (d) => (d.monitors.web = { type: 'http', url: 'not a url' }),
     expect: [['monitors.web.url', 'expected an http']],
