@@ -1,22 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { TokenAuth } from '../api/auth.js';
+import { peerToken, TokenAuth } from '../api/auth.js';
 import type { ClusterOps, HaloEvent } from '../api/ops.js';
+import { fetchPeerTimelines } from '../api/peer-timelines.js';
+import { checkTarget } from '../api/preconditions.js';
 import { buildApi } from '../api/server.js';
 import { loadConfig } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
 import { WorkerCoordinator } from '../coordination/embedded/worker-coordinator.js';
 import type { Coordinator } from '../coordination/types.js';
 import { Engine } from '../engine/engine.js';
-import { EventLog } from '../engine/event-log.js';
+import { EventLog, type Timeline } from '../engine/event-log.js';
 import { monitorTypes } from '../engine/monitors/registry.js';
 import { resourceTypes } from '../engine/resources/registry.js';
 import { realTimers } from '../engine/timers.js';
 import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
 import { registerWebUi } from '../web/web-ui.js';
+import { registerDestroy } from './destroy.js';
 import { renderMetrics } from './metrics.js';
+import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
 import { buildStatus } from './status.js';
 
@@ -50,12 +55,13 @@ export class Agent implements ClusterOps {
   private readonly opts: AgentOptions;
   private config!: HaloConfig;
   private coordinator!: Coordinator;
+  private peerToken = '';
+  private sd = new SdNotify();
   private engine!: Engine;
   private events!: EventLog;
   private api!: FastifyInstance;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly failovers: Record<string, number> = {};
-  private readonly monitorLatency: Record<string, { count: number; sumMs: number }> = {};
   private lastTick = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
 
@@ -76,12 +82,6 @@ export class Agent implements ClusterOps {
         `node "${this.opts.node}" is not in ${this.opts.configFile}; expected one of: ${this.config.nodes.map((n) => n.name).join(', ')}`,
       );
     }
-    if (this.config.cluster.coordination.type !== 'embedded') {
-      throw new HaloError(
-        'HALO_E_CONFIG_INVALID',
-        'cluster.coordination.type etcd is not available in this build yet; use embedded',
-      );
-    }
     for (const g of this.config.groups) {
       for (const r of g.resources) {
         if (!resourceTypes.has(r.type)) {
@@ -93,11 +93,13 @@ export class Agent implements ClusterOps {
       }
     }
     const key = Buffer.from(readPrivateFile(this.config.cluster.secretFile, 'cluster key'));
+    this.peerToken = peerToken(key);
     const { token, file: tokenFile } = apiToken(this.config.cluster.api.tokenFile, stateDir);
     const readOnly = this.config.cluster.api.readOnlyTokenFile
       ? readPrivateFile(this.config.cluster.api.readOnlyTokenFile, 'read-only API token')
       : undefined;
 
+    installClientKeepalive(this.config.cluster.keepalive);
     this.lag.enable();
     this.tickTimer = setInterval(() => {
       this.lastTick = Date.now();
@@ -122,15 +124,10 @@ export class Agent implements ClusterOps {
       agentHealth: () => ({ eventLoopLagMs: this.lag.max / 1e6, lastTickAgoMs: Date.now() - this.lastTick }),
     });
     this.events.subscribe((e) => {
-      if (e.type === 'timeline' && e.group) this.failovers[e.group] = (this.failovers[e.group] ?? 0) + 1;
-      const ms = e.details?.['durationMs'];
-      if (e.type === 'monitor' && e.monitor && typeof ms === 'number') {
-        const key = e.group ? `${e.group}/${e.monitor}` : e.monitor;
-        const s = this.monitorLatency[key] ?? { count: 0, sumMs: 0 };
-        this.monitorLatency[key] = s;
-        s.count++;
-        s.sumMs += ms;
-      }
+      // Only the new owner's half counts, so a move is one failover, not one per node.
+      const steps = (e.details?.['timeline'] as Timeline | undefined)?.steps ?? [];
+      if (e.type === 'timeline' && e.group && steps.some((s) => s.phase === 'started'))
+        this.failovers[e.group] = (this.failovers[e.group] ?? 0) + 1;
     });
     await this.coordinator.start();
     await this.engine.start();
@@ -138,12 +135,23 @@ export class Agent implements ClusterOps {
     const tls = this.config.cluster.api.tls;
     this.api = buildApi({
       ops: this,
-      auth: new TokenAuth({ readWrite: token, readOnly }),
+      auth: new TokenAuth({ readWrite: token, readOnly, peer: this.peerToken }),
       log,
       version: VERSION,
       tls: tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined,
-      extend: (app) => registerWebUi(app),
+      extend: (app) => {
+        registerWebUi(app);
+        registerDestroy(app, {
+          node: self.name,
+          stateDir,
+          config: this.config,
+          engine: () => this.engine.status(),
+          shutdown: () => this.stop(),
+          log,
+        });
+      },
     });
+    keepaliveServer(this.api.server, this.config.cluster.keepalive);
     const host = this.config.cluster.api.host;
     await this.api.listen({ port: self.apiPort, host });
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -152,9 +160,13 @@ export class Agent implements ClusterOps {
       { node: self.name, api: this.url, tokenFile, epoch: this.config.epoch.toString(16) },
       'agent started',
     );
+    this.sd = new SdNotify({ onError: (message) => log.warn({ message }, 'sd_notify failed') });
+    this.sd.start();
+    this.sd.notify(`READY=1\nSTATUS=serving ${this.url}`);
   }
 
   async stop(): Promise<void> {
+    await this.sd.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.lag.disable();
     await this.api?.close();
@@ -165,15 +177,44 @@ export class Agent implements ClusterOps {
 
   // ---- ClusterOps (the API) -------------------------------------------------------------
 
-  status(): unknown {
-    return buildStatus(this.config, this.engine.status(), this.coordinator.view());
+  /** With `peers`, each group's lastFailover includes the other nodes' halves. */
+  async status(opts: { peers?: boolean } = {}): Promise<ReturnType<typeof buildStatus>> {
+    const local = buildStatus(this.config, this.engine.status(), this.coordinator.view());
+    if (opts.peers === false) return local;
+    const scheme = this.config.cluster.api.tls ? 'https' : 'http';
+    const up = this.config.nodes.filter(
+      (n) => n.name !== this.opts.node && local.nodes.some((m) => m.name === n.name && m.up),
+    );
+    const halves = await fetchPeerTimelines<Timeline>(
+      up.map((n) => ({ name: n.name, url: `${scheme}://${n.address}:${n.apiPort}` })),
+      this.peerToken,
+    );
+    return buildStatus(this.config, this.engine.status(), this.coordinator.view(), halves);
+  }
+
+  timelines(): Timeline[] {
+    return this.engine.status().groups.flatMap((g) => (g.lastTimeline ? [g.lastTimeline] : []));
+  }
+
+  private async checkTarget(verb: 'move' | 'start', group: string, target: string): Promise<void> {
+    const local = await this.status({ peers: false });
+    checkTarget({
+      verb,
+      group,
+      target,
+      groupNodes: this.config.groups.find((g) => g.name === group)?.nodes,
+      owner: local.groups.find((g) => g.name === group)?.owner ?? null,
+      nodes: local.nodes,
+    });
   }
 
   async move(group: string, to?: string): Promise<void> {
+    if (to !== undefined) await this.checkTarget('move', group, to);
     await this.engine.move(group, to);
   }
 
   async startGroup(group: string, on?: string): Promise<void> {
+    if (on !== undefined) await this.checkTarget('start', group, on);
     await this.engine.startGroup(group, on);
   }
 
@@ -211,8 +252,6 @@ export class Agent implements ClusterOps {
       engine: this.engine.status(),
       coordination: this.coordinator.view(),
       failovers: this.failovers,
-      leaseRenewals: { count: 0, sumMs: 0 },
-      monitorLatency: this.monitorLatency,
     });
   }
 }

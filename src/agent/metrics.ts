@@ -3,40 +3,44 @@ import type { EngineStatus } from '../engine/engine.js';
 
 /**
  * Prometheus text exposition (format 0.0.4) of the agent's state. Rendered from the same
- * status snapshot the API serves, so the two never disagree.
+ * engine and coordination snapshots the status API serves, so the two never disagree.
+ * Every metric is about this node's view; scrape every node.
  */
 
 export interface MetricsInput {
   cluster: string;
   engine: EngineStatus;
   coordination: CoordinatorView;
+  /** Failovers and moves that ended with the group started here, per group. */
   failovers: Record<string, number>;
-  leaseRenewals: { count: number; sumMs: number };
-  monitorLatency: Record<string, { count: number; sumMs: number }>;
 }
+
+const PHASES = ['stopped', 'starting', 'running', 'stopping', 'failed-stop'] as const;
 
 const esc = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 const labels = (l: Record<string, string>) =>
   `{${Object.entries(l)
     .map(([k, v]) => `${k}="${esc(v)}"`)
     .join(',')}}`;
+const num = (v: number) => (Number.isFinite(v) ? String(v) : '0');
 
 export function renderMetrics(m: MetricsInput): string {
   const out: string[] = [];
   const metric = (
     name: string,
-    type: string,
+    type: 'gauge' | 'counter',
     help: string,
     samples: Array<[Record<string, string>, number]>,
   ) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [l, v] of samples)
-      out.push(`${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`);
+    for (const [l, v] of samples) out.push(`${name}${Object.keys(l).length ? labels(l) : ''} ${num(v)}`);
   };
   const node = m.engine.node;
+  const c = m.coordination;
   metric('halo_up', 'gauge', 'The agent is running.', [[{ cluster: m.cluster, node }, 1]]);
-  metric('halo_quorum', 'gauge', 'This node hears a majority of voters.', [
-    [{ node }, m.coordination.quorum ? 1 : 0],
+  metric('halo_quorum', 'gauge', 'This node hears a majority of voters.', [[{ node }, c.quorum ? 1 : 0]]);
+  metric('halo_quarantined', 'gauge', 'This node is in its restart quarantine (votes for nobody).', [
+    [{ node }, c.quarantined ? 1 : 0],
   ]);
   metric('halo_node_eligible', 'gauge', 'This node may host groups (node-level monitors pass).', [
     [{ node }, m.engine.eligible ? 1 : 0],
@@ -45,7 +49,18 @@ export function renderMetrics(m: MetricsInput): string {
     'halo_member_up',
     'gauge',
     'A voter is heard by this node.',
-    m.coordination.members.map((mem) => [{ member: mem.name, kind: mem.kind }, mem.up ? 1 : 0]),
+    c.members.map((mem) => [{ member: mem.name, kind: mem.kind }, mem.up ? 1 : 0]),
+  );
+  metric(
+    'halo_group_state',
+    'gauge',
+    "This node's phase of each group (1 for the current phase, 0 for the others).",
+    m.engine.groups.flatMap((g) =>
+      PHASES.map((p): [Record<string, string>, number] => [
+        { group: g.name, state: p },
+        g.phase === p ? 1 : 0,
+      ]),
+    ),
   );
   metric(
     'halo_group_active',
@@ -56,21 +71,33 @@ export function renderMetrics(m: MetricsInput): string {
   metric(
     'halo_group_owner',
     'gauge',
-    'The lease owner of each group as this node sees it (value 1, owner in a label).',
+    'The lease owner of each group as this node sees it (value 1, owner in a label; "" for none).',
     m.engine.groups.map((g) => [{ group: g.name, owner: g.owner ?? '' }, 1]),
+  );
+  metric(
+    'halo_group_lease_valid_seconds',
+    'gauge',
+    'Time left on the lease of each group this node holds.',
+    c.leases.flatMap((l) => (l.validForMs === null ? [] : [[{ group: l.group }, l.validForMs / 1000]])),
   );
   metric(
     'halo_failovers_total',
     'counter',
     'Failovers and moves that ended with the group started on this node.',
-    Object.entries(m.failovers).map(([group, n]) => [{ group }, n]),
+    m.engine.groups.map((g) => [{ group: g.name }, m.failovers[g.name] ?? 0]),
   );
   const monitors = [...m.engine.monitors, ...m.engine.groups.flatMap((g) => g.monitors)];
   metric(
     'halo_monitor_ok',
     'gauge',
-    'Last result of each monitor (1 passing, 0 failing, -1 not run).',
+    'Last result of each monitor (1 passing, 0 failing, -1 not run yet).',
     monitors.map((mon) => [{ monitor: mon.key }, mon.lastResult ? (mon.lastResult.ok ? 1 : 0) : -1]),
+  );
+  metric(
+    'halo_monitor_suspended',
+    'gauge',
+    'The monitor is suspended by an operator.',
+    monitors.map((mon) => [{ monitor: mon.key }, mon.suspended ? 1 : 0]),
   );
   metric(
     'halo_monitor_consecutive_failures',
@@ -78,27 +105,29 @@ export function renderMetrics(m: MetricsInput): string {
     'Consecutive failures of each monitor.',
     monitors.map((mon) => [{ monitor: mon.key }, mon.consecutiveFailures]),
   );
-  out.push(
-    '# HELP halo_monitor_duration_seconds Probe durations.',
-    '# TYPE halo_monitor_duration_seconds summary',
+  metric(
+    'halo_monitor_duration_seconds',
+    'gauge',
+    'How long the last probe of each monitor took.',
+    monitors.flatMap((mon) =>
+      mon.lastResult ? [[{ monitor: mon.key }, mon.lastResult.durationMs / 1000] as const] : [],
+    ) as Array<[Record<string, string>, number]>,
   );
-  for (const [key, s] of Object.entries(m.monitorLatency)) {
-    out.push(`halo_monitor_duration_seconds_sum${labels({ monitor: key })} ${s.sumMs / 1000}`);
-    out.push(`halo_monitor_duration_seconds_count${labels({ monitor: key })} ${s.count}`);
-  }
-  out.push(
-    '# HELP halo_lease_renewal_seconds Lease renewals of groups held here.',
-    '# TYPE halo_lease_renewal_seconds summary',
-  );
-  out.push(
-    `halo_lease_renewal_seconds_sum ${m.leaseRenewals.sumMs / 1000}`,
-    `halo_lease_renewal_seconds_count ${m.leaseRenewals.count}`,
+  const renewals = c.leaseRenewals ?? { count: 0, sumMs: 0 };
+  metric('halo_lease_renewals_total', 'counter', 'Successful renewals of leases held by this node.', [
+    [{}, renewals.count],
+  ]);
+  metric(
+    'halo_lease_renewal_seconds_total',
+    'counter',
+    'Sum of renewal round times (PREPARE sent → majority ACCEPTED); divide by halo_lease_renewals_total.',
+    [[{}, renewals.sumMs / 1000]],
   );
   metric(
     'halo_dropped_messages_total',
     'counter',
     'Peer messages dropped (bad MAC, wrong cluster or epoch, replay, malformed).',
-    Object.entries(m.coordination.droppedMessages).map(([reason, n]) => [{ reason }, n]),
+    Object.entries(c.droppedMessages).map(([reason, n]) => [{ reason }, n]),
   );
   return `${out.join('\n')}\n`;
 }

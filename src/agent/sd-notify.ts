@@ -13,7 +13,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
  */
 
 const HELPER = `
-import json, os, socket, sys
+import json, os, signal, socket, sys
+# Ctrl-C reaches the whole process group: outlive it so STOPPING=1 still goes out.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 path = os.environ["NOTIFY_SOCKET"]
 if path.startswith("@"):
     path = "\\0" + path[1:]
@@ -105,7 +107,11 @@ export class SdNotify {
     this.mode = 'off';
     if (!helper || helper.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
+    // Keep the event loop alive until the helper has sent STOPPING=1 and exited (at most 1 s).
+    helper.ref();
     helper.stdin?.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
   }
 }

@@ -1,12 +1,19 @@
 import type { HaloConfig } from '../config/model.js';
 import type { CoordinatorView } from '../coordination/types.js';
 import type { EngineStatus } from '../engine/engine.js';
+import type { Timeline, TimelinePhase } from '../engine/event-log.js';
 
 /**
  * The document behind `GET /v1/status` and `halo status --json`: the cluster as this node
- * sees it. Groups come from the engine, membership and quorum from coordination.
+ * sees it. Groups come from the engine, membership and quorum from coordination, and each
+ * group's `lastFailover` joins this node's half of the last move with the peers' halves.
  */
-export function buildStatus(config: HaloConfig, engine: EngineStatus, coordination: CoordinatorView) {
+export function buildStatus(
+  config: HaloConfig,
+  engine: EngineStatus,
+  coordination: CoordinatorView,
+  peerTimelines: Timeline[] = [],
+) {
   const nodes = config.nodes.map((n) => {
     const member = coordination.members.find((m) => m.name === n.name);
     const self = n.name === engine.node;
@@ -33,6 +40,7 @@ export function buildStatus(config: HaloConfig, engine: EngineStatus, coordinati
     witness: witness ? { up: witness.up, lastSeenAgoMs: witness.lastSeenAgoMs, rttMs: witness.rttMs } : null,
     groups: engine.groups.map((g) => {
       const lease = coordination.leases.find((l) => l.group === g.name);
+      const halves = [g.lastTimeline, ...peerTimelines.filter((t) => t.group === g.name)];
       return {
         ...g,
         owner: g.owner ?? lease?.owner ?? null,
@@ -44,9 +52,92 @@ export function buildStatus(config: HaloConfig, engine: EngineStatus, coordinati
             .filter((r) => Object.keys(r.pendingParams).length > 0)
             .map((r) => [r.name, r.pendingParams]),
         ),
+        lastFailover: mergeTimelines(halves.filter((t): t is Timeline => t !== null)),
       };
     }),
     monitors: engine.monitors,
     droppedMessages: coordination.droppedMessages,
+  };
+}
+
+export interface FailoverStep {
+  phase: TimelinePhase;
+  node: string;
+  at: string;
+  /** Since the first phase of the whole failover. */
+  sinceStartMs: number;
+  /** Since the previous phase (on either node). */
+  durationMs: number;
+}
+
+/** One move or failover of a group across both nodes: detected → … → healthy. */
+export interface FailoverTimeline {
+  group: string;
+  reason: string;
+  /** The node that stopped the group (null when it died and recorded nothing). */
+  from: string | null;
+  /** The node that started it (null while the new owner has not got the lease yet). */
+  to: string | null;
+  steps: FailoverStep[];
+  totalMs: number;
+  /** Both halves are there (or the old owner died) and the new owner reported healthy. */
+  complete: boolean;
+}
+
+const OLD_SIDE: TimelinePhase[] = ['detected', 'decided', 'stopped'];
+const ORDER: TimelinePhase[] = ['detected', 'decided', 'stopped', 'lease-granted', 'started', 'healthy'];
+
+const startOf = (t: Timeline) => Date.parse(t.steps[0]?.at ?? '') || 0;
+const endOf = (t: Timeline) => Date.parse(t.steps.at(-1)?.at ?? '') || 0;
+
+/**
+ * Joins per-node timeline halves of one group into the last failover. The anchor is the half
+ * that ended last; the other node's half belongs to the same failover when the two overlap
+ * or are at most `windowMs` apart (a handover takes at most a lease plus start time; a minute
+ * covers every timing profile). Within a half, durations are the node's own monotonic ones;
+ * across the hand-over they come from wall-clock times, so they are only as good as the
+ * nodes' clock sync (NTP keeps that to a few ms; on one machine it is exact).
+ */
+export function mergeTimelines(halves: Timeline[], windowMs = 60_000): FailoverTimeline | null {
+  const usable = halves.filter((t) => t.steps.length > 0);
+  if (usable.length === 0) return null;
+  const anchor = usable.reduce((a, b) => (endOf(b) > endOf(a) ? b : a));
+  const byNode = new Map<string, Timeline>([[anchor.node, anchor]]);
+  for (const t of usable) {
+    if (t.node === anchor.node) continue;
+    const near = endOf(t) >= startOf(anchor) - windowMs && startOf(t) <= endOf(anchor) + windowMs;
+    const prev = byNode.get(t.node);
+    if (near && (!prev || endOf(t) > endOf(prev))) byNode.set(t.node, t);
+  }
+  const isOld = (t: Timeline) => t.steps.every((s) => OLD_SIDE.includes(s.phase));
+  const parts = [...byNode.values()].sort((a, b) => startOf(a) - startOf(b));
+  // At most one old and one new half: a third node's half is a different hand-over.
+  const oldHalf = parts.filter(isOld).at(-1) ?? null;
+  const newHalf = parts.filter((t) => !isOld(t)).at(-1) ?? null;
+  const chosen = [oldHalf, newHalf].filter((t): t is Timeline => t !== null);
+  const raw = chosen
+    .flatMap((t) => t.steps.map((s) => ({ ...s, node: t.node })))
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || ORDER.indexOf(a.phase) - ORDER.indexOf(b.phase));
+  const steps: FailoverStep[] = [];
+  let since = 0;
+  for (const [i, s] of raw.entries()) {
+    const prev = raw[i - 1];
+    const duration = !prev
+      ? 0
+      : prev.node === s.node
+        ? s.durationMs
+        : Math.max(0, Date.parse(s.at) - Date.parse(prev.at));
+    since += duration;
+    steps.push({ phase: s.phase, node: s.node, at: s.at, sinceStartMs: since, durationMs: duration });
+  }
+  const has = (p: TimelinePhase) => steps.some((s) => s.phase === p);
+  return {
+    group: anchor.group,
+    reason: oldHalf?.reason ?? newHalf?.reason ?? anchor.reason,
+    from: oldHalf?.node ?? null,
+    to: newHalf?.node ?? null,
+    steps,
+    totalMs: since,
+    complete: has('healthy') && (oldHalf === null || has('stopped')),
   };
 }

@@ -1,17 +1,29 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export type Access = 'read-write' | 'read-only';
+/**
+ * `peer` is what agents use to read each other's failover timelines: a token derived from
+ * the cluster key, so no extra secret has to be distributed, and valid for that one route.
+ */
+export type Access = 'read-write' | 'read-only' | 'peer';
+
+export interface Tokens {
+  readWrite: string;
+  readOnly?: string | undefined;
+  peer?: string | undefined;
+}
 
 /**
  * Bearer-token check. Both sides are hashed first so the comparison is constant-time
- * whatever the lengths (timingSafeEqual needs equal-length buffers).
+ * whatever the lengths (timingSafeEqual needs equal-length buffers), and every configured
+ * token is compared on every call, so the time taken does not tell which one matched.
  */
 export class TokenAuth {
   private readonly tokens: Array<{ digest: Buffer; access: Access }>;
 
-  constructor(tokens: { readWrite: string; readOnly?: string | undefined }) {
+  constructor(tokens: Tokens) {
     this.tokens = [{ digest: digest(tokens.readWrite), access: 'read-write' }];
     if (tokens.readOnly) this.tokens.push({ digest: digest(tokens.readOnly), access: 'read-only' });
+    if (tokens.peer) this.tokens.push({ digest: digest(tokens.peer), access: 'peer' });
   }
 
   /** The access a presented token grants, or undefined when it is not valid. */
@@ -31,4 +43,9 @@ function digest(token: string): Buffer {
 export function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
+}
+
+/** The peer token every agent of a cluster derives from the shared cluster key (one-way). */
+export function peerToken(clusterKey: Buffer): string {
+  return createHmac('sha256', clusterKey).update('halo api peer token v1').digest('hex');
 }

@@ -53,16 +53,166 @@ export const schemas = {
   },
   Status: {
     type: 'object',
-    required: ['cluster', 'node', 'quorum', 'nodes', 'groups'],
+    required: ['cluster', 'node', 'epoch', 'quorum', 'quarantined', 'nodes', 'witness', 'groups', 'monitors'],
     properties: {
       cluster: { type: 'string' },
       node: { type: 'string' },
       epoch: { type: 'string' },
       quorum: { type: 'boolean' },
-      nodes: { type: 'array', items: { type: 'object', required: ['name', 'up', 'eligible'] } },
-      groups: { type: 'array', items: { type: 'object', required: ['name', 'owner', 'state'] } },
-      monitors: { type: 'array', items: { type: 'object' } },
+      quarantined: { type: 'boolean' },
+      nodes: { type: 'array', items: { $ref: '#/components/schemas/Node' } },
+      witness: {
+        oneOf: [
+          { type: 'null' },
+          { type: 'object', required: ['up'], properties: { up: { type: 'boolean' } } },
+        ],
+      },
+      groups: { type: 'array', items: { $ref: '#/components/schemas/Group' } },
+      monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
+      droppedMessages: { type: 'object', additionalProperties: { type: 'integer' } },
     },
+  },
+  Node: {
+    type: 'object',
+    required: ['name', 'address', 'self', 'up', 'eligible', 'reasons'],
+    properties: {
+      name: { type: 'string' },
+      address: { type: 'string' },
+      self: { type: 'boolean' },
+      up: { type: 'boolean' },
+      eligible: { type: 'boolean' },
+      reasons: { type: 'array', items: { type: 'string' } },
+      lastSeenAgoMs: { type: ['number', 'null'] },
+      rttMs: { type: ['number', 'null'] },
+    },
+  },
+  Group: {
+    type: 'object',
+    required: ['name', 'owner', 'state', 'since', 'term', 'intent', 'resources', 'monitors', 'pending'],
+    properties: {
+      name: { type: 'string' },
+      owner: { type: ['string', 'null'] },
+      state: {
+        type: 'string',
+        description: "This node's phase for the group (running, stopped, starting, stopping, failed-stop…)",
+      },
+      since: { type: 'string' },
+      term: { type: ['string', 'null'] },
+      heldHere: { type: 'boolean' },
+      leaseValidForMs: { type: ['number', 'null'] },
+      failed: { type: 'boolean' },
+      lastError: { type: ['string', 'null'] },
+      intent: {
+        type: 'object',
+        required: ['state', 'preferred', 'failedNodes'],
+        properties: {
+          state: { enum: ['started', 'stopped'] },
+          preferred: { type: ['string', 'null'] },
+          failedNodes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      resources: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'type', 'state', 'pendingParams'],
+          properties: {
+            name: { type: 'string' },
+            type: { type: 'string' },
+            state: { type: 'string' },
+            pendingParams: { type: 'object' },
+          },
+        },
+      },
+      monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
+      pending: { type: 'object', description: 'Resource name → restart parameters waiting for a restart' },
+      lastTimeline: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Timeline' }] },
+      lastFailover: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/FailoverTimeline' }] },
+    },
+  },
+  Monitor: {
+    type: 'object',
+    required: ['key', 'name', 'type', 'state', 'suspended', 'consecutiveFailures', 'lastResult'],
+    properties: {
+      key: { type: 'string' },
+      name: { type: 'string' },
+      type: { type: 'string' },
+      group: { type: ['string', 'null'] },
+      state: { enum: ['suspended', 'inactive', 'pending', 'passing', 'failing'] },
+      suspended: { type: 'boolean' },
+      consecutiveFailures: { type: 'integer' },
+      lastResult: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['ok', 'at', 'durationMs'],
+            properties: { ok: { type: 'boolean' }, at: { type: 'string' }, durationMs: { type: 'number' } },
+          },
+        ],
+      },
+      lastOutput: { type: ['string', 'null'] },
+    },
+  },
+  Timeline: {
+    type: 'object',
+    description: "One node's half of a failover, timed on its monotonic clock",
+    required: ['group', 'node', 'reason', 'steps', 'totalMs'],
+    properties: {
+      group: { type: 'string' },
+      node: { type: 'string' },
+      reason: { type: 'string' },
+      totalMs: { type: 'number' },
+      steps: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['phase', 'at', 'sinceStartMs', 'durationMs'],
+          properties: {
+            phase: { $ref: '#/components/schemas/Phase' },
+            at: { type: 'string' },
+            sinceStartMs: { type: 'number' },
+            durationMs: { type: 'number' },
+          },
+        },
+      },
+    },
+  },
+  FailoverTimeline: {
+    type: 'object',
+    description: "The last move or failover of a group, both nodes' halves merged",
+    required: ['group', 'reason', 'from', 'to', 'steps', 'totalMs', 'complete'],
+    additionalProperties: false,
+    properties: {
+      group: { type: 'string' },
+      reason: { type: 'string' },
+      from: { type: ['string', 'null'] },
+      to: { type: ['string', 'null'] },
+      totalMs: { type: 'number' },
+      complete: { type: 'boolean' },
+      steps: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['phase', 'node', 'at', 'sinceStartMs', 'durationMs'],
+          additionalProperties: false,
+          properties: {
+            phase: { $ref: '#/components/schemas/Phase' },
+            node: { type: 'string' },
+            at: { type: 'string' },
+            sinceStartMs: { type: 'number', minimum: 0 },
+            durationMs: { type: 'number', minimum: 0 },
+          },
+        },
+      },
+    },
+  },
+  Phase: { enum: ['detected', 'decided', 'stopped', 'lease-granted', 'started', 'healthy'] },
+  Timelines: {
+    type: 'object',
+    required: ['timelines'],
+    additionalProperties: false,
+    properties: { timelines: { type: 'array', items: { $ref: '#/components/schemas/Timeline' } } },
   },
   Event: {
     type: 'object',
@@ -71,8 +221,27 @@ export const schemas = {
       seq: { type: 'integer' },
       ts: { type: 'string' },
       node: { type: 'string' },
-      type: { type: 'string' },
+      type: {
+        enum: [
+          'agent',
+          'lease',
+          'group',
+          'resource',
+          'monitor',
+          'recovery',
+          'intent',
+          'params',
+          'alert',
+          'timeline',
+        ],
+      },
+      level: { enum: ['info', 'warn', 'error'] },
+      group: { type: 'string' },
+      resource: { type: 'string' },
+      monitor: { type: 'string' },
       message: { type: 'string' },
+      output: { type: 'string' },
+      details: { type: 'object' },
     },
   },
 } as const;
@@ -102,13 +271,51 @@ export function openApiDocument(version: string) {
       '/v1/status': {
         get: {
           summary: 'Nodes, groups, resources, monitors, pending changes',
+          parameters: [
+            {
+              name: 'peers',
+              in: 'query',
+              required: false,
+              schema: { enum: ['0', '1'] },
+              description: 'peers=0: do not ask peers for their half of the last failover',
+            },
+          ],
           responses: { 200: json('Status'), ...errors(401) },
+        },
+      },
+      '/v1/timelines': {
+        get: {
+          summary:
+            "This node's half of each group's last failover; peers read it with the token derived from the cluster key",
+          responses: { 200: json('Timelines'), ...errors(401, 403) },
         },
       },
       '/v1/events': {
         get: {
           summary: 'Server-sent events: recent events, then live ones',
-          responses: { 200: { description: 'text/event-stream of Event objects' }, ...errors(401) },
+          parameters: [
+            {
+              name: 'history',
+              in: 'query',
+              required: false,
+              description: 'How many recent events to send first (default 100)',
+              schema: { type: 'integer', minimum: 0, maximum: 1000 },
+            },
+            {
+              name: 'follow',
+              in: 'query',
+              required: false,
+              description: 'follow=0: end the stream after the history',
+              schema: { enum: ['0', '1'] },
+            },
+          ],
+          responses: {
+            200: {
+              description: 'text/event-stream; each `data:` line is one Event',
+              content: { 'text/event-stream': { schema: ref('Event') } },
+            },
+            ...errors(401),
+          },
         },
       },
       '/v1/groups/{group}/move': {

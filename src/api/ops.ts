@@ -29,7 +29,10 @@ export interface HaloEvent {
 }
 
 export interface ClusterOps {
-  status(): unknown;
+  /** The status document (may ask peers for their half of the last failover first). */
+  status(opts?: { peers?: boolean }): unknown | Promise<unknown>;
+  /** This node's last timeline half of every group, for peers merging `lastFailover`. */
+  timelines(): unknown[];
   move(group: string, to?: string): Promise<void>;
   startGroup(group: string, on?: string): Promise<void>;
   stopGroup(group: string): Promise<void>;

@@ -21,6 +21,8 @@ declare module 'fastify' {
   }
 }
 
+const REQUEST_SCHEMAS = ['MoveBody', 'StartBody', 'Empty', 'ParamsPatch'] as const;
+
 /** Paths anyone may read: the API description and the web UI's static files (it logs in itself). */
 const PUBLIC = [/^\/openapi\.json$/, /^\/$/, /^\/ui\//, /^\/favicon\.ico$/];
 
@@ -31,10 +33,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
-  for (const [id, schema] of Object.entries(schemas)) app.addSchema({ $id: id, ...schema });
+  // Only request bodies are validated by fastify; responses are checked by the tests.
+  for (const id of REQUEST_SCHEMAS) app.addSchema({ $id: id, ...schemas[id] });
 
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC.some((re) => re.test(req.url.split('?')[0] ?? ''))) return;
+    const path = req.url.split('?')[0] ?? '';
+    if (PUBLIC.some((re) => re.test(path))) return;
     const access = auth.check(bearer(req.headers.authorization) ?? queryToken(req));
     if (!access)
       return sendError(
@@ -44,6 +48,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
           'a valid API token is required: send "Authorization: Bearer TOKEN"',
         ),
       );
+    if (access === 'peer' && !(req.method === 'GET' && path === '/v1/timelines')) {
+      return sendError(
+        reply,
+        new HaloError('HALO_E_FORBIDDEN', 'the peer token may only read /v1/timelines'),
+      );
+    }
     if (access === 'read-only' && req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(
         reply,
@@ -51,6 +61,11 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       );
     }
     req.access = access;
+  });
+
+  // `halo stop web` and curl without -d send no body at all: treat that as an empty object.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method === 'POST') req.body = {};
   });
 
   app.setErrorHandler((err: unknown, req, reply) => {
@@ -72,11 +87,14 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     ),
   );
 
-  const body = (id: keyof typeof schemas) => ({ schema: { body: { $ref: `${id}#` } } });
+  const body = (id: (typeof REQUEST_SCHEMAS)[number]) => ({ schema: { body: { $ref: `${id}#` } } });
   const accepted = (message: string) => ({ ok: true, message });
 
   app.get('/openapi.json', async () => openApiDocument(options.version));
-  app.get('/v1/status', async () => ops.status());
+  app.get('/v1/status', async (req) =>
+    ops.status({ peers: (req.query as Record<string, unknown>)['peers'] !== '0' }),
+  );
+  app.get('/v1/timelines', async () => ({ timelines: ops.timelines() }));
   app.post<{ Params: { group: string }; Body: { to?: string } }>(
     '/v1/groups/:group/move',
     body('MoveBody'),
@@ -136,6 +154,11 @@ function streamEvents(ops: ClusterOps, req: FastifyRequest, reply: FastifyReply)
   });
   const send = (event: unknown) => res.write(`data: ${JSON.stringify(event)}\n\n`);
   for (const e of ops.recentEvents(limit)) send(e);
+  // follow=0: the history only, then the response ends (`halo events` without --follow).
+  if ((req.query as Record<string, string>)['follow'] === '0') {
+    res.end();
+    return;
+  }
   const unsubscribe = ops.subscribeEvents(send);
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
   req.raw.on('close', () => {

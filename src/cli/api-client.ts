@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import { type ErrorBody, HaloError } from '../errors.js';
+import { DEFAULT_KEEPALIVE, installClientKeepalive } from '../net/keepalive.js';
 import type { CommandContext, OptionSpec } from './command.js';
 
 /** Options every command that talks to an agent accepts (DESIGN.md §3). */
@@ -47,6 +48,7 @@ export function apiClient(ctx: CommandContext): ApiClient {
       'HALO_E_USAGE',
       'cannot find the agent: pass --api URL, set HALO_API, or pass -c FILE',
     );
+  installClientKeepalive(config?.cluster.keepalive ?? DEFAULT_KEEPALIVE);
   const token = readToken(ctx, configFile);
   const headers = (extra: Record<string, string> = {}) => ({
     ...(token ? { authorization: `Bearer ${token}` } : {}),

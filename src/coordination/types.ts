@@ -45,6 +45,8 @@ export interface CoordinatorView {
   members: MemberView[];
   leases: GroupLeaseView[];
   droppedMessages: Record<string, number>;
+  /** Successful renewals of leases held here, and the sum of their round times (t0 → majority ACCEPTED). */
+  leaseRenewals?: { count: number; sumMs: number };
 }
 
 /** One entry of the replicated admin intent (a last-writer-wins map). */

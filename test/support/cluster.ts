@@ -25,6 +25,8 @@ export interface ClusterSpec {
   timing?: string | Record<string, string>;
   groups: Record<string, unknown>;
   monitors?: Record<string, unknown>;
+  /** Extra keys of cluster.api (e.g. readOnlyTokenFile: an absolute path the test wrote). */
+  api?: Record<string, unknown>;
 }
 
 export interface RunningCluster {
@@ -82,6 +84,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
       secretFile: 'cluster.key',
       timing: spec.timing ?? 'fast',
       ...(spec.witness === false ? { unsafe: true } : {}),
+      ...(spec.api ? { api: spec.api } : {}),
     },
     nodes: Object.fromEntries(
       spec.nodes.map((n) => [n, { address: '127.0.0.1', peerPort: ports[n]!.peer, apiPort: ports[n]!.api }]),

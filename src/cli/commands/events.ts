@@ -15,7 +15,10 @@ interface EventDoc {
 }
 
 export function renderEvent(e: EventDoc): string {
-  const where = [e.group, e.resource ?? e.monitor].filter(Boolean).join('/');
+  // Group monitors' keys already start with the group ("web/alive").
+  const item = e.resource ?? e.monitor;
+  const where =
+    item && e.group && item.startsWith(`${e.group}/`) ? item : [e.group, item].filter(Boolean).join('/');
   const output = e.output ? `\n    ${e.output.trimEnd().split('\n').join('\n    ')}` : '';
   return `${e.ts} ${e.node} ${e.type}${where ? ` ${where}` : ''}: ${e.message}${output}\n`;
 }
@@ -36,22 +39,8 @@ export const eventsCommand: Command = {
     const limit = Number(ctx.options['limit'] ?? 50) || 50;
     const controller = new AbortController();
     ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
-    if (!ctx.options['follow']) {
-      // The stream sends history first; stop reading once it is quiet.
-      let timer = setTimeout(() => controller.abort(), 300);
-      await client.stream(
-        `/v1/events?history=${limit}`,
-        (e) => {
-          print(e);
-          clearTimeout(timer);
-          timer = setTimeout(() => controller.abort(), 100);
-        },
-        controller.signal,
-      );
-      clearTimeout(timer);
-      return 0;
-    }
-    await client.stream(`/v1/events?history=${limit}`, print, controller.signal);
+    const follow = ctx.options['follow'] ? '' : '&follow=0';
+    await client.stream(`/v1/events?history=${limit}${follow}`, print, controller.signal);
     return 0;
   },
 };

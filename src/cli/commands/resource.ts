@@ -22,10 +22,13 @@ export const resourceGetCommand: Command = {
     }>('GET', target(ctx.positionals[0]!));
     if (ctx.options['json']) ctx.stdout(`${JSON.stringify(view, null, 2)}\n`);
     else {
-      for (const [k, v] of Object.entries(view.params)) {
+      // A pending key may be new (not set in the config): show it too.
+      const keys = [...new Set([...Object.keys(view.params), ...Object.keys(view.pending)])];
+      for (const k of keys) {
+        const now = k in view.params ? JSON.stringify(view.params[k]) : '(not set)';
         const pending =
           k in view.pending ? `   (pending until restart: ${JSON.stringify(view.pending[k])})` : '';
-        ctx.stdout(`${k} = ${JSON.stringify(v)}${pending}\n`);
+        ctx.stdout(`${k} = ${now}${pending}\n`);
       }
     }
     return 0;

@@ -24,10 +24,13 @@ interface StatusDoc {
       pendingParams: Record<string, unknown>;
     }>;
     monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
-    lastTimeline: {
+    lastFailover: {
       reason: string;
+      from: string | null;
+      to: string | null;
       totalMs: number;
-      steps: Array<{ phase: string; durationMs: number }>;
+      complete: boolean;
+      steps: Array<{ phase: string; node: string; durationMs: number }>;
     } | null;
   }>;
   monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
@@ -81,10 +84,12 @@ export function renderStatus(s: StatusDoc): string {
           g.monitors.map((m) => [`  ${m.key}`, m.state, oneLine(m.lastOutput)]),
         ),
       );
-    if (g.lastTimeline) {
-      const t = g.lastTimeline;
+    if (g.lastFailover) {
+      const f = g.lastFailover;
+      const phases = f.steps.map((p) => `${p.phase}@${p.node} +${p.durationMs}ms`).join(' → ');
       lines.push(
-        `  last ${t.reason}: ${t.totalMs} ms (${t.steps.map((p) => `${p.phase} +${p.durationMs}ms`).join(' → ')})`,
+        `  last failover ${f.from ?? '?'} → ${f.to ?? '?'}: ${f.totalMs} ms${f.complete ? '' : ' (in progress)'} — ${f.reason}`,
+        `    ${phases}`,
       );
     }
   }

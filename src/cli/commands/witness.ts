@@ -1,3 +1,4 @@
+import { SdNotify } from '../../agent/sd-notify.js';
 import { readPrivateFile } from '../../agent/secrets.js';
 import { loadConfig } from '../../config/load.js';
 import { WitnessServer } from '../../coordination/witness.js';
@@ -43,7 +44,11 @@ export const witnessCommand: Command = {
     const log = createLogger({ name: 'halo-witness' });
     const server = new WitnessServer({ listen, clusters, log });
     await server.start();
+    const sd = new SdNotify({ onError: (message) => log.warn({ message }, 'sd_notify failed') });
+    sd.start();
+    sd.notify('READY=1');
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await sd.stop();
     await server.stop();
     return 0;
   },

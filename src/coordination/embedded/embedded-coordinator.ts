@@ -111,8 +111,12 @@ export class EmbeddedCoordinator implements Coordinator {
     const math = leaseMath(config.cluster.timing);
     this.intentStore.load();
     this.acceptor = new LeaseAcceptor({ quarantineMs: math.quarantineMs });
-    // Restart rule: vote for nobody for M, whatever this node granted before it restarted.
+    // Restart rule: vote for nobody for M, whatever this node granted before it restarted;
+    // and propose nothing for M either, so that after a cold start of the whole cluster the
+    // candidates race from the same moment and the rank back-off gives the group to the
+    // preferred node.
     this.acceptor.boot(now);
+    this.proposeAfter = now + math.quarantineMs;
     for (const group of config.groups) {
       if (group.nodes.includes(this.self.name)) this.proposers.set(group.name, this.newProposer(group.name));
     }
@@ -254,6 +258,8 @@ export class EmbeddedCoordinator implements Coordinator {
     });
   }
 
+  private readonly renewals = { count: 0, sumMs: 0 };
+
   view(): CoordinatorView {
     const now = this.clock.now();
     const leases: GroupLeaseView[] = this.opts.config.groups.map((g) => {
@@ -273,6 +279,7 @@ export class EmbeddedCoordinator implements Coordinator {
       members: this.membership?.view() ?? [],
       leases,
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
+      leaseRenewals: { ...this.renewals },
     };
   }
 
@@ -420,6 +427,10 @@ export class EmbeddedCoordinator implements Coordinator {
         break;
       case 'extended':
         this.held.set(group, { term: e.term, validUntil: e.validUntil });
+        // The round started at t0 = validUntil − V; its time is the renewal latency (a metric).
+        this.renewals.count++;
+        this.renewals.sumMs +=
+          this.clock.now() - (e.validUntil - leaseMath(this.opts.config.cluster.timing).validityMs);
         void this.arm(group, e.term, e.validUntil);
         break;
       case 'demote':

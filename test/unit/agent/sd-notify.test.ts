@@ -41,7 +41,8 @@ async function receiver(t: import('node:test').TestContext, path: string) {
   const waitFor = async (pred: (m: string[]) => boolean, what: string) => {
     const deadline = Date.now() + 10_000;
     while (!pred(messages)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`);
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, 50);
@@ -86,7 +87,13 @@ test('without NOTIFY_SOCKET nothing is started and notify is a no-op', async () 
 
 test('the watchdog interval is half of WATCHDOG_USEC and only for the named process', () => {
   assert.equal(new SdNotify({ env: { WATCHDOG_USEC: '2000000' } }).watchdogIntervalMs(42), 1000);
-  assert.equal(new SdNotify({ env: { WATCHDOG_USEC: '2000000', WATCHDOG_PID: '42' } }).watchdogIntervalMs(42), 1000);
-  assert.equal(new SdNotify({ env: { WATCHDOG_USEC: '2000000', WATCHDOG_PID: '7' } }).watchdogIntervalMs(42), null);
+  assert.equal(
+    new SdNotify({ env: { WATCHDOG_USEC: '2000000', WATCHDOG_PID: '42' } }).watchdogIntervalMs(42),
+    1000,
+  );
+  assert.equal(
+    new SdNotify({ env: { WATCHDOG_USEC: '2000000', WATCHDOG_PID: '7' } }).watchdogIntervalMs(42),
+    null,
+  );
   assert.equal(new SdNotify({ env: {} }).watchdogIntervalMs(42), null);
 });
