@@ -120,7 +120,9 @@ export class EventLog {
     let events = this.ring;
     if (filter.afterSeq !== undefined) events = events.filter((e) => e.seq > filter.afterSeq!);
     if (filter.group !== undefined) events = events.filter((e) => e.group === filter.group);
-    return filter.limit !== undefined ? events.slice(-filter.limit) : [...events];
+    if (filter.limit === undefined) return [...events];
+    // slice(-0) would return everything: a limit of 0 means none.
+    return filter.limit > 0 ? events.slice(-filter.limit) : [];
   }
 
   subscribe(listener: (event: HaloEvent) => void): () => void {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
 import { privateFileProblem } from '../../config/load.js';
-import type { Coordination } from '../../config/model.js';
+import type { Coordination, KeepaliveConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
+import { etcdGrpcKeepaliveOptions } from '../../net/keepalive.js';
 
 export type EtcdCoordination = Extract<Coordination, { type: 'etcd' }>;
 
@@ -11,8 +12,17 @@ export type EtcdCoordination = Extract<Coordination, { type: 'etcd' }>;
  * breaker stay on (they pick another endpoint when one member is down); every call Halo makes
  * carries its own deadline, so no call can outlive the lease it serves.
  */
-export function createEtcdClient(c: EtcdCoordination, dialTimeoutMs: number): Etcd3 {
-  const options: IOptions = { hosts: c.endpoints, dialTimeout: dialTimeoutMs };
+export function createEtcdClient(
+  c: EtcdCoordination,
+  dialTimeoutMs: number,
+  keepalive: KeepaliveConfig,
+): Etcd3 {
+  const options: IOptions = {
+    hosts: c.endpoints,
+    dialTimeout: dialTimeoutMs,
+    // Stateful middleboxes drop idle flows (DESIGN.md §8): gRPC pings below the configured idle.
+    grpcOptions: etcdGrpcKeepaliveOptions(keepalive),
+  };
   if (c.tls) {
     const read = (path: string | undefined, what: string) => {
       if (path === undefined) return undefined;

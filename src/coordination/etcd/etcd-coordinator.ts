@@ -112,7 +112,7 @@ export class EtcdCoordinator implements Coordinator {
     if (c.type !== 'etcd') throw new HaloError('HALO_E_INTERNAL', 'the etcd backend needs type: etcd');
     if (!config.nodes.some((n) => n.name === this.opts.node))
       throw new HaloError('HALO_E_USAGE', `node "${this.opts.node}" is not in the config's nodes`);
-    this.client = createEtcdClient(c, this.timing.callTimeoutMs * 2);
+    this.client = createEtcdClient(c, this.timing.callTimeoutMs * 2, this.opts.config.cluster.keepalive);
     try {
       const snap = await this.firstContact(c.endpoints);
       this.startRevision = snap.revision;
