@@ -370,6 +370,23 @@ export function openApiDocument(version: string) {
           responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
         },
       },
+      '/v1/agent/destroy': {
+        get: {
+          summary: 'What `halo destroy` would remove on this node (state dir, config files, active groups)',
+          responses: { 200: { description: 'The plan of this node' }, ...errors(401) },
+        },
+        post: {
+          summary:
+            'Teardown step of `halo destroy`: once every group is stopped, the agent stops, deletes its state (and with purge the config, key and token files) and exits',
+          responses: { 202: { description: 'The agent is going away' }, ...errors(401, 403, 409) },
+        },
+      },
+      '/v1/whoami': {
+        get: {
+          summary: 'The access this token grants (read-write or read-only)',
+          responses: { 200: { description: '{ access }' }, ...errors(401) },
+        },
+      },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (text format)',
