@@ -6,6 +6,7 @@ import type { ClusterOps, HaloEvent } from '../api/ops.js';
 import { fetchPeerTimelines } from '../api/peer-timelines.js';
 import { checkTarget } from '../api/preconditions.js';
 import { buildApi } from '../api/server.js';
+import { closeEc2Clients, setEc2Keepalive } from '../cloud/aws/ec2-api.js';
 import { loadConfig } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
 import { WorkerCoordinator } from '../coordination/embedded/worker-coordinator.js';
@@ -100,6 +101,7 @@ export class Agent implements ClusterOps {
       : undefined;
 
     installClientKeepalive(this.config.cluster.keepalive);
+    setEc2Keepalive(this.config.cluster.keepalive);
     this.lag.enable();
     this.tickTimer = setInterval(() => {
       this.lastTick = Date.now();
@@ -171,6 +173,7 @@ export class Agent implements ClusterOps {
     this.lag.disable();
     await this.api?.close();
     await this.engine?.stop();
+    closeEc2Clients();
     await this.coordinator?.stop();
     this.opts.log.info({ node: this.opts.node }, 'agent stopped');
   }

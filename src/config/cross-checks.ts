@@ -72,13 +72,15 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
       const groupNodes = new Set(strings(group['nodes']).map(([, n]) => n));
       for (const key of spec?.nodeKeyed ?? []) {
         for (const [n] of entries(res[key])) {
-          if (!groupNodes.has(n)) add(['groups', g, 'resources', r, key, n], `"${n}" is not a node of group ${g}`);
+          if (!groupNodes.has(n))
+            add(['groups', g, 'resources', r, key, n], `"${n}" is not a node of group ${g}`);
         }
       }
       const monitorNames = new Set(entries(group['monitors']).map(([m]) => m));
       for (const key of spec?.monitorLists ?? []) {
         for (const [i, m] of strings(res[key])) {
-          if (!monitorNames.has(m)) add(['groups', g, 'resources', r, key, i], `unknown monitor "${m}" in group ${g}`);
+          if (!monitorNames.has(m))
+            add(['groups', g, 'resources', r, key, i], `unknown monitor "${m}" in group ${g}`);
         }
       }
       for (const key of spec?.uniqueAcrossGroups ?? []) {

@@ -3,12 +3,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { timingProblems } from '../coordination/timing.js';
+import { monitorTypes } from '../engine/monitors/registry.js';
+import { resourceTypes } from '../engine/resources/registry.js';
 import { HaloError } from '../errors.js';
 import { crossCheck } from './cross-checks.js';
 import type { HaloConfig, Timing } from './model.js';
 import { normalize, resolveTiming } from './normalize.js';
 import { type ConfigProblem, configInvalid } from './problems.js';
-import { buildConfigSchema, timingSchema } from './schema.js';
+import { buildConfigSchema, type RawConfig, timingSchema } from './schema.js';
 
 const TIMING_KEYS: Record<keyof Timing, string | undefined> = {
   profile: undefined,
@@ -65,6 +67,7 @@ export function parseConfig(
   const result = buildConfigSchema().safeParse(raw);
   if (!result.success) located.push(...zodProblems(result.error, raw));
   located.push(...crossCheck(raw));
+  if (result.success) located.push(...typeChecks(result.data));
   located.push(...timingCheck(raw));
   if (options.checkFiles !== false) located.push(...fileChecks(raw, options.baseDir ?? process.cwd()));
 
@@ -114,6 +117,33 @@ function isMissing(raw: unknown, path: Array<string | number>): boolean {
     node = (node as Record<string | number, unknown>)[part];
   }
   return typeof node === 'object' && node !== null && !Array.isArray(node) && !(String(path.at(-1)) in node);
+}
+
+/** Each resource and monitor type's own deeper checks (`validate`), on the parsed parameters. */
+function typeChecks(data: RawConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const run = (
+    path: Array<string | number>,
+    validate: ((params: never) => Array<[string, string]>) | undefined,
+    entry: Record<string, unknown>,
+  ) => {
+    for (const [paramPath, message] of validate?.(entry as never) ?? []) {
+      // "routeTables[1]" or "timeout.check" → path segments
+      const segments = (paramPath.match(/[^.[\]]+/g) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      out.push({ path: [...path, ...segments], message });
+    }
+  };
+  for (const [g, group] of Object.entries(data.groups)) {
+    for (const [r, res] of Object.entries(group.resources)) {
+      run(['groups', g, 'resources', r], resourceTypes.get(res['type'] as string)?.validate, res);
+    }
+    for (const [m, mon] of Object.entries(group.monitors)) {
+      run(['groups', g, 'monitors', m], monitorTypes.get(mon['type'] as string)?.validate, mon);
+    }
+  }
+  for (const [m, mon] of Object.entries(data.monitors))
+    run(['monitors', m], monitorTypes.get(mon['type'] as string)?.validate, mon);
+  return out;
 }
 
 function timingCheck(raw: unknown): ConfigProblem[] {

@@ -220,6 +220,17 @@ const cases: Case[] = [
     expect: [['groups.web.resources.probe.probePortByNode.n9', '"n9" is not a node of group web']],
   },
   {
+    name: 'a route table listed twice (a check of the resource type itself)',
+    mutate: (d) =>
+      (d.groups.web.resources.vip = {
+        type: 'aws-route-vip',
+        ip: '172.16.0.1',
+        routeTables: ['rtb-1', 'rtb-2', 'rtb-1'],
+        eni: { n1: 'eni-1', n2: 'eni-2' },
+      }),
+    expect: [['groups.web.resources.vip.routeTables[2]', 'route table rtb-1 is listed twice']],
+  },
+  {
     name: 'an invalid http monitor url',
     mutate: (d) => (d.monitors.web = { type: 'http', url: 'not a url' }),
     expect: [['monitors.web.url', 'expected an http']],

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { duration } from '../../../config/fields.js';
+import { awsCommonFields, localDevice } from '../../../cloud/aws/fields.js';
 
 export const awsRouteVipParams = z.strictObject({
   ip: z
@@ -11,17 +11,15 @@ export const awsRouteVipParams = z.strictObject({
     .array(z.string().regex(/^rtb-[0-9a-zA-Z]+$/, { error: 'expected a route table id like rtb-0123abcd' }))
     .min(1, { error: 'expected at least one route table id' })
     .describe('Every route table that must send VIP/32 to the active node.'),
-  eni: z
-    .record(
-      z.string(),
-      z.string().regex(/^eni-[0-9a-zA-Z]+$/, { error: 'expected an ENI id like eni-0123abcd' }),
-    )
-    .optional()
-    .describe('ENI of each node; omitted = found through instance metadata (IMDSv2).'),
-  region: z.string().optional().describe('AWS region (default from the SDK chain).'),
-  endpoint: z.url().optional().describe('EC2 API endpoint override (tests use moto_server).'),
-  device: z.string().default('lo').describe('Interface that carries the VIP locally so the node answers it.'),
-  callTimeout: duration('Time limit of one EC2 API call.').prefault('5s'),
-  reconcile: duration('How often the owner re-reads the routes and puts drifted ones back.').prefault('10s'),
+  ...awsCommonFields,
+  device: localDevice
+    .default('lo')
+    .describe('Interface that carries the VIP locally so the node answers it.'),
+  localAddress: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Add VIP/32 to `device` while active (needs root). false = the routes only (the application binds 0.0.0.0, or a test must not touch the host).',
+    ),
 });
 export type AwsRouteVipParams = z.output<typeof awsRouteVipParams>;
