@@ -58,7 +58,7 @@ function agentTag(c: RunningCluster, node: string): string {
       if (!cmd.includes(join(c.dir, `state-${node}`))) continue;
       const tag = readFileSync(`/proc/${pid}/environ`, 'utf8')
         .split('\0')
-        .find((e) => e.startsWith('HALO_TEST_TAG='));
+        .find((e) => e.startsWith('HALOTEST_TAG='));
       if (tag) return tag;
     } catch {
       // Not this one.

@@ -13,8 +13,10 @@ import { tempDir, writePrivate } from './temp-dir.js';
 /**
  * A real cluster on loopback for integration tests: a witness and N agents as separate
  * processes (the built CLI), each with its own ports and state dir in a temp dir. Every
- * process it starts — including each agent's deadman helper, found by a tag in the
- * environment — is killed when the test ends, also on failure.
+ * process it starts — including each agent's deadman helper and the programs its resources
+ * run, found by a tag in the environment — is killed when the test ends, also on failure.
+ * The tag's name must not start with `HALO_`: commands run by resources get the agent's
+ * environment without its HALO_* variables.
  */
 
 export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -99,7 +101,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
   const launch = (name: string, args: string[]) => {
     const child = spawn(process.execPath, [HALO_CLI, ...args], {
       cwd: dir,
-      env: { ...process.env, HALO_TEST_TAG: tag, HALO_LOG_LEVEL: 'debug' },
+      env: { ...process.env, HALOTEST_TAG: tag, HALO_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     logs.set(name, '');
@@ -215,7 +217,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
 
 /** SIGKILL every process whose environment carries the test's tag (agents' deadman helpers too). */
 function killTagged(tag: string): void {
-  const needle = `HALO_TEST_TAG=${tag}`;
+  const needle = `HALOTEST_TAG=${tag}`;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))

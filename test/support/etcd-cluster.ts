@@ -310,7 +310,7 @@ export async function startEtcdAgents(
       const child = spawn(
         process.execPath,
         [spec.cli, 'agent', '-c', configFile, '--node', node, '--state-dir', join(dir, `state-${node}`)],
-        { cwd: dir, env: { ...process.env, HALO_TEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] },
+        { cwd: dir, env: { ...process.env, HALOTEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       logs.set(node, '');
       const append = (b: Buffer) => logs.set(node, (logs.get(node) ?? '') + b.toString());
@@ -348,7 +348,7 @@ export async function startEtcdAgents(
 
 /** SIGKILL every process whose environment carries `tag` (agents and their deadman helpers). */
 function killTagged(tag: string): void {
-  const needle = `HALO_TEST_TAG=${tag}`;
+  const needle = `HALOTEST_TAG=${tag}`;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))

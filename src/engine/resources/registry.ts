@@ -1,6 +1,7 @@
 import { awsEipResource } from './aws-eip/index.js';
 import { awsRouteVipResource } from './aws-route-vip/index.js';
 import { awsSecondaryIpResource } from './aws-secondary-ip/index.js';
+import { dnsResource } from './dns/index.js';
 import { ipResource } from './ip/index.js';
 import { lbProbeResource } from './lb-probe/index.js';
 import { processResource } from './process/index.js';
@@ -17,5 +18,6 @@ export const resourceTypes: ReadonlyMap<string, ResourceType> = new Map<string, 
     awsRouteVipResource,
     awsEipResource,
     awsSecondaryIpResource,
+    dnsResource,
   ].map((type) => [type.type, type]),
 );

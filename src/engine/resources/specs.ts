@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { awsEipParams } from './aws-eip/params.js';
 import { awsRouteVipParams } from './aws-route-vip/params.js';
 import { awsSecondaryIpParams } from './aws-secondary-ip/params.js';
+import { dnsParams } from './dns/params.js';
 import { ipParams } from './ip/params.js';
 import { lbProbeParams } from './lb-probe/params.js';
 import { processParams } from './process/params.js';
@@ -67,6 +68,16 @@ export const resourceSpecs: ReadonlyMap<string, ResourceSpec> = new Map<string, 
       uniqueAcrossGroups: ['probePort'],
       nodeKeyed: ['probePortByNode'],
       monitorLists: ['healthGate'],
+    },
+  ],
+  [
+    'dns',
+    {
+      description:
+        'Points a DNS name at the active node through an RFC 2136 dynamic update signed with TSIG.',
+      params: dnsParams,
+      uniqueAcrossGroups: ['name'],
+      nodeKeyed: ['addresses'],
     },
   ],
 ]);
