@@ -2,7 +2,9 @@
 # Installs the Debian packages the tests use as real peers, when they are missing.
 # Needs root (CI and the dev machines run as root); without root it says what is missing.
 set -euo pipefail
-packages=(iproute2)
+# The namespace lab (test/lab, bench/): ip/tc, nft, arping; setpriv (util-linux) drops
+# CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference.
+packages=(iproute2 chromium nftables iputils-arping util-linux keepalived)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

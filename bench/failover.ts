@@ -1,0 +1,299 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { run } from '../src/lab/exec.js';
+import { Lab, monoMs } from '../src/lab/lab.js';
+import type { SplitBrainChecker } from '../src/lab/split-brain.js';
+import { fmtMs, markdownTable, summarize } from './stats.js';
+
+/**
+ * `npm run bench:failover` (DESIGN.md §12): client-visible downtime through the VIP in the
+ * namespace lab, Halo (`fast` and `default` profiles) beside keepalived (Debian package,
+ * default VRRPv2 at 1 s and VRRPv3 at 10 ms) in the same lab. Method as in LAB-NOTES.md: the
+ * client opens a new TCP connection to VIP:8080 every 10 ms (100 ms timeout); downtime =
+ * fault → first answer from the survivor; faults are injected after a random 1–2 s of
+ * steady service; a trial whose ownership moved before the fault is discarded.
+ *
+ * Faults: kill = SIGKILL the HA daemon only (the machine lives); crash = the owner's bridge
+ * port down and every process in its namespace killed (Halo); link = bridge port down only
+ * (keepalived, whose old master then keeps the VIP: that is counted as overlap); move = a
+ * planned move through the API (Halo).
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '20' },
+    profiles: { type: 'string', default: 'fast,default' },
+    systems: { type: 'string', default: 'halo,keepalived' },
+    out: { type: 'string' },
+  },
+});
+const TRIALS = Number(args.trials);
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+interface Trial {
+  downtime: number | null;
+  vip: number | null;
+  failedProbes: number;
+  overlapSamples: number;
+}
+
+interface Row {
+  system: string;
+  fault: string;
+  trials: Trial[];
+  discarded: number;
+}
+
+const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+async function steadyOwner(lab: Lab, checker: SplitBrainChecker, timeoutMs = 30_000): Promise<string> {
+  return lab.waitFor(
+    'one steady owner',
+    async () => {
+      const h = checker.holders();
+      if (h.length !== 1) return false;
+      const last = checker.report().changes.at(-1);
+      return last && monoMs() - last.t > 300 ? h[0] : false;
+    },
+    timeoutMs,
+  );
+}
+
+/** Measures one fault: waits for the survivor's first answer, counts failures and overlap. */
+async function measure(lab: Lab, checker: SplitBrainChecker, t: number, survivor: string): Promise<Trial> {
+  const answered = await lab
+    .waitFor(
+      `an answer from ${survivor}`,
+      async () => (await lab.client.probeRecords(t)).find((r) => r[1] === survivor),
+      20_000,
+    )
+    .catch(() => undefined);
+  const records = await lab.client.probeRecords(t);
+  const end = answered?.[0] ?? monoMs();
+  const vipAt = checker.firstHeldBy(survivor, t);
+  return {
+    downtime: answered ? answered[0] - t : null,
+    vip: vipAt === null ? null : vipAt - t,
+    failedProbes: records.filter((r) => r[0] <= end && r[1] === '').length,
+    overlapSamples: checker.report().violations.filter((v) => v.t >= t && v.t <= end + 1000).length,
+  };
+}
+
+// ---- Halo -------------------------------------------------------------------------------------
+
+async function haloBench(profile: string): Promise<Row[]> {
+  const lab = await Lab.create({ timing: profile });
+  try {
+    const checker = lab.watchVip();
+    await checker.start();
+    await lab.startWitness();
+    for (const n of lab.nodes) await lab.startAgent(n);
+    await lab.client.startProbe(lab.vip, lab.servicePort);
+    const rows: Row[] = [];
+    for (const fault of ['kill', 'crash', 'move'] as const) {
+      const row: Row = { system: `halo ${profile}`, fault, trials: [], discarded: 0 };
+      rows.push(row);
+      for (let i = 0; i < TRIALS; i++) {
+        for (const n of lab.nodes) if (lab.pid(n) === undefined) await lab.startAgent(n);
+        for (const n of lab.nodes)
+          await lab.waitFor(`${n} out of quarantine`, async () => !(await lab.status(n)).quarantined, 30_000);
+        const owner = await steadyOwner(lab, checker);
+        const survivor = lab.nodes.find((n) => n !== owner)!;
+        const settledAt = monoMs();
+        await sleep(rand(1000, 2000));
+        const changed = checker.report().changes.some((c) => c.t >= settledAt);
+        let t: number;
+        if (fault === 'kill') t = await lab.signal(owner, 'SIGKILL');
+        else if (fault === 'crash') t = await lab.crashNode(owner);
+        else {
+          t = monoMs();
+          const res = await lab.api(owner, 'POST', '/v1/groups/vip/move', { to: survivor });
+          if (res.status >= 300) throw new Error(`move refused: ${res.status} ${JSON.stringify(res.body)}`);
+        }
+        const trial = await measure(lab, checker, t, survivor);
+        if (changed) row.discarded++;
+        else row.trials.push(trial);
+        log(
+          `halo ${profile} ${fault} #${i + 1}: downtime ${fmtMs(trial.downtime)}, VIP ${fmtMs(trial.vip)}, failed probes ${trial.failedProbes}, overlap ${trial.overlapSamples}${changed ? ' (discarded: moved before the fault)' : ''}`,
+        );
+        if (fault === 'crash') await lab.powerOn(owner);
+      }
+    }
+    return rows;
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+// ---- keepalived -------------------------------------------------------------------------------
+
+interface Vrrp {
+  name: string;
+  version: 2 | 3;
+  advert: string;
+}
+
+function keepalivedConf(lab: Lab, node: string, v: Vrrp, priority: number): string {
+  return `global_defs {
+  router_id ${node}
+  vrrp_version ${v.version}
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id 51
+  priority ${priority}
+  advert_int ${v.advert}
+  virtual_ipaddress {
+    ${lab.vip}/32 dev eth0
+  }
+}
+`;
+}
+
+let starts = 0;
+
+/**
+ * Fresh pid files per start: a killed keepalived's VRRP child may linger as a zombie (PID 1
+ * here does not reap), and keepalived would then refuse to start ("already running").
+ */
+async function startKeepalived(lab: Lab, node: string, v: Vrrp, priority: number): Promise<void> {
+  starts++;
+  const conf = join(lab.dir, `keepalived-${node}.conf`);
+  const log = `keepalived-${node}-${starts}`;
+  writeFileSync(conf, keepalivedConf(lab, node, v, priority));
+  lab.spawnService(node, log, [
+    'keepalived',
+    '-f',
+    conf,
+    '-p',
+    join(lab.dir, `keepalived-${node}-${starts}.pid`),
+    '-r',
+    join(lab.dir, `vrrp-${node}-${starts}.pid`),
+    '--vrrp',
+    '--dont-fork',
+    '--log-console',
+    '--no-syslog',
+    '--dont-respawn',
+  ]);
+  await lab.waitFor(
+    `keepalived on ${node} in a VRRP state`,
+    () => /Entering (BACKUP|MASTER) STATE/.test(lab.logs(log)),
+    15_000,
+  );
+}
+
+/** SIGKILLs every keepalived process (parent and VRRP child) in the node's namespace. */
+async function killKeepalived(lab: Lab, node: string): Promise<number> {
+  const t = monoMs();
+  for (const pid of await lab.pidsIn(node)) {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {}
+    if (comm === 'keepalived') {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+  return t;
+}
+
+async function keepalivedBench(v: Vrrp): Promise<Row[]> {
+  const lab = await Lab.create({});
+  try {
+    const checker = lab.watchVip();
+    await checker.start();
+    const prio = (n: string) => (n === 'n1' ? 150 : 100);
+    for (const n of lab.nodes) await startKeepalived(lab, n, v, prio(n));
+    await lab.client.startProbe(lab.vip, lab.servicePort);
+    const rows: Row[] = [];
+    for (const fault of ['kill', 'link'] as const) {
+      const row: Row = { system: `keepalived ${v.name}`, fault, trials: [], discarded: 0 };
+      rows.push(row);
+      for (let i = 0; i < TRIALS; i++) {
+        const owner = await steadyOwner(lab, checker);
+        const survivor = lab.nodes.find((n) => n !== owner)!;
+        const settledAt = monoMs();
+        await sleep(rand(1000, 2000));
+        const changed = checker.report().changes.some((c) => c.t >= settledAt);
+        const t = fault === 'kill' ? await killKeepalived(lab, owner) : await lab.linkDown(owner);
+        const trial = await measure(lab, checker, t, survivor);
+        if (changed) row.discarded++;
+        else row.trials.push(trial);
+        log(
+          `keepalived ${v.name} ${fault} #${i + 1}: downtime ${fmtMs(trial.downtime)}, VIP ${fmtMs(trial.vip)}, failed probes ${trial.failedProbes}${changed ? ' (discarded)' : ''}`,
+        );
+        // Restore: the old master keeps the VIP after either fault (no quorum, no self-fencing).
+        if (fault === 'kill') {
+          await run(['ip', '-n', lab.ns(owner), 'addr', 'del', `${lab.vip}/32`, 'dev', 'eth0'], {
+            allowFail: true,
+          });
+          await startKeepalived(lab, owner, v, prio(owner));
+        } else {
+          await lab.linkUp(owner);
+        }
+        await sleep(500);
+      }
+    }
+    return rows;
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+function table(rows: Row[]): string {
+  return markdownTable(
+    [
+      'system',
+      'fault',
+      'trials',
+      'downtime p50',
+      'p95',
+      'max',
+      'VIP moved p50',
+      'failed probes (mean)',
+      'samples with 2 holders',
+    ],
+    rows.map((r) => {
+      const d = summarize(r.trials.map((x) => x.downtime));
+      const vip = summarize(r.trials.map((x) => x.vip));
+      const failed = r.trials.reduce((a, x) => a + x.failedProbes, 0) / Math.max(1, r.trials.length);
+      const overlap = r.trials.reduce((a, x) => a + x.overlapSamples, 0);
+      return [
+        r.system,
+        r.fault,
+        `${r.trials.length}${r.discarded ? ` (+${r.discarded} discarded)` : ''}${d.missing ? `, ${d.missing} never served` : ''}`,
+        fmtMs(d.p50),
+        fmtMs(d.p95),
+        fmtMs(d.max),
+        fmtMs(vip.p50),
+        failed.toFixed(1),
+        String(overlap),
+      ];
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:failover needs root (network namespaces)');
+  const systems = args.systems.split(',');
+  const rows: Row[] = [];
+  if (systems.includes('halo')) for (const p of args.profiles.split(',')) rows.push(...(await haloBench(p)));
+  if (systems.includes('keepalived')) {
+    rows.push(...(await keepalivedBench({ name: 'VRRPv2 1 s', version: 2, advert: '1' })));
+    rows.push(...(await keepalivedBench({ name: 'VRRPv3 10 ms', version: 3, advert: '0.01' })));
+  }
+  const cpus = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
+  const out = `## Failover downtime (${new Date().toISOString().slice(0, 10)}, ${cpus} vCPU, ${TRIALS} trials per row)\n\n${table(rows)}\n\nCommand: \`npm run bench:failover -- --trials ${TRIALS}\`\n`;
+  process.stdout.write(`${out}\n`);
+  if (args.out) writeFileSync(args.out, out);
+}
+
+await main();

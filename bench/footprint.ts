@@ -1,0 +1,124 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Lab } from '../src/lab/lab.js';
+import { markdownTable } from './stats.js';
+
+/**
+ * `node dist/bench/footprint.js` (DESIGN.md §12 "agent footprint idle with 10 groups / 50
+ * monitors: ≤ 70 MB RSS, ≤ 1 % of a core"): two agents and a witness in the namespace lab,
+ * 10 groups (a floating IP each, all owned by n1) with 5 TCP monitors each at their default
+ * interval; after the cluster settles, CPU time and RSS are read from /proc over a window.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    groups: { type: 'string', default: '10' },
+    monitors: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '60' },
+    timing: { type: 'string', default: 'default' },
+  },
+});
+const GROUPS = Number(args.groups);
+const PER_GROUP = Number(args.monitors);
+const SECONDS = Number(args.seconds);
+const TICK_HZ = 100; // USER_HZ on Linux
+
+function stat(pid: number): { ticks: number; ppid: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return null;
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => stat(p)?.ppid === pid);
+}
+
+function groups(nodes: string[], servicePort: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let g = 1; g <= GROUPS; g++) {
+    const monitors: Record<string, unknown> = {};
+    for (let m = 1; m <= PER_GROUP; m++)
+      monitors[`g${g}m${m}`] = { type: 'tcp', host: '127.0.0.1', port: servicePort, target: 'vip' };
+    out[`g${g}`] = {
+      nodes,
+      resources: { vip: { type: 'ip', ip: `10.213.0.${200 + g}`, prefix: 32, device: 'eth0', arpCount: 1 } },
+      monitors,
+    };
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench footprint needs root (network namespaces)');
+  const nodes = ['n1', 'n2'];
+  const servicePort = 8080;
+  const lab = await Lab.create({
+    nodes,
+    servicePort,
+    timing: args.timing,
+    groups: groups(nodes, servicePort),
+  });
+  try {
+    await lab.startWitness();
+    await lab.startAgent('n1');
+    await lab.startAgent('n2');
+    await lab.waitFor(
+      `all ${GROUPS} groups running on n1`,
+      async () =>
+        (await lab.status('n1')).groups.filter((g: { state: string }) => g.state === 'running').length ===
+        GROUPS,
+      60_000,
+    );
+    await sleep(5000);
+    const procs: Array<[string, number]> = [];
+    for (const n of lab.nodes) {
+      const pid = lab.pid(n)!;
+      procs.push([`agent ${n}${n === 'n1' ? ' (owner)' : ' (standby)'}`, pid]);
+      for (const c of childrenOf(pid)) procs.push([`deadman helper ${n}`, c]);
+    }
+    procs.push(['witness', lab.pid('w')!]);
+    const before = procs.map(([, pid]) => stat(pid)?.ticks ?? 0);
+    const maxRss = procs.map(() => 0);
+    const t0 = Date.now();
+    while (Date.now() - t0 < SECONDS * 1000) {
+      procs.forEach(([, pid], i) => {
+        maxRss[i] = Math.max(maxRss[i] ?? 0, rssMb(pid));
+      });
+      await sleep(1000);
+    }
+    const elapsed = (Date.now() - t0) / 1000;
+    const rows = procs.map(([name, pid], i) => {
+      const cpu = ((stat(pid)?.ticks ?? 0) - (before[i] ?? 0)) / TICK_HZ / elapsed;
+      return [
+        name,
+        `${rssMb(pid).toFixed(1)} MB`,
+        `${(maxRss[i] ?? 0).toFixed(1)} MB`,
+        `${(cpu * 100).toFixed(2)} %`,
+      ];
+    });
+    process.stdout.write(
+      `## Idle footprint: ${GROUPS} groups, ${GROUPS * PER_GROUP} monitors (tcp, default 10 s interval), timing ${args.timing}, ${Math.round(elapsed)} s window\n\n${markdownTable(['process', 'RSS', 'max RSS', 'CPU (of one core)'], rows)}\n\nCommand: \`node dist/bench/footprint.js --seconds ${SECONDS}\`\n`,
+    );
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,111 @@
+import { LabError, run } from './exec.js';
+
+/**
+ * Partitions and packet loss with nftables inside the members' own namespaces (the bridge
+ * stays a dumb switch). One table per namespace, `inet halo_lab`, so heal() is one delete.
+ * Delay needs the netem qdisc; kernels built without it (CONFIG_NET_SCH_NETEM unset, as on
+ * this lab's VM) get a clear error instead of a silent no-op.
+ */
+
+const TABLE = 'halo_lab';
+
+const prepared = new Set<string>();
+
+async function nft(ns: string, script: string): Promise<void> {
+  await run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], { input: script });
+}
+
+async function ensureTable(ns: string): Promise<void> {
+  if (prepared.has(ns)) return;
+  await nft(
+    ns,
+    `table inet ${TABLE} {
+  chain input { type filter hook input priority -10; policy accept; }
+  chain output { type filter hook output priority -10; policy accept; }
+}
+`,
+  );
+  prepared.add(ns);
+}
+
+/** Drops everything `ns` sends to or receives from `peer` (one side of a partition). */
+export async function blockPeer(
+  ns: string,
+  peer: string,
+  direction: 'both' | 'in' | 'out' = 'both',
+): Promise<void> {
+  await ensureTable(ns);
+  const rules: string[] = [];
+  if (direction !== 'out') rules.push(`add rule inet ${TABLE} input ip saddr ${peer} drop`);
+  if (direction !== 'in') rules.push(`add rule inet ${TABLE} output ip daddr ${peer} drop`);
+  await nft(ns, `${rules.join('\n')}\n`);
+}
+
+/** Random loss on the namespace's uplink (both directions), `percent` of packets. */
+export async function addLoss(ns: string, dev: string, percent: number): Promise<void> {
+  if (!(percent > 0 && percent <= 100))
+    throw new LabError(`loss percent must be in (0, 100], got ${percent}`);
+  await ensureTable(ns);
+  const p = Math.round(percent);
+  await nft(
+    ns,
+    `add rule inet ${TABLE} input iifname "${dev}" numgen random mod 100 < ${p} drop
+add rule inet ${TABLE} output oifname "${dev}" numgen random mod 100 < ${p} drop
+`,
+  );
+}
+
+/** Removes every partition and loss rule of the namespace. */
+export async function healNamespace(ns: string): Promise<void> {
+  if (!prepared.has(ns)) return;
+  prepared.delete(ns);
+  await run(['ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', TABLE], { allowFail: true });
+}
+
+/** netem delay (± jitter) on the namespace's uplink; throws when the kernel has no netem. */
+export async function addDelay(ns: string, dev: string, delayMs: number, jitterMs = 0): Promise<void> {
+  const r = await run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      dev,
+      'root',
+      'netem',
+      'delay',
+      `${delayMs}ms`,
+      `${jitterMs}ms`,
+    ],
+    { allowFail: true },
+  );
+  if (r.code !== 0) {
+    const why = /unknown/i.test(r.stderr)
+      ? 'this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM)'
+      : r.stderr.trim();
+    throw new NetemUnsupported(`cannot add delay: ${why}`);
+  }
+}
+
+export async function clearDelay(ns: string, dev: string): Promise<void> {
+  await run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
+}
+
+export class NetemUnsupported extends LabError {
+  override name = 'NetemUnsupported';
+}
+
+/** Whether the kernel can do netem at all (scenario tests skip delay cases without it). */
+export async function netemAvailable(ns: string, dev: string): Promise<boolean> {
+  try {
+    await addDelay(ns, dev, 1);
+    await clearDelay(ns, dev);
+    return true;
+  } catch {
+    return false;
+  }
+}
