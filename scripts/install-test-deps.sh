@@ -4,7 +4,7 @@
 set -euo pipefail
 # The namespace lab (test/lab, bench/): ip/tc, nft, arping; setpriv (util-linux) drops
 # CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference.
-packages=(iproute2 chromium nftables iputils-arping util-linux keepalived)
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
