@@ -16,5 +16,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "== installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Tests start their own named, etcd, haproxy and keepalived on free ports: keep the packages'
+# services from starting on install (policy-rc.d exit 101 = "not allowed"), unless one exists.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+fi
+trap '[ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
