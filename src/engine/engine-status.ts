@@ -19,6 +19,8 @@ export interface ResourceStatus {
   since: string;
   lastCheck: { state: CheckResult['state']; reason?: string; output?: string; at: string } | null;
   lastError: string | null;
+  /** Output of the operation that failed last (its error names only the last line). */
+  lastOutput: string | null;
   /** Restart-mode parameter changes waiting for the next restart of this resource. */
   pendingParams: Record<string, unknown>;
 }
@@ -49,7 +51,13 @@ export interface GroupStatus {
   phase: LocalPhase;
   /** When `phase` last changed (ISO). */
   since: string;
-  intent: { state: GroupIntent['state']; preferred: string | null; failedNodes: string[] };
+  intent: {
+    state: GroupIntent['state'];
+    preferred: string | null;
+    failedNodes: string[];
+    /** Why each failed node was marked, as written to the cluster intent by that node. */
+    failedReasons: Record<string, string>;
+  };
   /** Every node of the group is marked failed: it stays down until failures are cleared. */
   failed: boolean;
   lastError: string | null;
@@ -74,6 +82,7 @@ export interface ResourceSlot {
   since: number;
   lastCheck: ResourceStatus['lastCheck'];
   lastError: string | null;
+  lastOutput: string | null;
   pending: Record<string, unknown>;
 }
 
@@ -122,7 +131,12 @@ export function groupStatus(
     term: g.term,
     phase: g.phase,
     since: iso(g.since),
-    intent: { state: gi.state, preferred: gi.preferred, failedNodes: [...gi.failed] },
+    intent: {
+      state: gi.state,
+      preferred: gi.preferred,
+      failedNodes: [...gi.failed],
+      failedReasons: { ...gi.failedReasons },
+    },
     failed: g.config.nodes.every((n) => gi.failed.includes(n)),
     lastError: g.lastError,
     resources: [...g.resources.values()].map((r) => ({
@@ -132,6 +146,7 @@ export function groupStatus(
       since: iso(r.since),
       lastCheck: r.lastCheck,
       lastError: r.lastError,
+      lastOutput: r.lastOutput,
       pendingParams: { ...r.pending },
     })),
     monitors: monitorStatuses(monitors, intent, g),

@@ -375,7 +375,10 @@ export class Engine {
           await this.restartNow(g, action.resource, action.monitor);
           break;
         case 'mark-failed':
-          await this.writeIntent({ [intentKeys.failed(action.group, action.node)]: true });
+          await this.writeIntent({
+            [intentKeys.failed(action.group, action.node)]: true,
+            [intentKeys.failedReason(action.group, action.node)]: action.reason,
+          });
           g.requests = g.requests.filter((r) => r.kind === 'restart');
           this.event({
             type: 'group',
@@ -573,6 +576,18 @@ export class Engine {
         });
       } else {
         g.owner = event.owner;
+        // An abandoned lease (failed stop) ends without a demote: once the coordinator no
+        // longer counts this node as owner, it is over here, and clearFailures may proceed.
+        if (g.phase === 'failed-stop' && g.held && event.owner !== this.opts.node) {
+          g.held = false;
+          g.term = null;
+          this.event({
+            type: 'lease',
+            level: 'warn',
+            group: event.group,
+            message: `lease of ${event.group} ran out after the failed stop`,
+          });
+        }
       }
     }
     this.kick();
@@ -737,6 +752,7 @@ export class Engine {
         since: now,
         lastCheck: null,
         lastError: null,
+        lastOutput: null,
         pending: {},
       });
     }
@@ -776,7 +792,10 @@ export class Engine {
           const r = resources.get(name)!;
           r.state = state;
           r.since = this.opts.timers.wallNow();
-          if (state === 'failed') r.lastError = detail.reason ?? null;
+          if (state === 'failed') {
+            r.lastError = detail.reason ?? null;
+            r.lastOutput = detail.output ?? null;
+          }
           if (state === 'running' || state === 'stopped' || state === 'failed') {
             this.event({
               type: 'resource',

@@ -14,6 +14,8 @@ export interface GroupIntent {
   preferred: string | null;
   /** Nodes marked failed for this group, in name order. */
   failed: string[];
+  /** Why each failed node was marked (when the marking node said so), so every node can show it. */
+  failedReasons: Record<string, string>;
 }
 
 export interface ParsedIntent {
@@ -26,6 +28,8 @@ export const intentKeys = {
   state: (group: string) => `group/${group}/state`,
   preferred: (group: string) => `group/${group}/preferred`,
   failed: (group: string, node: string) => `group/${group}/failed/${node}`,
+  /** A separate key: `failed/<node>` stays a plain boolean for peers that only know that one. */
+  failedReason: (group: string, node: string) => `group/${group}/failedReason/${node}`,
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
 };
 
@@ -38,23 +42,25 @@ export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
   state: 'started',
   preferred: null,
   failed: [],
+  failedReasons: Object.freeze({}) as Record<string, string>,
 });
 
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }
 
-const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed)(?:\/([^/]+))?$/;
+const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
 
 /** Unknown keys and values of the wrong type are ignored: a newer peer may write more. */
 export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const groups: Record<string, GroupIntent> = {};
   const suspended: string[] = [];
+  const reasons: Array<[string, string, string]> = [];
   const entry = (g: string) => {
     let gi = groups[g];
     if (!gi) {
-      gi = { state: 'started', preferred: null, failed: [] };
+      gi = { state: 'started', preferred: null, failed: [], failedReasons: {} };
       groups[g] = gi;
     }
     return gi;
@@ -75,7 +81,14 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
       entry(group).preferred = value === '' ? null : value;
     } else if (field === 'failed' && node !== undefined && value === true) {
       entry(group).failed.push(node);
+    } else if (field === 'failedReason' && node !== undefined && typeof value === 'string') {
+      reasons.push([group, node, value]);
     }
+  }
+  // A reason outlives its mark (clearing writes only `failed`); show it only with the mark.
+  for (const [group, node, reason] of reasons) {
+    const gi = groups[group];
+    if (gi?.failed.includes(node)) gi.failedReasons[node] = reason;
   }
   return { groups, suspended };
 }

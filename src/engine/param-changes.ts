@@ -45,7 +45,23 @@ export function validateParamChanges(
     const text = problems.map(([p, m]) => `${p}: ${m}`).join('; ');
     throw new HaloError('HALO_E_BAD_REQUEST', `invalid parameters: ${text}`, { ...where, problems });
   }
-  return parsed.data as Record<string, unknown>;
+  const values = parsed.data as Record<string, unknown>;
+  // `{ timeout: { check: '3s' } }` changes only check: the schema filled in defaults for the
+  // sub-keys not given, which keep their current values instead. (A map such as `env` gets no
+  // defaults, so it is replaced as given.)
+  for (const key of keys) {
+    const given = changes[key];
+    const current = resource.params[key];
+    const next = values[key];
+    if (!isPlainObject(given) || !isPlainObject(current) || !isPlainObject(next)) continue;
+    const filled = Object.keys(next).filter((k) => !(k in given) && k in current);
+    values[key] = { ...next, ...Object.fromEntries(filled.map((k) => [k, current[k]])) };
+  }
+  return values;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 // ---- small lookups ----------------------------------------------------------------------

@@ -152,6 +152,10 @@ describe('Engine', () => {
     await settle();
     assert.deepEqual(journal, ['start vip', 'start app', 'stop app', 'stop vip']);
     assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
+    assert.match(
+      String(coord.intent()['group/web/failedReason/n1']?.value),
+      /start failed: app: start of app failed/,
+    );
     assert.ok(coord.calls.includes('release web'));
     assert.equal(coord.candidacy.get('web'), null);
     assert.deepEqual(webStatus().intent.failedNodes, ['n1']);
@@ -200,6 +204,26 @@ describe('Engine', () => {
     assert.ok(coord.calls.includes('abandon web'));
     assert.ok(events('alert').some((e) => /stop of app failed/.test(e.message)));
     assert.ok(coord.fence.get('web')!.length > 0, 'the deadman keeps its fence actions');
+  });
+
+  test('after a failed stop the node stops counting itself owner once another owner shows up', async (t) => {
+    const { engine, coord, resources, webStatus, events } = await setup(t);
+    coord.grant('web');
+    await settle();
+    resources.get('web/app').stopBehavior = 'fail';
+    await engine.move('web', 'n2');
+    await settle();
+    assert.equal(webStatus().phase, 'failed-stop');
+    assert.equal(webStatus().owner, 'n1', 'the abandoned lease still runs');
+    coord.setOwner('web', 'n2');
+    await settle();
+    assert.equal(webStatus().owner, 'n2');
+    assert.equal(webStatus().heldHere, false);
+    assert.equal(webStatus().phase, 'failed-stop', 'only the operator clears a failed stop');
+    assert.ok(events('lease').some((e) => /ran out after the failed stop/.test(e.message)));
+    await engine.clearFailures('web');
+    await settle();
+    assert.equal(webStatus().phase, 'stopped');
   });
 
   test('an admin stop stops and releases; an admin start makes the node a candidate again', async (t) => {

@@ -13,7 +13,12 @@ const entry = (value: unknown) => ({ value, version: 1 });
 describe('intent', () => {
   test('absent keys mean started, no preferred node, no failures, nothing suspended', () => {
     const parsed = parseIntent({});
-    assert.deepEqual(groupIntent(parsed, 'web'), { state: 'started', preferred: null, failed: [] });
+    assert.deepEqual(groupIntent(parsed, 'web'), {
+      state: 'started',
+      preferred: null,
+      failed: [],
+      failedReasons: {},
+    });
     assert.deepEqual(parsed.suspended, []);
   });
 
@@ -26,7 +31,12 @@ describe('intent', () => {
       'monitor/web/appw/suspended': entry(true),
       'monitor/fsx/suspended': entry(false),
     });
-    assert.deepEqual(groupIntent(parsed, 'web'), { state: 'stopped', preferred: 'n2', failed: ['n1'] });
+    assert.deepEqual(groupIntent(parsed, 'web'), {
+      state: 'stopped',
+      preferred: 'n2',
+      failed: ['n1'],
+      failedReasons: {},
+    });
     assert.deepEqual(parsed.suspended, ['web/appw']);
   });
 
@@ -37,7 +47,25 @@ describe('intent', () => {
       'group/web/other': entry(true),
       'something/else': entry(1),
     });
-    assert.deepEqual(groupIntent(parsed, 'web'), { state: 'started', preferred: null, failed: [] });
+    assert.deepEqual(groupIntent(parsed, 'web'), {
+      state: 'started',
+      preferred: null,
+      failed: [],
+      failedReasons: {},
+    });
+  });
+
+  test('a failure mark carries its reason, shown only while the mark stands', () => {
+    const parsed = parseIntent({
+      'group/web/failed/n1': entry(true),
+      'group/web/failedReason/n1': entry('start failed: disk not mounted'),
+      'group/web/failed/n2': entry(false),
+      'group/web/failedReason/n2': entry('an old reason'),
+      'group/web/failedReason/n3': entry(7),
+    });
+    assert.deepEqual(groupIntent(parsed, 'web').failed, ['n1']);
+    assert.deepEqual(groupIntent(parsed, 'web').failedReasons, { n1: 'start failed: disk not mounted' });
+    assert.equal(intentKeys.failedReason('web', 'n1'), 'group/web/failedReason/n1');
   });
 
   test('builds keys the way the coordination contract documents them', () => {
