@@ -61,6 +61,7 @@ export interface IntentEntry {
  * - `group/<g>/state` → 'started' | 'stopped'
  * - `group/<g>/preferred` → node name | null (a manual move's target)
  * - `group/<g>/failed/<node>` → true | false (node failed to start the group)
+ * - `group/<g>/failedReason/<node>` → string (why, with the failing resource's message)
  * - `monitor/<name>/suspended` → boolean (`<group>/<monitor>` for group monitors)
  */
 export type ClusterIntent = Record<string, IntentEntry>;

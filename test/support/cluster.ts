@@ -72,9 +72,17 @@ async function freePort(): Promise<number> {
 }
 
 export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<RunningCluster> {
-  const dir = tempDir(t, 'halo-cluster-');
   const tag = randomUUID();
   const procs = new Map<string, ChildProcess>();
+  // Registered first so it runs first: after-hooks run in order, and a failing one skips the rest.
+  t.after(async () => {
+    for (const child of procs.values())
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killTagged(tag);
+    await sleep(50);
+    killTagged(tag);
+  });
+  const dir = tempDir(t, 'halo-cluster-');
   const logs = new Map<string, string>();
   const ports: RunningCluster['ports'] = {};
   for (const n of spec.nodes) ports[n] = { peer: await freePort(), api: await freePort() };
@@ -111,14 +119,6 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
     procs.set(name, child);
     return child;
   };
-
-  t.after(async () => {
-    for (const child of procs.values())
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    killTagged(tag);
-    await sleep(50);
-    killTagged(tag);
-  });
 
   const cluster: RunningCluster = {
     dir,

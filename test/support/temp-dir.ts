@@ -6,7 +6,8 @@ import type { TestContext } from 'node:test';
 /** A temp dir removed when the test ends (also on failure). */
 export function tempDir(t: TestContext, prefix = 'halo-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retries: a process that is still being killed may write one more file into it.
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 

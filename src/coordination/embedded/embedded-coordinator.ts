@@ -92,6 +92,8 @@ export class EmbeddedCoordinator implements Coordinator {
   private nextIntentSync = 0;
   private nextWriteId = 1;
   private lastQuorum = false;
+  private lastQuorumEmitted = false;
+  private lastMembers = '';
   private status: NodeStatus = { eligible: true, reasons: [] };
 
   constructor(opts: EmbeddedOptions) {
@@ -355,6 +357,15 @@ export class EmbeddedCoordinator implements Coordinator {
     if (quorum !== this.lastQuorum) {
       this.lastQuorum = quorum;
       this.log.info({ quorum }, quorum ? 'quorum gained' : 'quorum lost');
+    }
+    // A peer that falls silent sends nothing, so up/down changes are found here, by comparing.
+    const members = this.membership
+      .view()
+      .map((m) => `${m.name}:${m.up ? 1 : 0}${m.eligible ? 1 : 0}`)
+      .join(',');
+    if (members !== this.lastMembers || quorum !== this.lastQuorumEmitted) {
+      this.lastMembers = members;
+      this.lastQuorumEmitted = quorum;
       this.emit({ type: 'membership', view: this.view() });
     }
     this.transport.flush();
