@@ -60,7 +60,9 @@ export class DeadmanClient {
 
   /** Starts the helper and hands it the identity and key over the pipe. */
   static async spawn(opts: DeadmanSpawnOptions): Promise<DeadmanClient> {
-    const child = spawn(process.execPath, [DEADMAN_MAIN], {
+    // The helper is tiny and mostly idle: no optimizing compiler and a small young
+    // generation keep its resident size down (it runs beside every agent).
+    const child = spawn(process.execPath, ['--lite-mode', '--max-semi-space-size=1', DEADMAN_MAIN], {
       // Own process group: a signal to the agent's group (Ctrl-C, a killed session) spares it.
       detached: true,
       stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'],

@@ -38,7 +38,11 @@ export class WorkerCoordinator implements Coordinator {
   }
 
   start(): Promise<void> {
-    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: this.init });
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), {
+      workerData: this.init,
+      // The core allocates little; a small young generation keeps the thread's memory down.
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
     this.worker = worker;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: WorkerToMain) => {

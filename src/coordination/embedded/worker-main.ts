@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { EtcdCoordinator } from '../etcd/etcd-coordinator.js';
 import type { Coordinator } from '../types.js';
 import { EmbeddedCoordinator } from './embedded-coordinator.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
@@ -16,9 +15,15 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerToMain) => port.postMessage(m);
 const log = createLogger({ level: init.logLevel, name: `halo-agent-${init.node}` });
+// etcd's client (gRPC, protobuf) costs ~30 MB of RSS: load it only when configured.
 const coordinator: Coordinator =
   init.config.cluster.coordination.type === 'etcd'
-    ? new EtcdCoordinator({ config: init.config, node: init.node, key: Buffer.from(init.key), log })
+    ? new (await import('../etcd/etcd-coordinator.js')).EtcdCoordinator({
+        config: init.config,
+        node: init.node,
+        key: Buffer.from(init.key),
+        log,
+      })
     : new EmbeddedCoordinator({
         config: init.config,
         node: init.node,
