@@ -1,10 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports-and-processes.js';
 import { tempDir, writePrivate } from './temp-dir.js';
 
 /**
@@ -39,24 +38,8 @@ interface Hooks {
   after(fn: () => unknown): void;
 }
 
-export async function freeDnsPort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
+/** A loopback port free for both TCP and UDP (DNS uses both). */
+export const freeDnsPort = freePort;
 
 export function bindKeyFile(name: string, secret: string): string {
   return `key "${name}" {\n\talgorithm hmac-sha256;\n\tsecret "${secret}";\n};\n`;
@@ -111,6 +94,9 @@ zone "${zone}" {
     t.after(() => kill(child));
     try {
       await waitRunning(child, () => log);
+      // "running" is logged even when the listener could not bind (the port was taken after
+      // we picked it): make sure the zone is served on that port before handing it out.
+      await answersSoa(port, zone);
     } catch (err) {
       lastError = err;
       kill(child);
@@ -149,6 +135,17 @@ async function waitRunning(child: ChildProcess, log: () => string): Promise<void
     await sleep(25);
   }
   throw new Error(`named did not report running within 20s:\n${log()}`);
+}
+
+function answersSoa(port: number, zone: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      DIG,
+      ['+short', '+norecurse', '+time=1', '+tries=3', '-p', String(port), '@127.0.0.1', zone, 'SOA'],
+      (err, stdout) =>
+        err || stdout.trim() === '' ? reject(new Error(`named does not answer on port ${port}`)) : resolve(),
+    ),
+  );
 }
 
 function kill(child: ChildProcess): void {

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { freePort, killTagged, TAG_VAR } from './ports-and-processes.js';
 import { tempDir, writePrivate } from './temp-dir.js';
 
 /**
@@ -52,25 +51,6 @@ export interface RunningCluster {
   logs(name: string): string;
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
-
 export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<RunningCluster> {
   const tag = randomUUID();
   const procs = new Map<string, ChildProcess>();
@@ -109,7 +89,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
   const launch = (name: string, args: string[]) => {
     const child = spawn(process.execPath, [HALO_CLI, ...args], {
       cwd: dir,
-      env: { ...process.env, HALOTEST_TAG: tag, HALO_LOG_LEVEL: 'debug' },
+      env: { ...process.env, [TAG_VAR]: tag, HALO_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     logs.set(name, '');
@@ -213,19 +193,6 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
   };
   if (spec.witness !== false) await cluster.startWitness();
   return cluster;
-}
-
-/** SIGKILL every process whose environment carries the test's tag (agents' deadman helpers too). */
-function killTagged(tag: string): void {
-  const needle = `HALOTEST_TAG=${tag}`;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))
-        process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // Gone already, or not ours to read.
-    }
-  }
 }
 
 /** Owner of `group` as seen by `node` (null if none or unreachable). */

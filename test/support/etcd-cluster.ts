@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3 } from 'etcd3';
 import { stringify } from 'yaml';
+import { freePort, killTagged, TAG_VAR } from './ports-and-processes.js';
 
 /**
  * A real 3-member etcd cluster on loopback for integration tests: free ports, temp data
@@ -45,16 +46,7 @@ export interface EtcdCluster {
   close(): Promise<void>;
 }
 
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
+export const freeTcpPort = freePort;
 
 export async function startEtcdCluster(t: TestContext, size = 3): Promise<EtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'halo-etcd-'));
@@ -310,7 +302,7 @@ export async function startEtcdAgents(
       const child = spawn(
         process.execPath,
         [spec.cli, 'agent', '-c', configFile, '--node', node, '--state-dir', join(dir, `state-${node}`)],
-        { cwd: dir, env: { ...process.env, HALOTEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] },
+        { cwd: dir, env: { ...process.env, [TAG_VAR]: tag }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       logs.set(node, '');
       const append = (b: Buffer) => logs.set(node, (logs.get(node) ?? '') + b.toString());
@@ -344,17 +336,4 @@ export async function startEtcdAgents(
     logs: (node) => logs.get(node) ?? '',
   };
   return agents;
-}
-
-/** SIGKILL every process whose environment carries `tag` (agents and their deadman helpers). */
-function killTagged(tag: string): void {
-  const needle = `HALOTEST_TAG=${tag}`;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))
-        process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as ec2 from '@aws-sdk/client-ec2';
+import { freePort } from './ports-and-processes.js';
 
 /**
  * moto_server (python, an EC2 API emulator) on a free loopback port for AWS tests, a VPC
@@ -32,20 +33,9 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 export async function startMoto(t: After): Promise<Moto> {
   useFakeAwsEnv();
-  const port = await freeTcpPort();
+  const port = await freePort();
   // Own process group, so stop() ends the pyenv shim and python together, and nothing else.
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
