@@ -20,11 +20,13 @@ import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
 import { registerWebUi } from '../web/web-ui.js';
+import { ConfigStore, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
 import { renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
 import { buildStatus } from './status.js';
+import { installTestHooks } from './test-hooks.js';
 
 export interface AgentOptions {
   configFile: string;
@@ -61,6 +63,7 @@ export class Agent implements ClusterOps {
   private engine!: Engine;
   private events!: EventLog;
   private api!: FastifyInstance;
+  private configStore!: ConfigStore;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly failovers: Record<string, number> = {};
   private lastTick = Date.now();
@@ -103,6 +106,7 @@ export class Agent implements ClusterOps {
     installClientKeepalive(this.config.cluster.keepalive);
     setEc2Keepalive(this.config.cluster.keepalive);
     this.lag.enable();
+    installTestHooks(log);
     this.tickTimer = setInterval(() => {
       this.lastTick = Date.now();
     }, 100);
@@ -134,6 +138,18 @@ export class Agent implements ClusterOps {
     await this.coordinator.start();
     await this.engine.start();
 
+    this.configStore = new ConfigStore({
+      running: this.config,
+      node: self.name,
+      log,
+      onStored: (r) =>
+        this.events.append({
+          type: 'agent',
+          message: `config ${r.storedEpoch} stored in ${r.file}; it applies when this agent restarts (running ${r.runningEpoch})`,
+          details: { file: r.file, runningEpoch: r.runningEpoch, storedEpoch: r.storedEpoch },
+        }),
+    });
+
     const tls = this.config.cluster.api.tls;
     this.api = buildApi({
       ops: this,
@@ -143,6 +159,7 @@ export class Agent implements ClusterOps {
       tls: tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined,
       extend: (app) => {
         registerWebUi(app);
+        registerConfigPush(app, this.configStore);
         registerDestroy(app, {
           node: self.name,
           stateDir,
@@ -182,7 +199,13 @@ export class Agent implements ClusterOps {
 
   /** With `peers`, each group's lastFailover includes the other nodes' halves. */
   async status(opts: { peers?: boolean } = {}): Promise<ReturnType<typeof buildStatus>> {
-    const local = buildStatus(this.config, this.engine.status(), this.coordinator.view());
+    const local = buildStatus(
+      this.config,
+      this.engine.status(),
+      this.coordinator.view(),
+      [],
+      this.configStore.version(),
+    );
     if (opts.peers === false) return local;
     const scheme = this.config.cluster.api.tls ? 'https' : 'http';
     const up = this.config.nodes.filter(
@@ -192,7 +215,13 @@ export class Agent implements ClusterOps {
       up.map((n) => ({ name: n.name, url: `${scheme}://${n.address}:${n.apiPort}` })),
       this.peerToken,
     );
-    return buildStatus(this.config, this.engine.status(), this.coordinator.view(), halves);
+    return buildStatus(
+      this.config,
+      this.engine.status(),
+      this.coordinator.view(),
+      halves,
+      this.configStore.version(),
+    );
   }
 
   timelines(): Timeline[] {

@@ -2,6 +2,7 @@ import type { HaloConfig } from '../config/model.js';
 import type { CoordinatorView } from '../coordination/types.js';
 import type { EngineStatus } from '../engine/engine.js';
 import type { Timeline, TimelinePhase } from '../engine/event-log.js';
+import type { ConfigVersion } from './config-store.js';
 
 /**
  * The document behind `GET /v1/status` and `halo status --json`: the cluster as this node
@@ -13,6 +14,7 @@ export function buildStatus(
   engine: EngineStatus,
   coordination: CoordinatorView,
   peerTimelines: Timeline[] = [],
+  configVersion?: ConfigVersion,
 ) {
   const nodes = config.nodes.map((n) => {
     const member = coordination.members.find((m) => m.name === n.name);
@@ -57,6 +59,8 @@ export function buildStatus(
     }),
     monitors: engine.monitors,
     droppedMessages: coordination.droppedMessages,
+    // `halo config push` stores a new version that applies only when this agent restarts.
+    ...(configVersion ? { config: configVersion } : {}),
   };
 }
 

@@ -70,6 +70,44 @@ export const schemas = {
       groups: { type: 'array', items: { $ref: '#/components/schemas/Group' } },
       monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
       droppedMessages: { type: 'object', additionalProperties: { type: 'integer' } },
+      config: { $ref: '#/components/schemas/ConfigVersion' },
+    },
+  },
+  ConfigVersion: {
+    type: 'object',
+    description:
+      'The config this node runs and the one in its file; pending until the agent restarts (no hot reload)',
+    required: ['file', 'runningEpoch', 'storedEpoch', 'pending'],
+    additionalProperties: false,
+    properties: {
+      file: { type: 'string' },
+      runningEpoch: { type: 'string' },
+      storedEpoch: { type: ['string', 'null'] },
+      pending: { type: 'boolean' },
+      storedError: { type: 'string' },
+    },
+  },
+  ConfigPush: {
+    type: 'object',
+    required: ['yaml', 'epoch'],
+    additionalProperties: false,
+    properties: {
+      yaml: { type: 'string', minLength: 1, maxLength: 524288 },
+      epoch: { type: 'string', pattern: '^[0-9a-fA-F]{1,16}$' },
+      dryRun: { type: 'boolean', description: 'Only check the config on this node; write nothing' },
+    },
+  },
+  ConfigPushed: {
+    type: 'object',
+    required: ['node', 'file', 'runningEpoch', 'storedEpoch', 'changed', 'pending'],
+    additionalProperties: false,
+    properties: {
+      node: { type: 'string' },
+      file: { type: 'string' },
+      runningEpoch: { type: 'string' },
+      storedEpoch: { type: 'string' },
+      changed: { type: 'boolean', description: 'false: the file already held exactly this text' },
+      pending: { type: 'boolean' },
     },
   },
   Node: {
@@ -379,6 +417,18 @@ export function openApiDocument(version: string) {
           summary:
             'Teardown step of `halo destroy`: once every group is stopped, the agent stops, deletes its state (and with purge the config, key and token files) and exits',
           responses: { 202: { description: 'The agent is going away' }, ...errors(401, 403, 409) },
+        },
+      },
+      '/v1/config': {
+        get: {
+          summary: 'The config version this node runs and the one stored in its file',
+          responses: { 200: json('ConfigVersion'), ...errors(401) },
+        },
+        put: {
+          summary:
+            'Store a new config version (`halo config push`): checked on this node, written atomically over its config file (previous kept as FILE.prev); applies when the agent restarts',
+          requestBody: json('ConfigPush'),
+          responses: { 200: json('ConfigPushed'), ...errors(400, 401, 403, 409, 500) },
         },
       },
       '/v1/whoami': {

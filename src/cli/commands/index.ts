@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
+import { configPush } from './config-push.js';
 import { configValidate } from './config-validate.js';
 import { demoCommand } from './demo.js';
 import { destroyCommand } from './destroy.js';
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   monitorResumeCommand,
   eventsCommand,
   configValidate,
+  configPush,
   doctorCommand,
   destroyCommand,
   demoCommand,

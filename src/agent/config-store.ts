@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { schemas } from '../api/openapi.js';
+import { parseConfig } from '../config/load.js';
+import type { HaloConfig } from '../config/model.js';
+import { HaloError, isHaloError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/**
+ * The agent's half of `halo config push` (DESIGN.md §3): it checks a pushed config against
+ * this node and writes it, atomically, over the file the agent was started with, keeping the
+ * previous version as FILE.prev. There is no hot reload: the running config (and its epoch,
+ * which every peer message carries) stays until the agent restarts, so a node never changes
+ * its vote rules under a lease it granted. Until then status reports the version as pending.
+ */
+
+/** Which config this node runs and which one waits in its file for the next restart. */
+export interface ConfigVersion {
+  /** The config file on this node (symlinks resolved). */
+  file: string;
+  /** Epoch of the config the agent runs (hex, as in status `epoch`). */
+  runningEpoch: string;
+  /** Epoch of the file on disk now; null when it cannot be read or is not valid. */
+  storedEpoch: string | null;
+  /** A restart would change the config (or the file is broken and a restart would fail). */
+  pending: boolean;
+  /** Why storedEpoch is null: the restart would fail with this. */
+  storedError?: string;
+}
+
+export interface PushResult {
+  node: string;
+  file: string;
+  runningEpoch: string;
+  storedEpoch: string;
+  /** False when the file already held exactly this text: nothing was written, .prev kept. */
+  changed: boolean;
+  pending: boolean;
+}
+
+export interface ConfigStoreOptions {
+  running: HaloConfig;
+  node: string;
+  log: Logger;
+  /** Told after a new version is written (the agent records an event). */
+  onStored?: (result: PushResult) => void;
+}
+
+const hex = (epoch: number) => epoch.toString(16);
+const MAX_ERROR_CHARS = 2000;
+
+export class ConfigStore {
+  private readonly opts: ConfigStoreOptions;
+  /** Stored version cached by file identity, so status does not parse YAML on every call. */
+  private cache: { key: string; epoch: string | null; error?: string } | undefined;
+
+  constructor(opts: ConfigStoreOptions) {
+    this.opts = opts;
+  }
+
+  version(): ConfigVersion {
+    const file = this.target();
+    const runningEpoch = hex(this.opts.running.epoch);
+    let key: string;
+    try {
+      const st = statSync(file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (err) {
+      const error = `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+      return { file, runningEpoch, storedEpoch: null, pending: true, storedError: error };
+    }
+    if (this.cache?.key !== key) this.cache = { key, ...this.parseStored(file) };
+    const { epoch, error } = this.cache;
+    return {
+      file,
+      runningEpoch,
+      storedEpoch: epoch,
+      pending: epoch !== runningEpoch,
+      ...(error !== undefined ? { storedError: error } : {}),
+    };
+  }
+
+  /**
+   * Validates `yaml` for this node and writes it. Refuses (and writes nothing) when it is not
+   * valid here — its key and token files must exist on this node — when it is for another
+   * cluster, when it no longer lists this node, or when the CLI computed another epoch (a
+   * different Halo version would disagree on the epoch, and so on the quorum). With `dryRun`
+   * only the checks run.
+   */
+  store(yaml: string, epoch: string, opts: { dryRun?: boolean } = {}): PushResult {
+    const { running, node } = this.opts;
+    const file = this.target();
+    const pushed = parseConfig(yaml, file, { baseDir: dirname(file), absPath: running.file });
+    if (pushed.cluster.name !== running.cluster.name) {
+      throw new HaloError(
+        'HALO_E_CONFLICT',
+        `this agent runs cluster "${running.cluster.name}"; the pushed config is for cluster "${pushed.cluster.name}". Push it to that cluster's nodes`,
+        { running: running.cluster.name, pushed: pushed.cluster.name },
+      );
+    }
+    if (!pushed.nodes.some((n) => n.name === node)) {
+      throw new HaloError(
+        'HALO_E_CONFLICT',
+        `the pushed config does not list this node (${node}); to remove a node, stop its agent first and push to the others only`,
+        { node },
+      );
+    }
+    const storedEpoch = hex(pushed.epoch);
+    if (storedEpoch !== epoch.toLowerCase()) {
+      throw new HaloError(
+        'HALO_E_CONFLICT',
+        `this agent computes epoch ${storedEpoch} for the pushed config, the CLI computed ${epoch}; use the halo CLI of the same version as the agents`,
+        { agent: storedEpoch, cli: epoch },
+      );
+    }
+    const result = (changed: boolean): PushResult => ({
+      node,
+      file,
+      runningEpoch: hex(running.epoch),
+      storedEpoch,
+      changed,
+      pending: storedEpoch !== hex(running.epoch),
+    });
+    const current = readOrEmpty(file);
+    if (opts.dryRun) return result(current !== yaml);
+    if (current === yaml) return result(false);
+    try {
+      if (current !== undefined) atomicWrite(`${file}.prev`, current, file);
+      atomicWrite(file, yaml, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      throw new HaloError(
+        ['EACCES', 'EPERM', 'EROFS'].includes(code) ? 'HALO_E_PERMISSION' : 'HALO_E_INTERNAL',
+        `cannot write ${file}: ${(err as Error).message}`,
+        { file },
+      );
+    }
+    this.cache = undefined;
+    const done = result(true);
+    this.opts.log.info(
+      { file, runningEpoch: done.runningEpoch, storedEpoch },
+      'config stored; it applies when the agent restarts',
+    );
+    this.opts.onStored?.(done);
+    return done;
+  }
+
+  /** The file to replace: the target of a symlink, so the link stays a link. */
+  private target(): string {
+    try {
+      return realpathSync(this.opts.running.file);
+    } catch {
+      return this.opts.running.file;
+    }
+  }
+
+  private parseStored(file: string): { epoch: string | null; error?: string } {
+    try {
+      const text = readFileSync(file, 'utf8');
+      const stored = parseConfig(text, file, { checkFiles: false, baseDir: dirname(file), absPath: file });
+      return { epoch: hex(stored.epoch) };
+    } catch (err) {
+      const message = isHaloError(err) || err instanceof Error ? err.message : String(err);
+      return { epoch: null, error: message.slice(0, MAX_ERROR_CHARS) };
+    }
+  }
+}
+
+function readOrEmpty(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Write-to-temp, fsync, rename, fsync the directory: after a crash at any point the file is
+ * either the old version or the new one, never half of each. Mode and owner follow `like`.
+ */
+function atomicWrite(path: string, text: string, like: string): void {
+  let mode = 0o644;
+  let owner: { uid: number; gid: number } | undefined;
+  try {
+    const st = statSync(like);
+    mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch {
+    // A new file: the default mode.
+  }
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    try {
+      writeFileSync(fd, text);
+      fchmodSync(fd, mode); // the umask must not change it
+      if (owner && process.getuid?.() === 0) fchownSync(fd, owner.uid, owner.gid);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already renamed or never created.
+    }
+    throw err;
+  }
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/**
+ * `PUT /v1/config {yaml, epoch, dryRun?}` stores a pushed config (read-write token only; the
+ * API's auth hook refuses other tokens for non-GET requests); `GET /v1/config` reports the
+ * running and stored versions.
+ */
+export function registerConfigPush(app: FastifyInstance, store: ConfigStore): void {
+  app.get('/v1/config', async () => store.version());
+  app.put<{ Body: { yaml: string; epoch: string; dryRun?: boolean } }>(
+    '/v1/config',
+    { schema: { body: schemas.ConfigPush } },
+    async (req) => store.store(req.body.yaml, req.body.epoch, { dryRun: req.body.dryRun === true }),
+  );
+}
