@@ -1,0 +1,163 @@
+import { HaloError } from '../errors.js';
+import type { EngineCore } from './engine-core.js';
+import type { EngineMonitors } from './engine-monitors.js';
+import { opTimeouts } from './group-runner.js';
+import { clearFailuresEntries, groupIntent, intentKeys, type ParsedIntent } from './intent.js';
+import { validateParamChanges } from './param-changes.js';
+import { rankCandidates, type Snapshot } from './scheduler.js';
+import { errorText, runWithTimeout } from './timers.js';
+
+/**
+ * Operator requests: cluster-wide ones become intent writes (the scheduler on every node acts
+ * on them); parameter changes are node-local and act on the resources directly.
+ */
+export class EngineAdmin {
+  private readonly core: EngineCore;
+  private readonly monitors: EngineMonitors;
+  private readonly snapshot: (intent: ParsedIntent) => Snapshot;
+
+  constructor(core: EngineCore, monitors: EngineMonitors, snapshot: (intent: ParsedIntent) => Snapshot) {
+    this.core = core;
+    this.monitors = monitors;
+    this.snapshot = snapshot;
+  }
+
+  async move(group: string, to?: string): Promise<{ to: string }> {
+    const { core } = this;
+    const g = core.group(group);
+    const intent = core.intent();
+    let target = to;
+    if (target !== undefined && !g.config.nodes.includes(target)) {
+      throw new HaloError('HALO_E_BAD_REQUEST', `node ${target} is not one of the nodes of group ${group}`, {
+        group,
+        nodes: g.config.nodes,
+      });
+    }
+    if (target === undefined) {
+      const gi = { ...groupIntent(intent, group), preferred: null };
+      const owner = core.ownerOf(g);
+      target = rankCandidates(this.snapshot(intent), g.config, gi, owner).candidates.find((n) => n !== owner);
+      if (target === undefined) {
+        throw new HaloError('HALO_E_CONFLICT', `no other node can take group ${group} now`, { group, owner });
+      }
+    }
+    await core.writeIntent({
+      [intentKeys.preferred(group)]: target,
+      [intentKeys.failed(group, target)]: false,
+      [intentKeys.state(group)]: 'started',
+    });
+    core.event({ type: 'intent', group, message: `move of ${group} to ${target} requested` });
+    return { to: target };
+  }
+
+  async startGroup(group: string, on?: string): Promise<void> {
+    const { core } = this;
+    const g = core.group(group);
+    if (on !== undefined && !g.config.nodes.includes(on)) {
+      throw new HaloError('HALO_E_BAD_REQUEST', `node ${on} is not one of the nodes of group ${group}`, {
+        group,
+      });
+    }
+    await core.writeIntent({
+      ...clearFailuresEntries(core.intent(), group),
+      [intentKeys.state(group)]: 'started',
+      ...(on !== undefined ? { [intentKeys.preferred(group)]: on } : {}),
+    });
+    core.event({ type: 'intent', group, message: `start of ${group} requested${on ? ` on ${on}` : ''}` });
+  }
+
+  async stopGroup(group: string): Promise<void> {
+    this.core.group(group);
+    await this.core.writeIntent({ [intentKeys.state(group)]: 'stopped' });
+    this.core.event({ type: 'intent', group, message: `stop of ${group} requested` });
+  }
+
+  async suspendMonitor(name: string): Promise<void> {
+    const key = this.monitors.keyOf(name);
+    await this.core.writeIntent({ [intentKeys.suspended(key)]: true });
+    this.core.event({ type: 'intent', monitor: key, message: `monitor ${key} suspended` });
+  }
+
+  async resumeMonitor(name: string): Promise<void> {
+    const key = this.monitors.keyOf(name);
+    await this.core.writeIntent({ [intentKeys.suspended(key)]: false });
+    this.core.event({ type: 'intent', monitor: key, message: `monitor ${key} resumed` });
+  }
+
+  async clearFailures(group: string): Promise<void> {
+    const { core } = this;
+    const g = core.group(group);
+    const entries = clearFailuresEntries(core.intent(), group);
+    if (Object.keys(entries).length > 0) await core.writeIntent(entries);
+    if (g.phase === 'failed-stop' && !g.held) core.setPhase(g, 'stopped');
+    core.event({ type: 'intent', group, message: `failures of ${group} cleared` });
+    core.kick();
+  }
+
+  getParams(
+    group: string,
+    resource: string,
+  ): { params: Record<string, unknown>; pending: Record<string, unknown> } {
+    const r = this.core.resource(group, resource);
+    return { params: { ...r.config.params }, pending: { ...r.pending } };
+  }
+
+  async setParams(
+    group: string,
+    resource: string,
+    changes: Record<string, unknown>,
+  ): Promise<{ live: string[]; pending: string[] }> {
+    const { core } = this;
+    const g = core.group(group);
+    const r = core.resource(group, resource);
+    const values = validateParamChanges(r.config, core.opts.resourceTypes?.(r.config.type), changes);
+    const keys = Object.keys(values);
+    const modes = core.opts.resourceTypes?.(r.config.type)?.paramModes ?? {};
+    if (r.state === 'stopped') {
+      core.replaceInstance(g, r, { ...r.config.params, ...values });
+      core.event({
+        type: 'params',
+        group,
+        resource,
+        message: `parameters ${keys.join(', ')} changed`,
+        details: { keys },
+      });
+      return { live: keys, pending: [] };
+    }
+    let live = keys.filter((k) => modes[k] === 'live');
+    if (live.length > 0 && r.instance.applyLive) {
+      const liveValues = Object.fromEntries(live.map((k) => [k, values[k]]));
+      const outcome = await runWithTimeout(
+        core.opts.timers,
+        opTimeouts(r.config).check,
+        undefined,
+        (signal) =>
+          r.instance.applyLive!(liveValues, core.resourceContext(g, resource, g.term ?? '', signal)),
+      );
+      if (outcome.status !== 'done') {
+        const reason = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
+        throw new HaloError(
+          'HALO_E_RESOURCE_FAILED',
+          `applying ${live.join(', ')} to ${group}/${resource} failed: ${reason}`,
+          {
+            group,
+            resource,
+          },
+        );
+      }
+      r.config = { ...r.config, params: { ...r.config.params, ...liveValues } };
+    } else {
+      live = [];
+    }
+    const pending = keys.filter((k) => !live.includes(k));
+    for (const k of pending) r.pending[k] = values[k];
+    core.event({
+      type: 'params',
+      group,
+      resource,
+      message: `parameters changed: live ${live.join(', ') || '-'}; pending until restart ${pending.join(', ') || '-'}`,
+      details: { live, pending },
+    });
+    return { live, pending };
+  }
+}

@@ -1,0 +1,276 @@
+import type { GroupConfig } from '../config/model.js';
+import type { EngineCore } from './engine-core.js';
+import type { EngineMonitors } from './engine-monitors.js';
+import type { GroupSlot, ResourceSlot } from './engine-status.js';
+import { type GroupOpResult, GroupRunner } from './group-runner.js';
+import { intentKeys } from './intent.js';
+import type { Action } from './scheduler.js';
+
+/**
+ * Executes the scheduler's actions on one group at a time: start, stop, release, restart, and
+ * the failed-stop escalation, keeping the group's phase, lease, fence actions and timeline in step.
+ */
+export class EngineGroups {
+  private readonly core: EngineCore;
+  private readonly monitors: EngineMonitors;
+
+  constructor(core: EngineCore, monitors: EngineMonitors) {
+    this.core = core;
+    this.monitors = monitors;
+  }
+
+  async execute(g: GroupSlot, actions: Action[]): Promise<void> {
+    const { core } = this;
+    for (const action of actions) {
+      if (!core.running) return;
+      switch (action.type) {
+        case 'start-group':
+          await this.startNow(g);
+          break;
+        case 'stop-group':
+          await this.stopNow(g, action.then, action.reason);
+          break;
+        case 'release':
+          await this.releaseNow(g, action.reason);
+          break;
+        case 'restart-resource':
+          await this.restartNow(g, action.resource, action.monitor);
+          break;
+        case 'mark-failed':
+          await core.writeIntent({
+            [intentKeys.failed(action.group, action.node)]: true,
+            [intentKeys.failedReason(action.group, action.node)]: action.reason,
+          });
+          g.requests = g.requests.filter((r) => r.kind === 'restart');
+          core.event({
+            type: 'group',
+            level: 'warn',
+            group: action.group,
+            message: `${action.node} marked failed: ${action.reason}`,
+          });
+          break;
+        case 'clear-preferred':
+          await core.writeIntent({ [intentKeys.preferred(action.group)]: null });
+          break;
+        case 'alert':
+          core.event({ type: 'alert', level: 'error', group: action.group, message: action.message });
+          break;
+        case 'candidacy':
+          break;
+      }
+    }
+  }
+
+  async startNow(g: GroupSlot): Promise<void> {
+    const { core } = this;
+    const name = g.config.name;
+    const term = g.term ?? '';
+    core.setPhase(g, 'starting');
+    g.abort = new AbortController();
+    this.refreshFence(g);
+    core.event({ type: 'group', group: name, message: `starting ${name} (term ${term})` });
+    const result = await g.runner.start(term, g.abort.signal);
+    g.abort = null;
+    if (result.status === 'ok') {
+      // Resources know their full environment (term, node) only once started: re-arm the deadman.
+      this.refreshFence(g);
+      core.setPhase(g, 'running');
+      g.lastError = null;
+      this.monitors.resetLadders(g);
+      core.event({ type: 'group', group: name, message: `${name} started` });
+      core.timelines?.mark(name, 'started', 'activation');
+      if (g.config.monitors.length === 0) core.finishHealthy(g);
+      return;
+    }
+    if (result.status === 'stop-failed') return this.failedStop(g, result);
+    core.setPhase(g, 'stopped');
+    this.clearFence(g);
+    g.lastError = `${result.resource}: ${result.reason}`;
+    core.event({
+      type: 'group',
+      level: result.aborted ? 'warn' : 'error',
+      group: name,
+      resource: result.resource,
+      message: result.aborted
+        ? `start of ${name} aborted`
+        : `start of ${name} failed at ${result.resource}: ${result.reason}`,
+      ...(result.output !== undefined ? { output: result.output } : {}),
+    });
+    if (!result.aborted)
+      g.requests.push({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
+    core.timelines?.mark(name, 'stopped', 'start failed');
+    core.timelines?.finish(name);
+  }
+
+  async stopNow(g: GroupSlot, then: 'release' | 'hold', reason: string): Promise<void> {
+    const { core } = this;
+    const name = g.config.name;
+    core.timelines?.mark(name, 'decided', reason);
+    core.setPhase(g, 'stopping');
+    this.monitors.update();
+    core.event({ type: 'group', group: name, message: `stopping ${name}: ${reason}` });
+    const result = await g.runner.stop(g.term ?? '');
+    if (result.status !== 'ok') return this.failedStop(g, result);
+    core.setPhase(g, 'stopped');
+    this.clearFence(g);
+    g.requests = g.requests.filter((r) => r.kind !== 'restart');
+    core.event({ type: 'group', group: name, message: `${name} stopped` });
+    core.timelines?.mark(name, 'stopped', reason);
+    if (then === 'release' && g.held) await this.releaseNow(g, reason);
+    core.timelines?.finish(name);
+  }
+
+  async releaseNow(g: GroupSlot, reason: string): Promise<void> {
+    if (!g.held) return;
+    await this.core.opts.coordinator.release(g.config.name);
+    g.held = false;
+    g.term = null;
+    // A release also drops the backend's candidacy: make the next reconcile send it again.
+    g.rank = undefined;
+    this.core.event({
+      type: 'lease',
+      group: g.config.name,
+      message: `lease of ${g.config.name} released: ${reason}`,
+    });
+  }
+
+  private async restartNow(g: GroupSlot, resource: string, monitor: string): Promise<void> {
+    const { core } = this;
+    const name = g.config.name;
+    g.restarting = true;
+    this.monitors.update();
+    core.event({
+      type: 'recovery',
+      group: name,
+      resource,
+      monitor,
+      message: `restarting ${resource} for monitor ${monitor}`,
+    });
+    const result = await g.runner.restart(resource, g.term ?? '');
+    g.restarting = false;
+    g.requests = g.requests.filter((r) => !(r.kind === 'restart' && r.resource === resource));
+    if (result.status === 'stop-failed') return this.failedStop(g, result);
+    if (result.status === 'start-failed') {
+      const reason = `restart of ${resource} failed: ${result.reason}`;
+      g.requests.push({ kind: 'failover', monitor, reason });
+      core.event({
+        type: 'recovery',
+        level: 'error',
+        group: name,
+        resource,
+        message: reason,
+        ...outputField(result),
+      });
+      return;
+    }
+    core.event({ type: 'recovery', group: name, resource, message: `${resource} restarted` });
+    this.monitors.update();
+  }
+
+  /** Never release: the lease must run out so the deadman acts before anyone else starts the group. */
+  private failedStop(g: GroupSlot, result: Exclude<GroupOpResult, { status: 'ok' }>): void {
+    const { core } = this;
+    core.setPhase(g, 'failed-stop');
+    core.setRank(g, null);
+    core.opts.coordinator.abandon(g.config.name);
+    g.lastError = `${result.resource}: ${result.reason}`;
+    core.event({
+      type: 'alert',
+      level: 'error',
+      group: g.config.name,
+      resource: result.resource,
+      message: `stop of ${result.resource} failed (${result.reason}); letting the lease run out so the deadman stops the group`,
+      ...outputField(result),
+    });
+    core.timelines?.abandon(g.config.name);
+  }
+
+  private refreshFence(g: GroupSlot): void {
+    const actions = [...g.resources.values()].reverse().flatMap((r) => r.instance.fenceActions());
+    this.core.opts.coordinator.setFenceActions(g.config.name, actions);
+  }
+
+  private clearFence(g: GroupSlot): void {
+    this.core.opts.coordinator.setFenceActions(g.config.name, []);
+  }
+
+  create(config: GroupConfig): GroupSlot {
+    const { core } = this;
+    const now = core.opts.timers.wallNow();
+    const resources = new Map<string, ResourceSlot>();
+    for (const rc of config.resources) {
+      resources.set(rc.name, {
+        config: rc,
+        instance: core.opts.resources(config, rc),
+        state: 'stopped',
+        since: now,
+        lastCheck: null,
+        lastError: null,
+        lastOutput: null,
+        pending: {},
+      });
+    }
+    const slot: GroupSlot = {
+      config,
+      phase: 'stopped',
+      since: now,
+      held: false,
+      term: null,
+      owner: null,
+      requests: [],
+      chain: null,
+      abort: null,
+      restarting: false,
+      lastError: null,
+      rank: undefined,
+      lastChain: null,
+      resources,
+      runner: new GroupRunner({
+        group: config,
+        timers: core.opts.timers,
+        instance: (name) => resources.get(name)!.instance,
+        context: (name, term, signal) => core.resourceContext(slot, name, term, signal),
+        beforeStart: (name) => {
+          const r = resources.get(name)!;
+          if (Object.keys(r.pending).length === 0) return;
+          const keys = Object.keys(r.pending);
+          core.replaceInstance(slot, r, { ...r.config.params, ...r.pending });
+          core.event({
+            type: 'params',
+            group: config.name,
+            resource: name,
+            message: `pending parameters applied: ${keys.join(', ')}`,
+          });
+        },
+        onChange: (name, state, detail) => {
+          const r = resources.get(name)!;
+          r.state = state;
+          r.since = core.opts.timers.wallNow();
+          if (state === 'failed') {
+            r.lastError = detail.reason ?? null;
+            r.lastOutput = detail.output ?? null;
+          }
+          if (state === 'running' || state === 'stopped' || state === 'failed') {
+            core.event({
+              type: 'resource',
+              level: state === 'failed' ? 'error' : 'info',
+              group: config.name,
+              resource: name,
+              message:
+                state === 'failed' ? `${detail.op} of ${name} failed: ${detail.reason}` : `${name} ${state}`,
+              ...(detail.output !== undefined ? { output: detail.output } : {}),
+              details: { op: detail.op, durationMs: Math.round(detail.durationMs) },
+            });
+          }
+          if (state === 'running' && slot.phase === 'running') this.monitors.update();
+          if (slot.phase !== 'stopped') this.refreshFence(slot);
+        },
+      }),
+    };
+    return slot;
+  }
+}
+
+function outputField(result: { output?: string }): { output?: string } {
+  return result.output !== undefined ? { output: result.output } : {};
+}

@@ -1,0 +1,236 @@
+import type { MonitorConfig } from '../config/model.js';
+import { HaloError } from '../errors.js';
+import type { EngineCore } from './engine-core.js';
+import type { GroupSlot, MonitorSlot } from './engine-status.js';
+import { opTimeouts } from './group-runner.js';
+import { monitorKey } from './intent.js';
+import { MonitorRunner, type ProbeReport } from './monitor-runner.js';
+import type { MonitorContext } from './monitors/types.js';
+import { INITIAL_LADDER, stepLadder } from './recovery.js';
+import type { CheckResult } from './resources/types.js';
+import { errorText, runWithTimeout } from './timers.js';
+
+/**
+ * The engine's monitors: runs each one while its group may be probed, feeds results through
+ * the recovery ladder and turns its decisions into group requests (restart, failover) or this
+ * node's eligibility, which it publishes to the coordinator.
+ */
+export class EngineMonitors {
+  private readonly core: EngineCore;
+  readonly slots = new Map<string, MonitorSlot>();
+  private readonly ineligible = new Map<string, string>();
+
+  constructor(core: EngineCore) {
+    this.core = core;
+  }
+
+  get eligible(): boolean {
+    return this.ineligible.size === 0;
+  }
+
+  get ineligibleReasons(): string[] {
+    return [...this.ineligible.values()];
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.slots.values()].map((m) => m.runner.stop()));
+  }
+
+  /** A group that just started begins each of its monitors' ladders afresh. */
+  resetLadders(g: GroupSlot): void {
+    for (const m of this.slots.values()) if (m.group === g) m.ladder = INITIAL_LADDER;
+  }
+
+  /** `name` is the monitor key (`group/monitor` or a node-level name) or a unique bare name. */
+  keyOf(name: string): string {
+    if (this.slots.has(name)) return name;
+    const matches = [...this.slots.values()].filter((m) => m.config.name === name);
+    if (matches.length === 1) return matches[0]!.key;
+    throw new HaloError(
+      'HALO_E_NOT_FOUND',
+      matches.length === 0 ? `no monitor ${name}` : `monitor name ${name} is ambiguous; use group/monitor`,
+      { monitor: name, candidates: matches.map((m) => m.key) },
+    );
+  }
+
+  create(config: MonitorConfig, g: GroupSlot | null): void {
+    const key = monitorKey(g?.config.name, config.name);
+    const instance = this.core.opts.monitors(config, g?.config ?? null);
+    const { config: halo, node, log, agentHealth } = this.core.opts;
+    const slot: MonitorSlot = {
+      key,
+      config,
+      group: g,
+      ladder: INITIAL_LADDER,
+      last: null,
+      resultSinceActive: false,
+      runner: new MonitorRunner({
+        config,
+        instance,
+        timers: this.core.opts.timers,
+        context: (signal): MonitorContext => ({
+          cluster: halo.cluster.name,
+          node,
+          ...(g ? { group: g.config.name } : {}),
+          monitor: config.name,
+          signal,
+          log: log.child({ monitor: key }),
+          ...(g && config.target ? { checkTarget: () => this.checkTarget(g, config.target!, signal) } : {}),
+          ...(agentHealth ? { agentHealth } : {}),
+        }),
+        onResult: (report) => this.onProbe(slot, report),
+      }),
+    };
+    this.slots.set(key, slot);
+  }
+
+  /** Activates exactly the monitors whose group (and target) runs here and that are not suspended. */
+  update(): void {
+    const intent = this.core.intent();
+    for (const m of this.slots.values()) {
+      const suspended = intent.suspended.includes(m.key);
+      let active = this.core.running && !suspended;
+      const g = m.group;
+      if (g) {
+        const target = m.config.target ? g.resources.get(m.config.target) : undefined;
+        active &&=
+          g.phase === 'running' && !g.restarting && (target === undefined || target.state === 'running');
+      }
+      const wasActive = m.runner.state !== 'inactive';
+      if (active && !wasActive) m.resultSinceActive = false;
+      m.runner.setActive(active);
+      if (g && suspended) this.tellResources(g, m.config.name, true, 'suspended');
+      else if (g && wasActive && !active) this.tellResources(g, m.config.name, false, 'not running');
+      // A monitor that no longer runs cannot pass again to lift its own ineligibility.
+      if ((suspended || (g !== null && !active)) && this.ineligible.delete(m.key)) {
+        m.ladder = INITIAL_LADDER;
+        this.pushNodeStatus();
+      }
+    }
+  }
+
+  pushNodeStatus(): void {
+    this.core.opts.coordinator.setNodeStatus({
+      eligible: this.ineligible.size === 0,
+      reasons: [...this.ineligible.values()],
+    });
+    this.core.kick();
+  }
+
+  private onProbe(m: MonitorSlot, report: ProbeReport): void {
+    const { timelines } = this.core;
+    const prevOk = m.resultSinceActive ? m.last?.ok : undefined;
+    m.last = { ...report, wall: this.core.opts.timers.wallNow() };
+    m.resultSinceActive = true;
+    const g = m.group;
+    const cfg = { ...m.config, nodeLevel: g === null };
+    const { state, decision } = stepLadder(m.ladder, cfg, report.ok, report.at);
+    m.ladder = state;
+    const base = { monitor: m.key, ...(g ? { group: g.config.name } : {}) };
+    if (prevOk !== report.ok) {
+      this.core.event({
+        type: 'monitor',
+        level: report.ok ? 'info' : 'warn',
+        ...base,
+        message: `monitor ${m.key} ${report.ok ? 'passed' : 'failed'}${report.status === 'timeout' ? ' (timeout)' : ''}`,
+        output: report.output,
+        details: { durationMs: Math.round(report.durationMs) },
+      });
+    }
+    if (g) {
+      const name = g.config.name;
+      if (!report.ok && state.consecutiveFailures === 1)
+        timelines?.mark(name, 'detected', `monitor ${m.key} failed`);
+      if (report.ok && timelines?.isOpen(name)) {
+        if (timelines.has(name, 'started')) this.core.finishHealthy(g);
+        else if (!timelines.has(name, 'decided')) timelines.abandon(name);
+      }
+    }
+    const firstLine = report.output.split('\n')[0] ?? '';
+    switch (decision.kind) {
+      case 'restart':
+        if (!g) break;
+        g.requests.push({ kind: 'restart', resource: decision.target, monitor: m.config.name });
+        this.core.event({
+          type: 'recovery',
+          level: 'warn',
+          ...base,
+          resource: decision.target,
+          message: `restart ${decision.attempt} of ${m.config.onFailure.restart} of ${decision.target} decided`,
+        });
+        break;
+      case 'failover': {
+        if (!g) break;
+        const reason = `monitor ${m.key} failed ${m.config.retries + 1} times: ${firstLine}`;
+        g.requests.push({ kind: 'failover', monitor: m.config.name, reason });
+        timelines?.mark(g.config.name, 'decided', reason);
+        this.core.event({
+          type: 'recovery',
+          level: 'warn',
+          ...base,
+          message: `failover of ${g.config.name} decided: ${reason}`,
+        });
+        break;
+      }
+      case 'ineligible':
+        this.ineligible.set(m.key, `monitor ${m.key} failing: ${firstLine}`);
+        this.pushNodeStatus();
+        this.core.event({
+          type: 'recovery',
+          level: 'warn',
+          ...base,
+          message: `node ineligible while ${m.key} fails`,
+        });
+        break;
+      case 'eligible':
+        this.ineligible.delete(m.key);
+        this.pushNodeStatus();
+        this.core.event({ type: 'recovery', ...base, message: `node eligible again: ${m.key} passes` });
+        break;
+      case 'alert':
+        this.core.event({
+          type: 'alert',
+          level: 'error',
+          ...base,
+          message: `monitor ${m.key} keeps failing: ${firstLine}`,
+        });
+        break;
+      case 'none':
+        break;
+    }
+    if (g) this.tellResources(g, m.config.name, report.ok, firstLine);
+    if (decision.kind !== 'none') this.core.kick();
+  }
+
+  /** Passes a group monitor's word to the group's resources that follow health (lb-probe). */
+  private tellResources(g: GroupSlot, monitor: string, ok: boolean, reason: string): void {
+    for (const r of g.resources.values()) {
+      try {
+        r.instance.onMonitorResult?.(monitor, ok, reason);
+      } catch (err) {
+        this.core.opts.log.warn(
+          { err, group: g.config.name, resource: r.config.name },
+          'onMonitorResult failed',
+        );
+      }
+    }
+  }
+
+  private async checkTarget(g: GroupSlot, resource: string, signal: AbortSignal): Promise<CheckResult> {
+    const r = g.resources.get(resource);
+    if (!r) return { state: 'failed', reason: `no resource ${resource}` };
+    const { timers } = this.core.opts;
+    const outcome = await runWithTimeout(timers, opTimeouts(r.config).check, signal, (s) =>
+      r.instance.check(this.core.resourceContext(g, resource, g.term ?? '', s)),
+    );
+    const result: CheckResult =
+      outcome.status === 'done'
+        ? outcome.value
+        : {
+            state: 'failed',
+            reason: outcome.status === 'error' ? errorText(outcome.error) : `check ${outcome.status}`,
+          };
+    r.lastCheck = { ...result, at: new Date(timers.wallNow()).toISOString() };
+    return result;
+  }
+}
