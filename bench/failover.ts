@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { LabEtcd, labEtcdEndpoints } from '../src/lab/etcd.js';
 import { run } from '../src/lab/exec.js';
 import { Lab, monoMs } from '../src/lab/lab.js';
 import type { SplitBrainChecker } from '../src/lab/split-brain.js';
@@ -19,6 +20,14 @@ import { fmtMs, markdownTable, summarize } from './stats.js';
  * port down and every process in its namespace killed (Halo); link = bridge port down only
  * (keepalived, whose old master then keeps the VIP: that is counted as overlap); move = a
  * planned move through the API (Halo).
+ *
+ * `halo-etcd` (`--systems halo-etcd`): Halo with `cluster.coordination: etcd` against a
+ * 3-member etcd running inside the lab (one namespace per member, src/lab/etcd.ts), no
+ * witness, profile `--etcd-profile` (default `default`: etcd's TTL is whole seconds, ≥ 2 s).
+ * Faults kill, crash and move as above, plus etcd-leader = SIGKILL the etcd leader while the
+ * group keeps running: there is no survivor to wait for, so its downtime is the longest
+ * client-visible outage within the following window (0 when no probe failed), and "VIP moved" is set only
+ * when the group changed owner.
  */
 
 const { values: args } = parseArgs({
@@ -26,6 +35,10 @@ const { values: args } = parseArgs({
     trials: { type: 'string', default: '20' },
     profiles: { type: 'string', default: 'fast,default' },
     systems: { type: 'string', default: 'halo,keepalived' },
+    'etcd-profile': { type: 'string', default: 'default' },
+    'etcd-faults': { type: 'string', default: 'kill,crash,move,etcd-leader' },
+    /** etcd --election-timeout (ms); heartbeat = 1/10 of it. etcd's defaults are 1000/100. */
+    'etcd-election': { type: 'string', default: '1000' },
     out: { type: 'string' },
   },
 });
@@ -83,17 +96,40 @@ async function measure(lab: Lab, checker: SplitBrainChecker, t: number, survivor
 
 // ---- Halo -------------------------------------------------------------------------------------
 
-async function haloBench(profile: string): Promise<Row[]> {
-  const lab = await Lab.create({ timing: profile });
+type HaloFault = 'kill' | 'crash' | 'move' | 'etcd-leader';
+
+/** Embedded coordination (with a witness) unless `etcdElectionMs` is given: then a lab etcd. */
+async function haloBench(
+  profile: string,
+  faults: readonly HaloFault[] = ['kill', 'crash', 'move'],
+  etcdElectionMs?: number,
+): Promise<Row[]> {
+  const withEtcd = etcdElectionMs !== undefined;
+  const system = withEtcd
+    ? `halo-etcd ${profile}${etcdElectionMs !== 1000 ? ` (etcd election ${etcdElectionMs} ms)` : ''}`
+    : `halo ${profile}`;
+  const lab = await Lab.create(
+    withEtcd
+      ? {
+          timing: profile,
+          witness: false,
+          coordination: { type: 'etcd', endpoints: labEtcdEndpoints(), prefix: '/halo/lab' },
+        }
+      : { timing: profile },
+  );
+  const etcd = withEtcd
+    ? new LabEtcd(lab, { electionMs: etcdElectionMs, heartbeatMs: Math.max(10, etcdElectionMs / 10) })
+    : undefined;
   try {
     const checker = lab.watchVip();
     await checker.start();
-    await lab.startWitness();
+    if (etcd) await etcd.start();
+    else await lab.startWitness();
     for (const n of lab.nodes) await lab.startAgent(n);
     await lab.client.startProbe(lab.vip, lab.servicePort);
     const rows: Row[] = [];
-    for (const fault of ['kill', 'crash', 'move'] as const) {
-      const row: Row = { system: `halo ${profile}`, fault, trials: [], discarded: 0 };
+    for (const fault of faults) {
+      const row: Row = { system, fault, trials: [], discarded: 0 };
       rows.push(row);
       for (let i = 0; i < TRIALS; i++) {
         for (const n of lab.nodes) if (lab.pid(n) === undefined) await lab.startAgent(n);
@@ -105,26 +141,95 @@ async function haloBench(profile: string): Promise<Row[]> {
         await sleep(rand(1000, 2000));
         const changed = checker.report().changes.some((c) => c.t >= settledAt);
         let t: number;
+        let etcdLeader = '';
         if (fault === 'kill') t = await lab.signal(owner, 'SIGKILL');
         else if (fault === 'crash') t = await lab.crashNode(owner);
-        else {
+        else if (fault === 'etcd-leader') {
+          if (!etcd) throw new Error('the etcd-leader fault needs --systems halo-etcd');
+          etcdLeader = await etcd.leader();
+          t = await etcd.kill(etcdLeader);
+        } else {
           t = monoMs();
           const res = await lab.api(owner, 'POST', '/v1/groups/vip/move', { to: survivor });
           if (res.status >= 300) throw new Error(`move refused: ${res.status} ${JSON.stringify(res.body)}`);
         }
-        const trial = await measure(lab, checker, t, survivor);
+        const trial =
+          fault === 'etcd-leader'
+            ? await measureOutage(lab, checker, t, survivor, 2 * (etcdElectionMs ?? 1000) + 5000)
+            : await measure(lab, checker, t, survivor);
         if (changed) row.discarded++;
         else row.trials.push(trial);
         log(
-          `halo ${profile} ${fault} #${i + 1}: downtime ${fmtMs(trial.downtime)}, VIP ${fmtMs(trial.vip)}, failed probes ${trial.failedProbes}, overlap ${trial.overlapSamples}${changed ? ' (discarded: moved before the fault)' : ''}`,
+          `${system} ${fault}${etcdLeader ? ` (${etcdLeader})` : ''} #${i + 1}: downtime ${fmtMs(trial.downtime)}, VIP ${fmtMs(trial.vip)}, failed probes ${trial.failedProbes}, overlap ${trial.overlapSamples}${changed ? ' (discarded: moved before the fault)' : ''}`,
         );
         if (fault === 'crash') await lab.powerOn(owner);
+        if (etcd && etcdLeader) await etcd.restart(etcdLeader);
       }
     }
     return rows;
   } finally {
+    await etcd?.stop().catch(() => {});
     await lab.cleanup();
   }
+}
+
+/**
+ * A fault after which the owner may keep the group (etcd leader killed): watches a fixed
+ * window; downtime = the longest outage in it (0 when no probe failed), see longestOutage;
+ * `vip` is set only if the survivor took the VIP over.
+ */
+async function measureOutage(
+  lab: Lab,
+  checker: SplitBrainChecker,
+  t: number,
+  survivor: string,
+  windowMs: number,
+): Promise<Trial> {
+  await sleep(windowMs);
+  let end = t + windowMs;
+  const inWindow = (await lab.client.probeRecords(t)).filter((r) => r[0] <= end);
+  const lastFail = inWindow.findLast((r) => r[1] === '');
+  // An outage that began inside the window counts to its end, even past the window.
+  const recovered = lastFail
+    ? await lab
+        .waitFor(
+          'the service back',
+          async () => (await lab.client.probeRecords(lastFail[0])).find((r) => r[1] !== ''),
+          20_000,
+        )
+        .catch(() => undefined)
+    : undefined;
+  if (recovered) end = Math.max(end, recovered[0]);
+  // From the last answer before the fault, so an outage that began with it is counted whole.
+  const records = (await lab.client.probeRecords(t - 1000)).filter((r) => r[0] <= end);
+  const vipAt = checker.firstHeldBy(survivor, t);
+  return {
+    downtime: lastFail && !recovered ? null : longestOutage(records, t),
+    vip: vipAt === null || vipAt > end ? null : vipAt - t,
+    failedProbes: records.filter((r) => r[0] >= t && r[1] === '').length,
+    overlapSamples: checker.report().violations.filter((v) => v.t >= t && v.t <= end + 1000).length,
+  };
+}
+
+/**
+ * The longest stretch without an answer that ends after `t`: last answer before a run of
+ * failed probes → first answer after it (0 when no probe failed). A lone probe lost to a
+ * loaded machine then counts as ~100 ms, not as the time since the fault.
+ */
+function longestOutage(records: ReadonlyArray<readonly [number, string]>, t: number): number {
+  let lastOk: number | null = null;
+  let failing = false;
+  let longest = 0;
+  for (const [at, who] of records) {
+    if (who === '') {
+      failing = true;
+      continue;
+    }
+    if (failing && lastOk !== null && at >= t) longest = Math.max(longest, at - lastOk);
+    lastOk = at;
+    failing = false;
+  }
+  return longest;
 }
 
 // ---- keepalived -------------------------------------------------------------------------------
@@ -286,12 +391,22 @@ async function main(): Promise<void> {
   const systems = args.systems.split(',');
   const rows: Row[] = [];
   if (systems.includes('halo')) for (const p of args.profiles.split(',')) rows.push(...(await haloBench(p)));
+  if (systems.includes('halo-etcd')) {
+    const faults = args['etcd-faults'].split(',');
+    const known = ['kill', 'crash', 'move', 'etcd-leader'];
+    for (const f of faults) if (!known.includes(f)) throw new Error(`--etcd-faults: unknown fault "${f}"`);
+    rows.push(
+      ...(await haloBench(args['etcd-profile'], faults as HaloFault[], Number(args['etcd-election']))),
+    );
+  }
   if (systems.includes('keepalived')) {
     rows.push(...(await keepalivedBench({ name: 'VRRPv2 1 s', version: 2, advert: '1' })));
     rows.push(...(await keepalivedBench({ name: 'VRRPv3 10 ms', version: 3, advert: '0.01' })));
   }
   const cpus = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
-  const out = `## Failover downtime (${new Date().toISOString().slice(0, 10)}, ${cpus} vCPU, ${TRIALS} trials per row)\n\n${table(rows)}\n\nCommand: \`npm run bench:failover -- --trials ${TRIALS}\`\n`;
+  // The default run keeps its historical command line; others show the flags as given.
+  const command = args.systems === 'halo,keepalived' ? `--trials ${TRIALS}` : process.argv.slice(2).join(' ');
+  const out = `## Failover downtime (${new Date().toISOString().slice(0, 10)}, ${cpus} vCPU, ${TRIALS} trials per row)\n\n${table(rows)}\n\nCommand: \`npm run bench:failover -- ${command}\`\n`;
   process.stdout.write(`${out}\n`);
   if (args.out) writeFileSync(args.out, out);
 }

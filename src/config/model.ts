@@ -100,7 +100,8 @@ export interface MonitorConfig {
   params: Record<string, unknown>;
 }
 
-export type FencingPolicy = 'lease' | 'token' | 'watchdog' | 'stonith';
+/** COORDINATION.md "Fencing policy"; watchdog and stonith are not implemented yet. */
+export type FencingPolicy = 'lease' | 'token';
 
 export interface GroupConfig {
   name: string;

@@ -238,9 +238,14 @@ export function buildConfigSchema(
         .describe('Preference order; the group may run only on these.'),
       autoFailback: z.boolean().default(false).describe('Move back when a more preferred node returns.'),
       fencing: z
-        .enum(['lease', 'token', 'watchdog', 'stonith'])
+        .enum(['lease', 'token'], {
+          error:
+            'expected lease or token (the watchdog and stonith policies are not available in this version)',
+        })
         .default('lease')
-        .describe('How a new owner makes sure the old one is down (COORDINATION.md "Fencing policy").'),
+        .describe(
+          'lease: activate as soon as the grant arrives (the old owner has stopped by its lease deadline). token: the same, and the protected target must also refuse writes whose HALO_TERM is below the highest it has seen.',
+        ),
       resources: z
         .record(name('Resource name.'), resource)
         .default({})

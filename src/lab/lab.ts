@@ -59,6 +59,8 @@ export interface LabOptions {
   servicePort?: number;
   /** Agents' HALO_LOG_LEVEL (default info). */
   logLevel?: string;
+  /** cluster.coordination (e.g. etcd, with `witness: false`; see etcd.ts); default embedded. */
+  coordination?: Record<string, unknown>;
 }
 
 /**
@@ -183,7 +185,8 @@ export class Lab {
         name: 'lab',
         secretFile: keyFile,
         timing: this.opts.timing ?? 'fast',
-        ...(witness ? {} : { unsafe: true }),
+        ...(witness || this.opts.coordination ? {} : { unsafe: true }),
+        ...(this.opts.coordination ? { coordination: this.opts.coordination } : {}),
       },
       nodes: Object.fromEntries(this.nodes.map((n) => [n, { address: this.address(n) }])),
       ...(witness ? { witness: { address: witness.address, port: 7402 } } : {}),

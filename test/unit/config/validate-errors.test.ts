@@ -231,6 +231,11 @@ const cases: Case[] = [
     expect: [['groups.web.resources.vip.routeTables[2]', 'route table rtb-1 is listed twice']],
   },
   {
+    name: 'a fencing policy this version does not implement',
+    mutate: (d) => (d.groups.web.fencing = 'stonith'),
+    expect: [['groups.web.fencing', 'expected lease or token']],
+  },
+  {
     name: 'an invalid http monitor url',
     mutate: (d) => (d.monitors.web = { type: 'http', url: 'not a url' }),
     expect: [['monitors.web.url', 'expected an http']],
