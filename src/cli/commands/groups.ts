@@ -1,108 +1,90 @@
 import { apiClient, apiOptions } from '../api-client.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
 
 interface Accepted {
   ok: boolean;
   message: string;
 }
 
-const json = { json: { type: 'boolean', description: 'Print the API answer as JSON.' } } as const;
-
-function done(ctx: Parameters<Command['run']>[0], answer: Accepted): number {
-  ctx.stdout(ctx.options['json'] ? `${JSON.stringify(answer)}\n` : `${answer.message}\n`);
-  return 0;
+/**
+ * Operations that POST to the agent and print its one-line answer (or the JSON with --json):
+ * move, start, stop, monitor suspend/resume. Each only says which path and body to send.
+ */
+function operation(spec: {
+  words: string[];
+  summary: string;
+  args: string;
+  arity: [number, number];
+  options?: Record<string, OptionSpec>;
+  request: (ctx: CommandContext) => { path: string; body?: unknown };
+}): Command {
+  return {
+    words: spec.words,
+    summary: spec.summary,
+    args: spec.args,
+    arity: spec.arity,
+    options: {
+      ...apiOptions,
+      json: { type: 'boolean', description: 'Print the API answer as JSON.' },
+      ...(spec.options ?? {}),
+    },
+    async run(ctx) {
+      const { path, body } = spec.request(ctx);
+      const answer = await apiClient(ctx).request<Accepted>('POST', path, body);
+      ctx.stdout(ctx.options['json'] ? `${JSON.stringify(answer)}\n` : `${answer.message}\n`);
+      return 0;
+    },
+  };
 }
 
-export const moveCommand: Command = {
+const groupPath = (ctx: CommandContext, verb: string) =>
+  `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/${verb}`;
+const monitorPath = (ctx: CommandContext, verb: string) =>
+  `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/${verb}`;
+
+export const moveCommand = operation({
   words: ['move'],
   summary: 'Move a group to NODE (or to the next best node): stop here, hand the lease over, start there.',
   args: 'GROUP [NODE]',
   arity: [1, 2],
-  options: { ...apiOptions, ...json },
-  async run(ctx) {
-    const [group, to] = ctx.positionals;
-    return done(
-      ctx,
-      await apiClient(ctx).request<Accepted>(
-        'POST',
-        `/v1/groups/${encodeURIComponent(group!)}/move`,
-        to ? { to } : {},
-      ),
-    );
+  request: (ctx) => {
+    const to = ctx.positionals[1];
+    return { path: groupPath(ctx, 'move'), body: to ? { to } : {} };
   },
-};
+});
 
-export const startCommand: Command = {
+export const startCommand = operation({
   words: ['start'],
   summary: 'Start a stopped group (on NODE with --on).',
   args: 'GROUP',
   arity: [1, 1],
-  options: {
-    ...apiOptions,
-    ...json,
-    on: { type: 'string', description: 'Preferred node to start it on.', valueName: 'NODE' },
-  },
-  async run(ctx) {
+  options: { on: { type: 'string', description: 'Preferred node to start it on.', valueName: 'NODE' } },
+  request: (ctx) => {
     const on = ctx.options['on'] as string | undefined;
-    return done(
-      ctx,
-      await apiClient(ctx).request<Accepted>(
-        'POST',
-        `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/start`,
-        on ? { on } : {},
-      ),
-    );
+    return { path: groupPath(ctx, 'start'), body: on ? { on } : {} };
   },
-};
+});
 
-export const stopCommand: Command = {
+export const stopCommand = operation({
   words: ['stop'],
   summary: 'Stop a group everywhere; it stays stopped (across restarts) until `halo start`.',
   args: 'GROUP',
   arity: [1, 1],
-  options: { ...apiOptions, ...json },
-  async run(ctx) {
-    return done(
-      ctx,
-      await apiClient(ctx).request<Accepted>(
-        'POST',
-        `/v1/groups/${encodeURIComponent(ctx.positionals[0]!)}/stop`,
-        {},
-      ),
-    );
-  },
-};
+  request: (ctx) => ({ path: groupPath(ctx, 'stop'), body: {} }),
+});
 
-export const monitorSuspendCommand: Command = {
+export const monitorSuspendCommand = operation({
   words: ['monitor', 'suspend'],
   summary: 'Suspend a monitor (GROUP/MONITOR for a group monitor) everywhere until resumed.',
   args: 'NAME',
   arity: [1, 1],
-  options: { ...apiOptions, ...json },
-  async run(ctx) {
-    return done(
-      ctx,
-      await apiClient(ctx).request<Accepted>(
-        'POST',
-        `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/suspend`,
-      ),
-    );
-  },
-};
+  request: (ctx) => ({ path: monitorPath(ctx, 'suspend') }),
+});
 
-export const monitorResumeCommand: Command = {
+export const monitorResumeCommand = operation({
   words: ['monitor', 'resume'],
   summary: 'Resume a suspended monitor.',
   args: 'NAME',
   arity: [1, 1],
-  options: { ...apiOptions, ...json },
-  async run(ctx) {
-    return done(
-      ctx,
-      await apiClient(ctx).request<Accepted>(
-        'POST',
-        `/v1/monitors/${encodeURIComponent(ctx.positionals[0]!)}/resume`,
-      ),
-    );
-  },
-};
+  request: (ctx) => ({ path: monitorPath(ctx, 'resume') }),
+});
