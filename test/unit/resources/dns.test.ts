@@ -101,6 +101,15 @@ describe('dns TSIG key file', () => {
     assert.ok(!JSON.stringify({ ...key }).includes(b64));
   });
 
+  it('keeps a secret that contains "//" and still drops real comments', () => {
+    const secret = 'ab//cdef+/gh';
+    const text = `# made by tsig-keygen\nkey "k" { // the key\n  algorithm hmac-sha256; /* block */\n  secret "${secret}";\n};\n`;
+    assert.equal(
+      parseKeyFile(text, 'f').secret.toString('base64'),
+      Buffer.from(secret, 'base64').toString('base64'),
+    );
+  });
+
   it('asks for keyName when the file holds several keys, and names unsupported algorithms', () => {
     const two = `${KEY_TEXT}key other { algorithm hmac-sha512; secret "${SECRET.toString('base64')}"; };`;
     assert.throws(() => parseKeyFile(two, 'f'), /several keys; set keyName/);

@@ -37,7 +37,10 @@ function sealed(name: string, algorithm: string, hash: string, secret: Buffer): 
  * With several keys, `keyName` picks one.
  */
 export function parseKeyFile(text: string, source: string, keyName?: string): TsigKey {
-  const cleaned = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(#|\/\/).*$/gm, '');
+  // Comments go, quoted strings stay: a base64 secret may well contain "//".
+  const cleaned = text.replace(/"[^"]*"|\/\*[\s\S]*?\*\/|(?:#|\/\/)[^\n]*/g, (m) =>
+    m.startsWith('"') ? m : '',
+  );
   const keys: TsigKey[] = [];
   for (const m of cleaned.matchAll(/key\s+"?([^"\s{]+)"?\s*\{([\s\S]*?)\}\s*;/g)) {
     const name = m[1] ?? '';
