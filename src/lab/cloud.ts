@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LabError, run } from './exec.js';
 import type { Lab } from './lab.js';
-import { createNamespace, removeNamespace } from './netns.js';
+import { cableToSwitch, createNamespace, removeNamespace } from './netns.js';
 import { CLIENT, SUBNET_PREFIX, SWITCH } from './topology.js';
 
 /**
@@ -64,24 +64,7 @@ export class LabMoto {
     const sw = this.lab.ns(SWITCH);
     await createNamespace(this.ns);
     await run(['ip', 'netns', 'exec', this.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    await run([
-      'ip',
-      '-n',
-      sw,
-      'link',
-      'add',
-      'p-aws',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      this.ns,
-    ]);
-    await run(['ip', '-n', sw, 'link', 'set', 'p-aws', 'master', 'br0', 'up']);
-    await run(['ip', '-n', this.ns, 'addr', 'add', `${this.address}/24`, 'dev', 'eth0']);
-    await run(['ip', '-n', this.ns, 'link', 'set', 'eth0', 'up']);
+    await cableToSwitch(sw, this.ns, 'p-aws', this.address);
 
     this.moto = this.spawnHere('moto', [MOTO_BIN, '-H', this.address, '-p', String(MOTO_PORT)]);
     const sock = join(this.lab.dir, 'moto.sock');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LabError, run } from './exec.js';
 import type { Lab } from './lab.js';
 import { monoMs } from './lab.js';
-import { createNamespace, removeNamespace } from './netns.js';
+import { cableToSwitch, createNamespace, removeNamespace } from './netns.js';
 import { SUBNET_PREFIX, SWITCH } from './topology.js';
 
 /**
@@ -82,24 +82,7 @@ export class LabEtcd {
     for (const m of this.members) {
       await createNamespace(m.ns);
       await run(['ip', 'netns', 'exec', m.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-      await run([
-        'ip',
-        '-n',
-        sw,
-        'link',
-        'add',
-        m.port,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        m.ns,
-      ]);
-      await run(['ip', '-n', sw, 'link', 'set', m.port, 'master', 'br0', 'up']);
-      await run(['ip', '-n', m.ns, 'addr', 'add', `${m.address}/24`, 'dev', 'eth0']);
-      await run(['ip', '-n', m.ns, 'link', 'set', 'eth0', 'up']);
+      await cableToSwitch(sw, m.ns, m.port, m.address);
     }
     for (const m of this.members) this.launch(m);
     await this.waitHealthy(30_000);

@@ -21,6 +21,7 @@ import { addDelay, addLoss, blockPeer, clearDelay, healNamespace } from './firew
 import { Freezer } from './freezer.js';
 import { type HttpAnswer, LabClient } from './lab-client.js';
 import {
+  cableToSwitch,
   createNamespace,
   killNamespaceProcesses,
   namespacesWithPrefixSync,
@@ -152,24 +153,7 @@ export class Lab {
     await run(['ip', '-n', sw, 'link', 'set', 'br0', 'up']);
     for (const m of this.members.values()) {
       if (m.role === 'switch') continue;
-      await run([
-        'ip',
-        '-n',
-        sw,
-        'link',
-        'add',
-        m.port,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        m.ns,
-      ]);
-      await run(['ip', '-n', sw, 'link', 'set', m.port, 'master', 'br0', 'up']);
-      await run(['ip', '-n', m.ns, 'addr', 'add', `${m.address}/24`, 'dev', 'eth0']);
-      await run(['ip', '-n', m.ns, 'link', 'set', 'eth0', 'up']);
+      await cableToSwitch(sw, m.ns, m.port, m.address);
     }
     this.writeConfig();
     for (const node of this.nodes) await this.startResponder(node);

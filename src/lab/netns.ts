@@ -111,3 +111,14 @@ export async function createNamespace(ns: string): Promise<void> {
 export function namespacesWithPrefixSync(prefix: string): string[] {
   return parseNetnsList(runSync(['ip', 'netns', 'list']).stdout).filter((n) => n.startsWith(prefix));
 }
+
+/**
+ * Cables namespace `ns` to the lab's bridge `br0` (in the switch namespace `sw`): a veth pair
+ * whose switch end is `port` and whose namespace end is `eth0` with `address`/24.
+ */
+export async function cableToSwitch(sw: string, ns: string, port: string, address: string): Promise<void> {
+  await run(['ip', '-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await run(['ip', '-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
+  await run(['ip', '-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+  await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+}
