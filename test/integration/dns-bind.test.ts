@@ -6,6 +6,7 @@ import { type DnsParams, dnsParams } from '../../src/engine/resources/dns/params
 import type { ResourceContext } from '../../src/engine/resources/types.js';
 import { silentLogger } from '../../src/log.js';
 import { type Bind, startBind } from '../support/bind.js';
+import { stopProcess } from '../support/ports-and-processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
@@ -119,7 +120,7 @@ test(
     const fail = dnsResource.create('dbname', params(bind, { callTimeout: '500ms', onServerError: 'fail' }));
     await warn.start(ctx('n1'));
     await fail.start(ctx('n1'));
-    process.kill(bind.pid(), 'SIGSTOP');
+    await stopProcess(bind.pid());
     t.after(() => {
       try {
         process.kill(bind.pid(), 'SIGCONT');

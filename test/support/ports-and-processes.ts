@@ -57,3 +57,28 @@ export function killTagged(tag: string): void {
     }
   }
 }
+
+/**
+ * SIGSTOP a process and wait until every one of its threads is really stopped: the signal
+ * is delivered asynchronously, and a multi-threaded server (named) may still answer a query
+ * sent right after kill() returns.
+ */
+export async function stopProcess(pid: number, timeoutMs = 10_000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      try {
+        // Field 3 of stat, after the parenthesised command name (which may contain spaces).
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {
+        return 'T';
+      }
+    });
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > deadline)
+      throw new Error(`pid ${pid} not stopped after ${timeoutMs} ms: ${states.join('')}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
