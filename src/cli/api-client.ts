@@ -5,7 +5,7 @@ import { type ErrorBody, HaloError } from '../errors.js';
 import { DEFAULT_KEEPALIVE, installClientKeepalive } from '../net/keepalive.js';
 import type { CommandContext, OptionSpec } from './command.js';
 
-/** Options every command that talks to an agent accepts (DESIGN.md §3). */
+/** Options every command that talks to an agent accepts. */
 export const apiOptions: Record<string, OptionSpec> = {
   api: {
     type: 'string',

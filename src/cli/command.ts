@@ -2,7 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 
 /**
  * A CLI command is a plain object: its words, its options and a `run`. The frame in
- * run-cli.ts parses arguments, prints help, and maps errors to exit codes (DESIGN.md §3):
+ * run-cli.ts parses arguments, prints help, and maps errors to exit codes:
  * 0 success, 1 operational failure, 2 bad usage or bad input.
  */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {

@@ -28,9 +28,9 @@ const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
 /**
  * The demo cluster's halo.yaml as an object: two agents and a witness on 127.0.0.1 and one
- * group `store` — s3rver on a data directory both nodes share (report 003's MinIO on FSx),
- * then an lb-probe gated by a monitor that asks s3rver for its bucket list (report 000's
- * Azure ILB probe port). Identical for every node, as a real config must be.
+ * group `store` — s3rver on a data directory both nodes share (as MinIO on an FSx share in
+ * docs/cloud-aws.md), then an lb-probe gated by a monitor that asks s3rver for its bucket
+ * list (the probe port an Azure internal load balancer checks, docs/cloud-azure.md). Identical for every node, as a real config must be.
  */
 export function demoConfig(layout: DemoLayout): Record<string, unknown> {
   const { ports } = layout;

@@ -16,7 +16,8 @@ const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
 
 /**
  * The demo's protected service: s3rver (an S3-compatible server) serving a data directory
- * that every node shares, like MinIO on the FSx share in field report 003. Run by the
+ * that every node shares, like MinIO on an FSx share in a CLUSTERPRO deployment on AWS
+ * (docs/cloud-aws.md). Run by the
  * `process` resource as `node s3-serve.js --directory DIR --ports n1=P1,n2=P2 --bucket NAME`.
  * Only the group's owner runs it, so the shared directory has one writer at a time.
  */

@@ -3,7 +3,7 @@ import type { CheckResult, ExecFn } from './types.js';
 /**
  * Wall-clock synchronisation. Leases run on monotonic clocks, so a wrong wall clock never
  * breaks safety here; it does make event timestamps and the cross-node failover timeline
- * (DESIGN.md §9) wrong, and the agents' drift check compares clock rates. Hence WARN, not
+ * (status joins each node's half of the last failover) wrong, and the agents' drift check compares clock rates. Hence WARN, not
  * FAIL. Asks systemd (timedatectl) first, then chrony; says so when neither can tell.
  */
 export async function checkClockSync(exec: ExecFn): Promise<CheckResult> {

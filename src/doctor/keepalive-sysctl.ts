@@ -3,8 +3,8 @@ import { keepaliveIdleSeconds } from '../net/keepalive.js';
 import type { CheckResult } from './types.js';
 
 /**
- * The OS's TCP keepalive defaults against `cluster.keepalive` (DESIGN.md §8, SEEDS.md report
- * 000). Halo's own sockets set their idle time themselves; these sysctls are what every
+ * The OS's TCP keepalive defaults against `cluster.keepalive` (docs/keepalive.md: idle flows
+ * through a cloud load balancer or firewall are dropped silently after a few minutes). Halo's own sockets set their idle time themselves; these sysctls are what every
  * other program gets when it turns SO_KEEPALIVE on without choosing values — typically the
  * protected application and its clients, whose idle sessions a middlebox drops. They are
  * per network namespace: a container or `ip netns` has its own.

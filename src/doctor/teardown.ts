@@ -6,8 +6,8 @@ import type { HaloConfig } from '../config/model.js';
 import { HaloError, isHaloError } from '../errors.js';
 
 /**
- * `halo destroy`: the ordered teardown of SEEDS.md report 000 (remove what depends on the
- * cluster, then its roles, then the cluster itself). Groups are stopped one at a time in
+ * `halo destroy`: an ordered teardown (remove what depends on the cluster, then its roles,
+ * then the cluster itself), so nothing is left running or half-configured behind it. Groups are stopped one at a time in
  * reverse config order through the ordinary admin intent — each node stops a group's
  * resources in reverse dependency order — and only when every node reports every group
  * stopped is each agent asked to delete its state and exit.

@@ -2,7 +2,8 @@ import type { HaloConfig, NodeConfig } from '../config/model.js';
 
 /**
  * One finding of `halo doctor`. FAIL means Halo will not work (or not safely) until fixed;
- * WARN means it works but something the field reports warn about is not in place; every
+ * WARN means it works but something that has bitten real deployments (docs/cloud-*.md) is
+ * not in place; every
  * WARN and FAIL carries the fix as lines an operator can copy.
  */
 export type CheckStatus = 'pass' | 'warn' | 'fail';

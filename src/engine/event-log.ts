@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 
 /**
- * The per-node event log (DESIGN.md §9): JSON lines in `<dir>/events.jsonl`, rotated to
+ * The per-node event log: JSON lines in `<dir>/events.jsonl`, rotated to
  * `events.1.jsonl` … `events.<keep>.jsonl` at a size limit, and kept across restarts (the
  * sequence number continues). Recent events stay in memory for status and for clients that
  * subscribe to the live stream (the API's server-sent events).

@@ -7,7 +7,8 @@ import { errorText, type Outcome, runWithTimeout, type Timers } from './timers.j
  * Executes a group's start (resources in config order, which the config loader made a valid
  * dependency order) and stop (reverse order), each operation under the resource's timeout
  * with an AbortSignal. It never decides anything: a failed stop is reported as `stop-failed`
- * and the engine makes the lease run out instead of releasing (DESIGN.md §6).
+ * and the engine makes the lease run out instead of releasing, so the deadman fences this node
+ * before any other node can start the group (docs/adr/0002-resource-contract.md).
  */
 
 export type ResourceRunState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';

@@ -1,7 +1,7 @@
 import type { MonitorConfig } from '../config/model.js';
 
 /**
- * The recovery ladder of one monitor (DESIGN.md §7), pure: the ladder state, one probe
+ * The recovery ladder of one monitor, pure: the ladder state, one probe
  * result and the time in; the new state and at most one decision out.
  *
  * - A monitor acts when its consecutive failures exceed `retries` (retries: 1 → act on the

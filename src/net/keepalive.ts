@@ -5,7 +5,7 @@ import type { Server, Socket } from 'node:net';
 import type { KeepaliveConfig } from '../config/model.js';
 
 /**
- * TCP keepalive on every socket Halo opens (DESIGN.md §8): stateful firewalls and load
+ * TCP keepalive on every socket Halo opens: stateful firewalls and load
  * balancers drop flows idle longer than their timeout (Azure Firewall 240 s, Azure LB 4 min,
  * AWS NLB 350 s), so an idle connection must send a probe before that.
  *

@@ -8,7 +8,7 @@ import { type ApiClient, apiClient } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';
 
 /**
- * `halo config push FILE` (DESIGN.md §3): check FILE here, then on every node (dry run), and
+ * `halo config push FILE`: check FILE here, then on every node (dry run), and
  * only when every node accepts it store it everywhere. Agents keep running the old version
  * until they restart; the epoch of the config is part of every peer message, so nodes of
  * different versions never count each other's votes — hence the rolling restart it prints.

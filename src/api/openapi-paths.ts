@@ -1,0 +1,157 @@
+import { name, type schemas } from './openapi-schemas.js';
+
+/**
+ * The paths of the OpenAPI document: one entry per route of server.ts with its parameters,
+ * request body and every status it can answer (errors use the shared Error body).
+ */
+
+const ref = (n: keyof typeof schemas) => ({ $ref: `#/components/schemas/${n}` });
+const json = (n: keyof typeof schemas) => ({ content: { 'application/json': { schema: ref(n) } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', ...json('Error') }]));
+const groupParam = { name: 'group', in: 'path', required: true, schema: name };
+const resourceParam = { name: 'resource', in: 'path', required: true, schema: name };
+const monitorParam = { name: 'monitor', in: 'path', required: true, schema: { type: 'string' } };
+
+export const paths = {
+  '/v1/status': {
+    get: {
+      summary: 'Nodes, groups, resources, monitors, pending changes',
+      parameters: [
+        {
+          name: 'peers',
+          in: 'query',
+          required: false,
+          schema: { enum: ['0', '1'] },
+          description: 'peers=0: do not ask peers for their half of the last failover',
+        },
+      ],
+      responses: { 200: json('Status'), ...errors(401) },
+    },
+  },
+  '/v1/timelines': {
+    get: {
+      summary:
+        "This node's half of each group's last failover; peers read it with the token derived from the cluster key",
+      responses: { 200: json('Timelines'), ...errors(401, 403) },
+    },
+  },
+  '/v1/events': {
+    get: {
+      summary: 'Server-sent events: recent events, then live ones',
+      parameters: [
+        {
+          name: 'history',
+          in: 'query',
+          required: false,
+          description: 'How many recent events to send first (default 100)',
+          schema: { type: 'integer', minimum: 0, maximum: 1000 },
+        },
+        {
+          name: 'follow',
+          in: 'query',
+          required: false,
+          description: 'follow=0: end the stream after the history',
+          schema: { enum: ['0', '1'] },
+        },
+      ],
+      responses: {
+        200: {
+          description: 'text/event-stream; each `data:` line is one Event',
+          content: { 'text/event-stream': { schema: ref('Event') } },
+        },
+        ...errors(401),
+      },
+    },
+  },
+  '/v1/groups/{group}/move': {
+    post: {
+      summary: 'Move a group (to a node, or to the next best one)',
+      parameters: [groupParam],
+      requestBody: json('MoveBody'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/v1/groups/{group}/start': {
+    post: {
+      summary: 'Start a stopped group (optionally on a node)',
+      parameters: [groupParam],
+      requestBody: json('StartBody'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/v1/groups/{group}/stop': {
+    post: {
+      summary: 'Stop a group everywhere (admin intent, survives restarts)',
+      parameters: [groupParam],
+      requestBody: json('Empty'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/v1/groups/{group}/resources/{resource}/params': {
+    get: {
+      summary: 'Parameters and pending changes',
+      parameters: [groupParam, resourceParam],
+      responses: { 200: json('Params'), ...errors(401, 404) },
+    },
+    patch: {
+      summary:
+        'Change parameters: live ones apply at once, restart ones stay pending until the resource restarts',
+      parameters: [groupParam, resourceParam],
+      requestBody: json('ParamsPatch'),
+      responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/v1/monitors/{monitor}/suspend': {
+    post: {
+      summary: 'Suspend a monitor (GROUP/MONITOR for group monitors)',
+      parameters: [monitorParam],
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+    },
+  },
+  '/v1/monitors/{monitor}/resume': {
+    post: {
+      summary: 'Resume a suspended monitor',
+      parameters: [monitorParam],
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+    },
+  },
+  '/v1/agent/destroy': {
+    get: {
+      summary: 'What `halo destroy` would remove on this node (state dir, config files, active groups)',
+      responses: { 200: { description: 'The plan of this node' }, ...errors(401) },
+    },
+    post: {
+      summary:
+        'Teardown step of `halo destroy`: once every group is stopped, the agent stops, deletes its state (and with purge the config, key and token files) and exits',
+      responses: { 202: { description: 'The agent is going away' }, ...errors(401, 403, 409) },
+    },
+  },
+  '/v1/config': {
+    get: {
+      summary: 'The config version this node runs and the one stored in its file',
+      responses: { 200: json('ConfigVersion'), ...errors(401) },
+    },
+    put: {
+      summary:
+        'Store a new config version (`halo config push`): checked on this node, written atomically over its config file (previous kept as FILE.prev); applies when the agent restarts',
+      requestBody: json('ConfigPush'),
+      responses: { 200: json('ConfigPushed'), ...errors(400, 401, 403, 409, 500) },
+    },
+  },
+  '/v1/whoami': {
+    get: {
+      summary: 'The access this token grants (read-write or read-only)',
+      responses: { 200: { description: '{ access }' }, ...errors(401) },
+    },
+  },
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics (text format)',
+      responses: { 200: { description: 'text/plain; version=0.0.4' }, ...errors(401) },
+    },
+  },
+  '/openapi.json': {
+    get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
+  },
+};

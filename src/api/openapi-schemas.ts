@@ -1,0 +1,285 @@
+/**
+ * The component schemas of the OpenAPI document: request bodies, status, timelines and
+ * events. server.ts validates request bodies against these, and config-store.ts reuses the
+ * config push body, so what the API accepts is exactly what it publishes.
+ */
+
+const errorBody = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', pattern: '^HALO_E_[A-Z_]+$' },
+        message: { type: 'string' },
+        details: { type: 'object' },
+      },
+    },
+  },
+} as const;
+
+export const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } as const;
+
+export const schemas = {
+  Error: errorBody,
+  MoveBody: { type: 'object', additionalProperties: false, properties: { to: name } },
+  StartBody: { type: 'object', additionalProperties: false, properties: { on: name } },
+  Empty: { type: 'object', additionalProperties: false, properties: {} },
+  Accepted: {
+    type: 'object',
+    required: ['ok'],
+    additionalProperties: false,
+    properties: { ok: { type: 'boolean' }, message: { type: 'string' } },
+  },
+  ParamsPatch: { type: 'object', minProperties: 1, additionalProperties: true },
+  Params: {
+    type: 'object',
+    required: ['params', 'pending'],
+    additionalProperties: false,
+    properties: { params: { type: 'object' }, pending: { type: 'object' } },
+  },
+  ParamsChanged: {
+    type: 'object',
+    required: ['live', 'pending'],
+    additionalProperties: false,
+    properties: {
+      live: { type: 'array', items: { type: 'string' } },
+      pending: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  Status: {
+    type: 'object',
+    required: ['cluster', 'node', 'epoch', 'quorum', 'quarantined', 'nodes', 'witness', 'groups', 'monitors'],
+    properties: {
+      cluster: { type: 'string' },
+      node: { type: 'string' },
+      epoch: { type: 'string' },
+      quorum: { type: 'boolean' },
+      quarantined: { type: 'boolean' },
+      nodes: { type: 'array', items: { $ref: '#/components/schemas/Node' } },
+      witness: {
+        oneOf: [
+          { type: 'null' },
+          { type: 'object', required: ['up'], properties: { up: { type: 'boolean' } } },
+        ],
+      },
+      groups: { type: 'array', items: { $ref: '#/components/schemas/Group' } },
+      monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
+      droppedMessages: { type: 'object', additionalProperties: { type: 'integer' } },
+      config: { $ref: '#/components/schemas/ConfigVersion' },
+    },
+  },
+  ConfigVersion: {
+    type: 'object',
+    description:
+      'The config this node runs and the one in its file; pending until the agent restarts (no hot reload)',
+    required: ['file', 'runningEpoch', 'storedEpoch', 'pending'],
+    additionalProperties: false,
+    properties: {
+      file: { type: 'string' },
+      runningEpoch: { type: 'string' },
+      storedEpoch: { type: ['string', 'null'] },
+      pending: { type: 'boolean' },
+      storedError: { type: 'string' },
+    },
+  },
+  ConfigPush: {
+    type: 'object',
+    required: ['yaml', 'epoch'],
+    additionalProperties: false,
+    properties: {
+      yaml: { type: 'string', minLength: 1, maxLength: 524288 },
+      epoch: { type: 'string', pattern: '^[0-9a-fA-F]{1,16}$' },
+      dryRun: { type: 'boolean', description: 'Only check the config on this node; write nothing' },
+    },
+  },
+  ConfigPushed: {
+    type: 'object',
+    required: ['node', 'file', 'runningEpoch', 'storedEpoch', 'changed', 'pending'],
+    additionalProperties: false,
+    properties: {
+      node: { type: 'string' },
+      file: { type: 'string' },
+      runningEpoch: { type: 'string' },
+      storedEpoch: { type: 'string' },
+      changed: { type: 'boolean', description: 'false: the file already held exactly this text' },
+      pending: { type: 'boolean' },
+    },
+  },
+  Node: {
+    type: 'object',
+    required: ['name', 'address', 'self', 'up', 'eligible', 'reasons'],
+    properties: {
+      name: { type: 'string' },
+      address: { type: 'string' },
+      self: { type: 'boolean' },
+      up: { type: 'boolean' },
+      eligible: { type: 'boolean' },
+      reasons: { type: 'array', items: { type: 'string' } },
+      lastSeenAgoMs: { type: ['number', 'null'] },
+      rttMs: { type: ['number', 'null'] },
+    },
+  },
+  Group: {
+    type: 'object',
+    required: ['name', 'owner', 'state', 'since', 'term', 'intent', 'resources', 'monitors', 'pending'],
+    properties: {
+      name: { type: 'string' },
+      owner: { type: ['string', 'null'] },
+      state: {
+        type: 'string',
+        description: "This node's phase for the group (running, stopped, starting, stopping, failed-stop…)",
+      },
+      since: { type: 'string' },
+      term: { type: ['string', 'null'] },
+      heldHere: { type: 'boolean' },
+      leaseValidForMs: { type: ['number', 'null'] },
+      failed: { type: 'boolean' },
+      lastError: { type: ['string', 'null'] },
+      intent: {
+        type: 'object',
+        required: ['state', 'preferred', 'failedNodes'],
+        properties: {
+          state: { enum: ['started', 'stopped'] },
+          preferred: { type: ['string', 'null'] },
+          failedNodes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      resources: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'type', 'state', 'pendingParams'],
+          properties: {
+            name: { type: 'string' },
+            type: { type: 'string' },
+            state: { type: 'string' },
+            pendingParams: { type: 'object' },
+          },
+        },
+      },
+      monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
+      pending: { type: 'object', description: 'Resource name → restart parameters waiting for a restart' },
+      lastTimeline: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Timeline' }] },
+      lastFailover: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/FailoverTimeline' }] },
+    },
+  },
+  Monitor: {
+    type: 'object',
+    required: ['key', 'name', 'type', 'state', 'suspended', 'consecutiveFailures', 'lastResult'],
+    properties: {
+      key: { type: 'string' },
+      name: { type: 'string' },
+      type: { type: 'string' },
+      group: { type: ['string', 'null'] },
+      state: { enum: ['suspended', 'inactive', 'pending', 'passing', 'failing'] },
+      suspended: { type: 'boolean' },
+      consecutiveFailures: { type: 'integer' },
+      lastResult: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['ok', 'at', 'durationMs'],
+            properties: { ok: { type: 'boolean' }, at: { type: 'string' }, durationMs: { type: 'number' } },
+          },
+        ],
+      },
+      lastOutput: { type: ['string', 'null'] },
+    },
+  },
+  Timeline: {
+    type: 'object',
+    description: "One node's half of a failover, timed on its monotonic clock",
+    required: ['group', 'node', 'reason', 'steps', 'totalMs'],
+    properties: {
+      group: { type: 'string' },
+      node: { type: 'string' },
+      reason: { type: 'string' },
+      totalMs: { type: 'number' },
+      steps: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['phase', 'at', 'sinceStartMs', 'durationMs'],
+          properties: {
+            phase: { $ref: '#/components/schemas/Phase' },
+            at: { type: 'string' },
+            sinceStartMs: { type: 'number' },
+            durationMs: { type: 'number' },
+          },
+        },
+      },
+    },
+  },
+  FailoverTimeline: {
+    type: 'object',
+    description: "The last move or failover of a group, both nodes' halves merged",
+    required: ['group', 'reason', 'from', 'to', 'steps', 'totalMs', 'complete'],
+    additionalProperties: false,
+    properties: {
+      group: { type: 'string' },
+      reason: { type: 'string' },
+      from: { type: ['string', 'null'] },
+      to: { type: ['string', 'null'] },
+      totalMs: { type: 'number' },
+      complete: { type: 'boolean' },
+      steps: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['phase', 'node', 'at', 'sinceStartMs', 'durationMs'],
+          additionalProperties: false,
+          properties: {
+            phase: { $ref: '#/components/schemas/Phase' },
+            node: { type: 'string' },
+            at: { type: 'string' },
+            sinceStartMs: { type: 'number', minimum: 0 },
+            durationMs: { type: 'number', minimum: 0 },
+          },
+        },
+      },
+    },
+  },
+  Phase: { enum: ['detected', 'decided', 'stopped', 'lease-granted', 'started', 'healthy'] },
+  Timelines: {
+    type: 'object',
+    required: ['timelines'],
+    additionalProperties: false,
+    properties: { timelines: { type: 'array', items: { $ref: '#/components/schemas/Timeline' } } },
+  },
+  Event: {
+    type: 'object',
+    required: ['seq', 'ts', 'node', 'type', 'message'],
+    properties: {
+      seq: { type: 'integer' },
+      ts: { type: 'string' },
+      node: { type: 'string' },
+      type: {
+        enum: [
+          'agent',
+          'lease',
+          'group',
+          'resource',
+          'monitor',
+          'recovery',
+          'intent',
+          'params',
+          'alert',
+          'timeline',
+        ],
+      },
+      level: { enum: ['info', 'warn', 'error'] },
+      group: { type: 'string' },
+      resource: { type: 'string' },
+      monitor: { type: 'string' },
+      message: { type: 'string' },
+      output: { type: 'string' },
+      details: { type: 'object' },
+    },
+  },
+} as const;
