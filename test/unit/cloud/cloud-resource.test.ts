@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudResource } from '../../../src/cloud/aws/cloud-resource.js';
+import { CloudResource } from '../../../src/engine/resources/aws/cloud-resource.js';
 import { Ec2Error } from '../../../src/cloud/aws/ec2-error.js';
 import { routeTarget } from '../../../src/engine/resources/aws-route-vip/route-target.js';
 import { makeContext } from '../resources/context.js';

@@ -1,4 +1,4 @@
-import { CloudResource } from '../../../cloud/aws/cloud-resource.js';
+import { CloudResource } from '../aws/cloud-resource.js';
 import { preloadEc2Sdk } from '../../../cloud/aws/ec2-api.js';
 import type { ResourceType } from '../types.js';
 import { type AwsRouteVipParams, awsRouteVipParams } from './params.js';

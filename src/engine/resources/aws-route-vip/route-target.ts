@@ -1,5 +1,5 @@
 import type { RouteTable } from '@aws-sdk/client-ec2';
-import type { CloudTarget, Drift } from '../../../cloud/aws/cloud-resource.js';
+import type { CloudTarget, Drift } from '../aws/cloud-resource.js';
 import type { Ec2Api } from '../../../cloud/aws/ec2-api.js';
 import { Ec2Error } from '../../../cloud/aws/ec2-error.js';
 import { HaloError } from '../../../errors.js';

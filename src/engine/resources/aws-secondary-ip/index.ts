@@ -1,4 +1,4 @@
-import { CloudResource, type CloudTarget } from '../../../cloud/aws/cloud-resource.js';
+import { CloudResource, type CloudTarget } from '../aws/cloud-resource.js';
 import { preloadEc2Sdk } from '../../../cloud/aws/ec2-api.js';
 import type { ResourceType } from '../types.js';
 import { type AwsSecondaryIpParams, awsSecondaryIpParams } from './params.js';

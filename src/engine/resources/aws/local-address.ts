@@ -1,5 +1,5 @@
-import { runCommand } from '../../engine/exec/index.js';
-import { HaloError } from '../../errors.js';
+import { HaloError } from '../../../errors.js';
+import { runCommand } from '../../exec/index.js';
 
 /**
  * The node-local half of a cloud VIP: the address on an interface so the kernel accepts
