@@ -22,7 +22,7 @@ import {
   type Message,
   TYPE,
 } from '../../../src/engine/resources/dns/wire.js';
-import { resourceSpecs } from '../../../src/engine/resources/specs.js';
+import { resourceTypes as resourceSpecs } from '../../../src/engine/resources/registry.js';
 import { HaloError } from '../../../src/errors.js';
 import { makeContext, tempDir } from './context.js';
 

@@ -1,8 +1,8 @@
 import type { RouteTable } from '@aws-sdk/client-ec2';
-import type { CloudTarget, Drift } from '../aws/cloud-resource.js';
 import type { Ec2Api } from '../../../cloud/aws/ec2-api.js';
 import { Ec2Error } from '../../../cloud/aws/ec2-error.js';
 import { HaloError } from '../../../errors.js';
+import type { CloudTarget, Drift } from '../aws/cloud-resource.js';
 
 /**
  * `VIP/32 → ENI` in every listed route table (CLUSTERPRO's AWS virtual IP resource, report

@@ -11,8 +11,8 @@ import { addLocalAddress, hasLocalAddress, type LocalAddress, removeLocalAddress
 /**
  * The shape every AWS resource type shares: make some cloud state point at this node's ENI
  * on start, keep it there while active (a reconcile loop plus every check), and forget it on
- * stop. Stop never calls the API: the next owner takes the state over (last writer wins,
- * COORDINATION.md "Fencing policy"), and a stop that depended on the API could fail while
+ * stop. Stop never calls the API: the next owner takes the state over (last writer wins; only
+ * the lease holder starts the resource), and a stop that depended on the API could fail while
  * the API is down, which would escalate to self-fencing for nothing.
  */
 

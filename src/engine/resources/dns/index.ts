@@ -1,12 +1,18 @@
 import { HaloError } from '../../../errors.js';
-import type { CheckResult, FenceAction, ResourceContext, ResourceInstance, ResourceType } from '../types.js';
+import type {
+  CheckResult,
+  FenceAction,
+  ResourceContext,
+  ResourceInstance,
+  ResourcePlugin,
+} from '../types.js';
 import { type DnsTarget, deleteAddressIfOurs, lookupAddresses, replaceAddress } from './dns-client.js';
 import { type DnsParams, dnsParams } from './params.js';
 import { readKeyFile } from './tsig-key.js';
 import { addressType, canonicalAddress, normalizeName } from './wire.js';
 
 /**
- * `dns` (DESIGN.md §6): points a name at the active node with an RFC 2136 dynamic update
+ * `dns`: points a name at the active node with an RFC 2136 dynamic update
  * signed with TSIG (RFC 8945), e.g. to BIND. The wire format and TSIG are implemented here
  * (wire.ts, tsig.ts) so the secret never leaves the process: no nsupdate, no command line.
  * Start replaces the A/AAAA RRset and reads it back; check asks the authoritative server
@@ -157,11 +163,13 @@ function validateDns(params: DnsParams): Array<[string, string]> {
   return problems;
 }
 
-export const dnsResource: ResourceType<DnsParams> = {
+export const dnsResource: ResourcePlugin<DnsParams> = {
   type: 'dns',
   description: 'Points a DNS name at the active node through an RFC 2136 dynamic update signed with TSIG.',
   params: dnsParams,
-  paramModes: { callTimeout: 'live', onServerError: 'live', timeout: 'live' },
   validate: validateDns,
+  uniqueAcrossGroups: ['name'],
+  nodeKeyed: ['addresses'],
+  paramModes: { callTimeout: 'live', onServerError: 'live', timeout: 'live' },
   create: (name, params) => new DnsRecord(name, params),
 };

@@ -8,7 +8,7 @@ import {
   haloEnv,
   type ResourceContext,
   type ResourceInstance,
-  type ResourceType,
+  type ResourcePlugin,
 } from '../types.js';
 import { type ProcessParams, processParams } from './params.js';
 import { type ExitInfo, SupervisedChild } from './supervised-child.js';
@@ -270,12 +270,12 @@ function validateProcess(params: ProcessParams): Array<[string, string]> {
   return problems;
 }
 
-export const processResource: ResourceType<ProcessParams> = {
+export const processResource: ResourcePlugin<ProcessParams> = {
   type: 'process',
   description:
     'A long-running program supervised by the agent (no pidfile); stop ends its whole process tree.',
   params: processParams,
-  paramModes: { timeout: 'live', stopSignal: 'live', startGrace: 'live', readyCheck: 'live' },
   validate: validateProcess,
+  paramModes: { timeout: 'live', stopSignal: 'live', startGrace: 'live', readyCheck: 'live' },
   create: (name, params): ProcessResourceInstance => new ProcessResource(name, params),
 };

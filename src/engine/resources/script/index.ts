@@ -7,7 +7,7 @@ import {
   haloEnv,
   type ResourceContext,
   type ResourceInstance,
-  type ResourceType,
+  type ResourcePlugin,
 } from '../types.js';
 import { type ScriptParams, scriptParams } from './params.js';
 
@@ -194,12 +194,12 @@ function validateScript(params: ScriptParams): Array<[string, string]> {
   return problems;
 }
 
-export const scriptResource: ResourceType<ScriptParams> = {
+export const scriptResource: ResourcePlugin<ScriptParams> = {
   type: 'script',
   description:
     'Runs your start, stop and optional check commands (OCF-style exit codes: check 0 = running, 7 = stopped).',
   params: scriptParams,
-  paramModes: { timeout: 'live', check: 'live' },
   validate: validateScript,
+  paramModes: { timeout: 'live', check: 'live' },
   create: (name, params) => new ScriptResource(name, params),
 };
