@@ -1,5 +1,6 @@
 import { renderConfigDocs, renderJsonSchema } from '../config/artifacts.js';
 import { builtinCatalog } from '../engine/config-catalog.js';
+import { renderErrorDocs } from './error-docs.js';
 
 /**
  * Files generated from the code and committed for users: the JSON Schema of the config
@@ -10,4 +11,5 @@ import { builtinCatalog } from '../engine/config-catalog.js';
 export const ARTIFACTS: Readonly<Record<string, () => string>> = {
   'schema/halo.schema.json': () => renderJsonSchema(builtinCatalog),
   'docs/configuration.md': () => renderConfigDocs(builtinCatalog),
+  'docs/errors.md': renderErrorDocs,
 };

@@ -37,7 +37,7 @@ export class DnsRecord implements ResourceInstance {
     const address = this.params.addresses[node];
     if (address === undefined)
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_DNS_NO_ADDRESS',
         `dns "${this.resourceName}": no address for node ${node}; add it to addresses`,
         { resource: this.resourceName, node },
       );
@@ -65,7 +65,7 @@ export class DnsRecord implements ResourceInstance {
     const want = canonicalAddress(address);
     if (seen.addresses.length !== 1 || seen.addresses[0] !== want)
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_DNS_NOT_APPLIED',
         `DNS server ${this.params.server}:${this.params.port} accepted the update of ${name} → ${address} but answers ${describe(seen.addresses, seen.rcode)}`,
         { resource: ctx.resource, name, address },
       );

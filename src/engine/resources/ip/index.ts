@@ -67,18 +67,18 @@ class IpResource implements ResourceInstance {
     if (isPermissionError(r.stderr)) return this.permissionError(ctx, op, r.stderr);
     if (r.missing)
       return new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_COMMAND_NOT_FOUND',
         `resource "${this.name}": the \`ip\` command is missing; install iproute2`,
         this.details(ctx),
       );
     if (isNoDevice(r.stderr))
       return new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_INTERFACE_NOT_FOUND',
         `resource "${this.name}": interface ${this.params.device} does not exist on node ${ctx.node}; check \`device\` (ip link show)`,
         this.details(ctx, { stderr: r.stderr.trim() }),
       );
     return new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_IP_COMMAND_FAILED',
       `resource "${this.name}": ${op} ${this.cidr} on ${this.params.device} failed: ${r.stderr.trim() || `exit ${r.code}`}`,
       this.details(ctx, { code: r.code }),
     );

@@ -61,14 +61,14 @@ class LbProbe implements LbProbeInstance {
   async start(ctx: ResourceContext): Promise<void> {
     if (this.started) return;
     if (ctx.signal.aborted) {
-      throw new HaloError('HALO_E_RESOURCE_FAILED', `start of lb-probe "${this.name}" was cancelled`, {
+      throw new HaloError('HALO_E_RESOURCE_CANCELLED', `start of lb-probe "${this.name}" was cancelled`, {
         resource: ctx.resource,
       });
     }
     const ip = this.params.ip;
     if (ip !== undefined && !localAddresses().has(ip)) {
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_LB_FRONTEND_IP_MISSING',
         `lb-probe "${this.name}": frontend IP ${ip} is not on any interface of this node; add an \`ip\` resource (device: lo) and list it in this resource's \`after\``,
         { resource: ctx.resource, ip },
       );
