@@ -17,7 +17,7 @@ export const builtinMonitors: readonly MonitorPlugin[] = [
   processMonitor,
   resourceMonitor,
   stallMonitor,
-] as MonitorPlugin[];
+];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */
 export const monitorTypes: ReadonlyMap<string, MonitorPlugin> = new Map(

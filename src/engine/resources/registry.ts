@@ -23,7 +23,7 @@ export const builtinResources: readonly ResourcePlugin[] = [
   awsSecondaryIpResource,
   lbProbeResource,
   dnsResource,
-] as ResourcePlugin[];
+];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */
 export const resourceTypes: ReadonlyMap<string, ResourcePlugin> = new Map(
