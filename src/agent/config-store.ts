@@ -15,8 +15,8 @@ import {
 import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { schemas } from '../api/openapi.js';
-import { parseConfig } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
+import { parseConfig } from '../engine/config-catalog.js';
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 

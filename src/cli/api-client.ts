@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../engine/config-catalog.js';
 import { type ErrorBody, HaloError } from '../errors.js';
 import { DEFAULT_KEEPALIVE, installClientKeepalive } from '../net/keepalive.js';
 import type { CommandContext, OptionSpec } from './command.js';

@@ -1,18 +1,19 @@
 import { z } from 'zod';
-import { monitorSpecs } from '../engine/monitors/specs.js';
-import { resourceSpecs } from '../engine/resources/specs.js';
+import type { ConfigCatalog } from './catalog.js';
 import { buildConfigSchema } from './schema.js';
 
 /**
  * Files generated from the config schema and committed for users: the JSON Schema (editor
- * completion) and docs/configuration.md. `npm run schema` rewrites them; a test fails when
- * the committed copies are stale.
+ * completion) and docs/configuration.md. `npm run schema` rewrites them (src/artifacts); a
+ * test fails when the committed copies are stale.
  */
+
+type Specs = Pick<ConfigCatalog, 'resources' | 'monitors'>;
 
 type Json = Record<string, unknown>;
 
-export function renderJsonSchema(): string {
-  const schema = z.toJSONSchema(buildConfigSchema(), { io: 'input', unrepresentable: 'any' }) as Json;
+export function renderJsonSchema(catalog: Specs): string {
+  const schema = z.toJSONSchema(buildConfigSchema(catalog), { io: 'input', unrepresentable: 'any' }) as Json;
   schema['$id'] = 'https://halo.invalid/schema/halo.schema.json';
   schema['title'] = 'Halo configuration';
   return `${JSON.stringify(schema, null, 2)}\n`;
@@ -67,8 +68,8 @@ function table(schema: Json, prefix: string): string {
   return out.join('\n');
 }
 
-export function renderConfigDocs(): string {
-  const root = inputSchema(buildConfigSchema());
+export function renderConfigDocs(catalog: Specs): string {
+  const root = inputSchema(buildConfigSchema(catalog));
   const props = root['properties'] as Record<string, Json>;
   const section = (title: string, body: string) => `## ${title}\n\n${body}\n`;
   const parts = [
@@ -90,7 +91,7 @@ export function renderConfigDocs(): string {
     '',
     'Every resource has `type` and optional `after` (names of resources of the same group started first). The other keys depend on the type.',
     '',
-    ...[...resourceSpecs].map(
+    ...[...catalog.resources].map(
       ([type, spec]) => `### \`${type}\`\n\n${spec.description}\n\n${table(inputSchema(spec.params), '')}\n`,
     ),
     '## Monitors (`groups.NAME.monitors.MON` and node-level `monitors.MON`)',
@@ -101,7 +102,7 @@ export function renderConfigDocs(): string {
     '',
     '`onFailure`: `failover`, `ineligible` (node-level: the node may not host groups while it fails), `alert`, `none`, or `{ restart: N, then: ACTION }`. Defaults: group monitors `failover`, node-level monitors `ineligible`. A monitor acts after `retries` + 1 consecutive failures.',
     '',
-    ...[...monitorSpecs].map(
+    ...[...catalog.monitors].map(
       ([type, spec]) =>
         `### \`${type}\` monitor\n\n${spec.description}\n\n${table(inputSchema(spec.params), '')}\n`,
     ),
@@ -131,9 +132,3 @@ function monitorCommonSchema(props: Record<string, Json>): Json {
   if (picked['type']) picked['type'] = { type: 'string', description: 'Monitor type (see below).' };
   return { properties: picked, required: ['type'] };
 }
-
-/** Generated files, relative to the repository root. */
-export const ARTIFACTS: Readonly<Record<string, () => string>> = {
-  'schema/halo.schema.json': renderJsonSchema,
-  'docs/configuration.md': renderConfigDocs,
-};

@@ -1,5 +1,4 @@
-import { monitorSpecs } from '../engine/monitors/specs.js';
-import { resourceSpecs } from '../engine/resources/specs.js';
+import type { ConfigCatalog } from './catalog.js';
 import type { ConfigProblem } from './problems.js';
 
 /**
@@ -14,7 +13,10 @@ const entries = (v: unknown): Array<[string, unknown]> => (isObj(v) ? Object.ent
 const strings = (v: unknown): Array<[number, string]> =>
   Array.isArray(v) ? v.flatMap((x, i) => (typeof x === 'string' ? [[i, x] as [number, string]] : [])) : [];
 
-export function crossCheck(raw: unknown): ConfigProblem[] {
+export function crossCheck(
+  raw: unknown,
+  catalog: Pick<ConfigCatalog, 'resources' | 'monitors'>,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (path: Array<string | number>, message: string) => problems.push({ path, message });
   if (!isObj(raw)) return problems;
@@ -68,7 +70,7 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
         else if (!resourceNames.has(dep))
           add(['groups', g, 'resources', r, 'after', i], `unknown resource "${dep}" in group ${g}`);
       }
-      const spec = typeof res['type'] === 'string' ? resourceSpecs.get(res['type']) : undefined;
+      const spec = typeof res['type'] === 'string' ? catalog.resources.get(res['type']) : undefined;
       const groupNodes = new Set(strings(group['nodes']).map(([, n]) => n));
       for (const key of spec?.nodeKeyed ?? []) {
         for (const [n] of entries(res[key])) {
@@ -103,9 +105,10 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
       );
     }
     for (const [m, mon] of entries(group['monitors']))
-      checkMonitor(['groups', g, 'monitors', m], mon, resourceNames, add);
+      checkMonitor(['groups', g, 'monitors', m], mon, resourceNames, catalog, add);
   }
-  for (const [m, mon] of entries(raw['monitors'])) checkMonitor(['monitors', m], mon, undefined, add);
+  for (const [m, mon] of entries(raw['monitors']))
+    checkMonitor(['monitors', m], mon, undefined, catalog, add);
   return problems;
 }
 
@@ -128,10 +131,11 @@ function checkMonitor(
   path: string[],
   mon: unknown,
   resourceNames: Set<string> | undefined,
+  catalog: Pick<ConfigCatalog, 'monitors'>,
   add: (path: Array<string | number>, message: string) => void,
 ) {
   if (!isObj(mon)) return;
-  const spec = typeof mon['type'] === 'string' ? monitorSpecs.get(mon['type']) : undefined;
+  const spec = typeof mon['type'] === 'string' ? catalog.monitors.get(mon['type']) : undefined;
   const target = mon['target'];
   if (resourceNames === undefined) {
     if (target !== undefined)

@@ -2,10 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { timingProblems } from '../coordination/timing.js';
-import { monitorTypes } from '../engine/monitors/registry.js';
-import { resourceTypes } from '../engine/resources/registry.js';
 import { HaloError } from '../errors.js';
+import type { ConfigCatalog } from './catalog.js';
 import { crossCheck } from './cross-checks.js';
 import type { HaloConfig, Timing } from './model.js';
 import { normalize, resolveTiming } from './normalize.js';
@@ -25,8 +23,19 @@ export interface LoadOptions {
   checkFiles?: boolean;
 }
 
-/** Reads, validates and normalizes a config file; throws HALO_E_CONFIG_* listing every problem. */
-export function loadConfig(file: string, options: LoadOptions = {}): HaloConfig {
+export interface ParseOptions extends LoadOptions {
+  /** Directory relative file paths are resolved from (default: the working directory). */
+  baseDir?: string;
+  /** Absolute path of the file, recorded in the config. */
+  absPath?: string;
+}
+
+/**
+ * Reads, validates and normalizes a config file against a catalog of plugin specs and timing
+ * rules; throws HALO_E_CONFIG_* listing every problem. The rest of Halo calls the bound
+ * `loadConfig` of src/engine/config-catalog.ts.
+ */
+export function loadConfigWith(catalog: ConfigCatalog, file: string, options: LoadOptions = {}): HaloConfig {
   const path = resolve(file);
   let text: string;
   try {
@@ -40,13 +49,14 @@ export function loadConfig(file: string, options: LoadOptions = {}): HaloConfig 
       },
     );
   }
-  return parseConfig(text, file, { ...options, baseDir: dirname(path), absPath: path });
+  return parseConfigWith(catalog, text, file, { ...options, baseDir: dirname(path), absPath: path });
 }
 
-export function parseConfig(
+export function parseConfigWith(
+  catalog: ConfigCatalog,
   text: string,
   file: string,
-  options: LoadOptions & { baseDir?: string; absPath?: string } = {},
+  options: ParseOptions = {},
 ): HaloConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
@@ -64,11 +74,11 @@ export function parseConfig(
 
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const located: ConfigProblem[] = [];
-  const result = buildConfigSchema().safeParse(raw);
+  const result = buildConfigSchema(catalog).safeParse(raw);
   if (!result.success) located.push(...zodProblems(result.error, raw));
-  located.push(...crossCheck(raw));
-  if (result.success) located.push(...typeChecks(result.data));
-  located.push(...timingCheck(raw));
+  located.push(...crossCheck(raw, catalog));
+  if (result.success) located.push(...typeChecks(result.data, catalog));
+  located.push(...timingCheck(raw, catalog));
   if (options.checkFiles !== false) located.push(...fileChecks(raw, options.baseDir ?? process.cwd()));
 
   for (const p of located) {
@@ -84,7 +94,7 @@ export function parseConfig(
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw configInvalid(file, problems);
   }
-  const config = normalize(result.data, options.absPath ?? resolve(file));
+  const config = normalize(result.data, options.absPath ?? resolve(file), catalog.timingProfiles);
   const baseDir = options.baseDir ?? process.cwd();
   config.cluster.secretFile = resolveFrom(baseDir, config.cluster.secretFile);
   for (const key of ['tokenFile', 'readOnlyTokenFile'] as const) {
@@ -120,7 +130,7 @@ function isMissing(raw: unknown, path: Array<string | number>): boolean {
 }
 
 /** Each resource and monitor type's own deeper checks (`validate`), on the parsed parameters. */
-function typeChecks(data: RawConfig): ConfigProblem[] {
+function typeChecks(data: RawConfig, catalog: ConfigCatalog): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const run = (
     path: Array<string | number>,
@@ -135,23 +145,23 @@ function typeChecks(data: RawConfig): ConfigProblem[] {
   };
   for (const [g, group] of Object.entries(data.groups)) {
     for (const [r, res] of Object.entries(group.resources)) {
-      run(['groups', g, 'resources', r], resourceTypes.get(res['type'] as string)?.validate, res);
+      run(['groups', g, 'resources', r], catalog.resources.get(res['type'] as string)?.validate, res);
     }
     for (const [m, mon] of Object.entries(group.monitors)) {
-      run(['groups', g, 'monitors', m], monitorTypes.get(mon['type'] as string)?.validate, mon);
+      run(['groups', g, 'monitors', m], catalog.monitors.get(mon['type'] as string)?.validate, mon);
     }
   }
   for (const [m, mon] of Object.entries(data.monitors))
-    run(['monitors', m], monitorTypes.get(mon['type'] as string)?.validate, mon);
+    run(['monitors', m], catalog.monitors.get(mon['type'] as string)?.validate, mon);
   return out;
 }
 
-function timingCheck(raw: unknown): ConfigProblem[] {
+function timingCheck(raw: unknown, catalog: ConfigCatalog): ConfigProblem[] {
   const timing = (raw as { cluster?: { timing?: unknown } } | null)?.cluster?.timing;
   if (timing === undefined) return [];
   const parsed = timingSchema.safeParse(timing);
   if (!parsed.success) return [];
-  return timingProblems(resolveTiming(parsed.data)).map(([key, message]) => ({
+  return catalog.timingProblems(resolveTiming(parsed.data, catalog.timingProfiles)).map(([key, message]) => ({
     path:
       typeof timing === 'string' || !TIMING_KEYS[key]
         ? ['cluster', 'timing']

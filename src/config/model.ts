@@ -6,7 +6,7 @@
 
 export type TimingProfileName = 'fast' | 'default' | 'relaxed';
 
-/** Coordination timing, all in milliseconds. See COORDINATION.md "Timing profiles". */
+/** Coordination timing, all in milliseconds (a named profile or explicit values). */
 export interface Timing {
   profile: TimingProfileName | 'custom';
   /** Heartbeat period between agents (membership view only, never safety). */
@@ -100,7 +100,11 @@ export interface MonitorConfig {
   params: Record<string, unknown>;
 }
 
-/** COORDINATION.md "Fencing policy"; watchdog and stonith are not implemented yet. */
+/**
+ * How a new owner is kept from overlapping the old one: `lease` trusts the old owner to stop by
+ * its lease deadline; `token` also has the protected target refuse writes with an older term.
+ * Watchdog and stonith policies are not implemented yet.
+ */
 export type FencingPolicy = 'lease' | 'token';
 
 export interface GroupConfig {

@@ -1,17 +1,27 @@
 import { createHash } from 'node:crypto';
-import { TIMING_PROFILES } from '../coordination/timing.js';
-import type { GroupConfig, HaloConfig, MonitorConfig, OnFailure, ResourceConfig, Timing } from './model.js';
+import type {
+  GroupConfig,
+  HaloConfig,
+  MonitorConfig,
+  OnFailure,
+  ResourceConfig,
+  Timing,
+  TimingProfileName,
+} from './model.js';
 import type { RawConfig } from './schema.js';
 
+/** The values behind each profile name (owned by coordination, handed in by the catalog). */
+type TimingProfiles = Readonly<Record<TimingProfileName, Timing>>;
+
 /** Turns the schema's output into the HaloConfig the rest of Halo uses. Pure. */
-export function normalize(raw: RawConfig, file: string): HaloConfig {
+export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles): HaloConfig {
   const cluster = raw.cluster;
   const { port: apiPort } = cluster.api;
   const body: Omit<HaloConfig, 'file' | 'epoch'> = {
     cluster: {
       name: cluster.name,
       secretFile: cluster.secretFile,
-      timing: resolveTiming(cluster.timing),
+      timing: resolveTiming(cluster.timing, profiles),
       coordination: cluster.coordination,
       api: cluster.api,
       keepalive: {
@@ -46,8 +56,8 @@ export function normalize(raw: RawConfig, file: string): HaloConfig {
   return { file, epoch, ...body };
 }
 
-export function resolveTiming(timing: RawConfig['cluster']['timing']): Timing {
-  if (typeof timing === 'string') return { ...TIMING_PROFILES[timing] };
+export function resolveTiming(timing: RawConfig['cluster']['timing'], profiles: TimingProfiles): Timing {
+  if (typeof timing === 'string') return { ...profiles[timing] };
   const renewMs = timing.renew ?? Math.round(timing.lease * 0.15);
   return {
     profile: 'custom',

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type MonitorSpec, monitorSpecs } from '../engine/monitors/specs.js';
-import { type ResourceSpec, resourceSpecs } from '../engine/resources/specs.js';
+import type { ConfigCatalog } from './catalog.js';
 import { duration, host, name, port } from './fields.js';
 
 /**
@@ -173,7 +172,7 @@ const onFailure = z
   )
   .describe('Recovery when the monitor fails (after retries).');
 
-/** Fields every monitor has, whatever its type (DESIGN.md §7). */
+/** Fields every monitor has, whatever its type: timing, retries, target and failure action. */
 const monitorCommon = {
   interval: duration('Time between probes.').prefault('10s'),
   timeout: duration('Time limit of one probe.').prefault('5s'),
@@ -213,10 +212,7 @@ function typeUnion(kind: string, options: z.ZodObject[]) {
   });
 }
 
-export function buildConfigSchema(
-  resources: ReadonlyMap<string, ResourceSpec> = resourceSpecs,
-  monitors: ReadonlyMap<string, MonitorSpec> = monitorSpecs,
-) {
+export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, 'resources' | 'monitors'>) {
   const resource = typeUnion(
     'resource',
     variants(resources, () => ({

@@ -132,7 +132,7 @@ export class DemoCluster {
         if (!isReady)
           reject(
             new HaloError(
-              'HALO_E_RESOURCE_FAILED',
+              'HALO_E_DEMO_START_FAILED',
               `${name} exited during startup (${signal ?? `code ${code}`}); see ${this.logFile(name)}:\n${lastLines(seen, 5)}`,
             ),
           );

@@ -137,7 +137,7 @@ export class EngineAdmin {
       if (outcome.status !== 'done') {
         const reason = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
         throw new HaloError(
-          'HALO_E_RESOURCE_FAILED',
+          'HALO_E_PARAM_APPLY_FAILED',
           `applying ${live.join(', ')} to ${group}/${resource} failed: ${reason}`,
           {
             group,

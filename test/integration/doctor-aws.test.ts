@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseConfig } from '../../src/config/load.js';
 import { checkAws } from '../../src/doctor/aws.js';
+import { parseConfig } from '../../src/engine/config-catalog.js';
 import { createLab, routesOf, startMoto } from '../support/moto.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -152,7 +152,7 @@ describe('ip resource (root, in its own namespace)', () => {
     if (skipWithoutLab(t)) return;
     const { ns } = await withNamespace(t);
     const out = inNamespace(ns, ['start', 'check', 'stop'], { ip: '10.213.0.9', device: 'nosuch0' });
-    assert.equal(out[0]?.code, 'HALO_E_RESOURCE_FAILED');
+    assert.equal(out[0]?.code, 'HALO_E_INTERFACE_NOT_FOUND');
     assert.match(out[0]?.message ?? '', /interface nosuch0 does not exist/);
     assert.equal(out[1]?.state, 'stopped');
     assert.equal(out[2]?.ok, true);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { PushResult } from '../../agent/config-store.js';
-import { loadConfig, parseConfig } from '../../config/load.js';
 import type { HaloConfig } from '../../config/model.js';
+import { loadConfig, parseConfig } from '../../engine/config-catalog.js';
 import { HaloError, isHaloError } from '../../errors.js';
 import { type ApiClient, apiClient } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';

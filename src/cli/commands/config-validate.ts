@@ -1,5 +1,5 @@
-import { loadConfig } from '../../config/load.js';
 import type { HaloConfig } from '../../config/model.js';
+import { loadConfig } from '../../engine/config-catalog.js';
 import type { Command } from '../command.js';
 
 export const configValidate: Command = {

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../config/load.js';
 import { type NodeApi, probeNodes, renderPlan, runTeardown } from '../../doctor/teardown.js';
+import { loadConfig } from '../../engine/config-catalog.js';
 import { apiClient } from '../api-client.js';
 import type { Command } from '../command.js';
 

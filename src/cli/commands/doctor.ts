@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { loadConfig } from '../../config/load.js';
 import { renderReport, runDoctor } from '../../doctor/run-doctor.js';
+import { loadConfig } from '../../engine/config-catalog.js';
 import type { Command } from '../command.js';
 
 export const doctorCommand: Command = {

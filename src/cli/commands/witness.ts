@@ -1,7 +1,7 @@
 import { SdNotify } from '../../agent/sd-notify.js';
 import { readPrivateFile } from '../../agent/secrets.js';
-import { loadConfig } from '../../config/load.js';
 import { WitnessServer } from '../../coordination/witness.js';
+import { loadConfig } from '../../engine/config-catalog.js';
 import { HaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import type { Command } from '../command.js';

@@ -1,4 +1,4 @@
-import { HaloError } from '../../errors.js';
+import { type ErrorCode, HaloError } from '../../errors.js';
 import { formatDuration } from '../../util/duration.js';
 
 /**
@@ -37,6 +37,13 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** The error code users see for each kind of failure: one they can search for. */
+function ec2ErrorCode(failure: Ec2Failure): ErrorCode {
+  if (failure === 'timeout') return 'HALO_E_CLOUD_CALL_TIMEOUT';
+  if (failure === 'rejected') return 'HALO_E_CLOUD_CALL_REJECTED';
+  return 'HALO_E_CLOUD_CALL_FAILED';
+}
+
 export class Ec2Error extends HaloError {
   readonly op: string;
   readonly failure: Ec2Failure;
@@ -45,7 +52,7 @@ export class Ec2Error extends HaloError {
 
   constructor(op: string, failure: Ec2Failure, message: string, awsCode?: string, cause?: unknown) {
     super(
-      failure === 'timeout' ? 'HALO_E_TIMEOUT' : 'HALO_E_RESOURCE_FAILED',
+      ec2ErrorCode(failure),
       message,
       { op, failure, ...(awsCode ? { awsCode } : {}) },
       cause === undefined ? undefined : { cause },

@@ -37,7 +37,7 @@ export async function instanceEni(opts: ImdsOptions): Promise<string> {
   const signal = AbortSignal.any([opts.signal, limit.signal]);
   const fail = (why: string, cause?: unknown) =>
     new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_CLOUD_METADATA_UNAVAILABLE',
       `cannot find this instance's ENI through instance metadata at ${base} (${why}); set "eni" for every node, or enable IMDSv2 (hop limit ≥ 2 in containers)`,
       { endpoint: base },
       cause === undefined ? undefined : { cause },

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { MonitorSpec } from '../../config/catalog.js';
 import type { Logger } from '../../log.js';
 import type { CheckResult } from '../resources/types.js';
 
@@ -32,12 +32,12 @@ export interface MonitorInstance {
   probe(ctx: MonitorContext): Promise<MonitorResult>;
 }
 
-export interface MonitorType<P extends Record<string, unknown> = Record<string, unknown>> {
-  type: string;
-  description: string;
-  params: z.ZodType<P>;
-  /** True when the monitor needs `target` (a resource of its group). */
-  needsTarget?: boolean;
-  validate?(params: P): Array<[string, string]>;
+/**
+ * One monitor plugin: a single plain object that is both its spec (type, description, schema,
+ * whether it needs a target; see src/config/catalog.ts) and its implementation (`create`).
+ * The built-ins are listed once, in registry.ts.
+ */
+export interface MonitorPlugin<P extends Record<string, unknown> = Record<string, unknown>>
+  extends MonitorSpec<P> {
   create(name: string, params: P): MonitorInstance;
 }

@@ -1,9 +1,9 @@
-import type { z } from 'zod';
+import type { ResourceSpec } from '../../config/catalog.js';
 import type { Logger } from '../../log.js';
 
 /**
- * The resource contract (OCF-like, see docs/adr/0003-resource-contract.md):
- * - `validate` runs before anything is touched;
+ * The resource contract (OCF-like):
+ * - `spec.validate` runs when the config is loaded, before anything is touched;
  * - `start` and `stop` are idempotent (stopping a stopped resource succeeds);
  * - `check` tells running / stopped / failed apart, with a reason;
  * - every operation runs under a manager-enforced timeout and must honour `ctx.signal`.
@@ -27,7 +27,10 @@ export interface ResourceContext {
   node: string;
   group: string;
   resource: string;
-  /** The lease term of this activation: the fencing token (COORDINATION.md "Fencing tokens"). */
+  /**
+   * The lease term of this activation. It only grows, so a protected target that remembers the
+   * highest term it has seen can refuse writes from an older owner (a fencing token).
+   */
   term: string;
   /** Aborted when the manager's timeout for this operation elapses or the agent demotes. */
   signal: AbortSignal;
@@ -36,7 +39,7 @@ export interface ResourceContext {
   stateDir: string;
 }
 
-/** Environment for every command a resource or monitor runs (DESIGN.md §6). */
+/** Environment for every command a resource or monitor runs: who runs it, for which group and term. */
 export function haloEnv(ctx: Pick<ResourceContext, 'cluster' | 'node' | 'group' | 'resource' | 'term'>) {
   return {
     HALO_CLUSTER: ctx.cluster,
@@ -73,15 +76,16 @@ export interface ResourceInstance {
   onMonitorResult?(monitor: string, ok: boolean, reason: string): void;
 }
 
-export interface ResourceType<P extends Record<string, unknown> = Record<string, unknown>> {
-  type: string;
-  /** One line for docs/configuration.md. */
-  description: string;
-  /** The type's own parameter keys (besides `type` and `after`), as a zod object shape. */
-  params: z.ZodType<P>;
+/**
+ * One resource plugin: a single plain object that is both its spec (type, description,
+ * parameter schema and config-time checks: everything the config layer and the generated docs
+ * read, see src/config/catalog.ts) and its implementation (how parameters apply, `create`).
+ * The config layer only ever sees it as a ResourceSpec. The built-ins are listed once, in
+ * registry.ts.
+ */
+export interface ResourcePlugin<P extends Record<string, unknown> = Record<string, unknown>>
+  extends ResourceSpec<P> {
   /** Mode of each parameter; keys not listed are `restart`. */
   paramModes: Partial<Record<keyof P & string, ParamMode>>;
-  /** Deeper checks than the schema can express; return problems as [paramPath, message]. */
-  validate?(params: P): Array<[string, string]>;
   create(name: string, params: P): ResourceInstance;
 }

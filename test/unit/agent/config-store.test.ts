@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { ConfigStore } from '../../../src/agent/config-store.js';
-import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/engine/config-catalog.js';
 import { isHaloError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { tempDir, writePrivate } from '../../support/temp-dir.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudResource } from '../../../src/cloud/aws/cloud-resource.js';
 import { Ec2Error } from '../../../src/cloud/aws/ec2-error.js';
+import { CloudResource } from '../../../src/engine/resources/aws/cloud-resource.js';
 import { routeTarget } from '../../../src/engine/resources/aws-route-vip/route-target.js';
 import { makeContext } from '../resources/context.js';
 import { FakeEc2 } from './fake-ec2.js';

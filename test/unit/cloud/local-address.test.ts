@@ -7,7 +7,7 @@ import { test } from 'node:test';
  * that vanishes with the child process, so the host's interfaces are never touched.
  * Skipped without root or util-linux `unshare`.
  */
-const moduleUrl = new URL('../../../src/cloud/aws/local-address.js', import.meta.url).href;
+const moduleUrl = new URL('../../../src/engine/resources/aws/local-address.js', import.meta.url).href;
 const canUnshare =
   process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { awsRouteVipResource } from '../../../src/engine/resources/aws-route-vip/index.js';
-import { resourceSpecs } from '../../../src/engine/resources/specs.js';
+import { resourceTypes as resourceSpecs } from '../../../src/engine/resources/registry.js';
 
 describe('aws-route-vip parameters', () => {
   it('fills defaults: 2s per call, 10s reconcile, warn on API errors, VIP on lo', () => {

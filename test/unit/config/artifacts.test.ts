@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ARTIFACTS } from '../../../src/config/artifacts.js';
-import { monitorSpecs } from '../../../src/engine/monitors/specs.js';
-import { resourceSpecs } from '../../../src/engine/resources/specs.js';
+import { ARTIFACTS } from '../../../src/artifacts/artifacts.js';
+import { monitorTypes as monitorSpecs } from '../../../src/engine/monitors/registry.js';
+import { resourceTypes as resourceSpecs } from '../../../src/engine/resources/registry.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 

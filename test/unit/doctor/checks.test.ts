@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseConfig } from '../../../src/config/load.js';
 import type { HaloConfig } from '../../../src/config/model.js';
 import { checkBinaries } from '../../../src/doctor/binaries.js';
 import { checkClockSync } from '../../../src/doctor/clock-sync.js';
@@ -10,6 +9,7 @@ import { checkKeepaliveSysctls, readKeepaliveSysctls } from '../../../src/doctor
 import { pickNode, renderReport } from '../../../src/doctor/run-doctor.js';
 import { checkSecretFiles } from '../../../src/doctor/secret-files.js';
 import type { ExecFn } from '../../../src/doctor/types.js';
+import { parseConfig } from '../../../src/engine/config-catalog.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const KA = { idleMs: 230_000, intervalMs: 1000, count: 5 };

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { registerDestroy, unsafeStateDir } from '../../../src/agent/destroy.js';
-import { parseConfig } from '../../../src/config/load.js';
 import type { HaloConfig } from '../../../src/config/model.js';
 import {
   type NodeApi,
@@ -13,6 +12,7 @@ import {
   runTeardown,
   stopOrder,
 } from '../../../src/doctor/teardown.js';
+import { parseConfig } from '../../../src/engine/config-catalog.js';
 import type { EngineStatus } from '../../../src/engine/engine-status.js';
 import { HaloError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';

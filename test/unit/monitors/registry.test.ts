@@ -12,14 +12,14 @@ describe('monitor registry', () => {
       'stall',
       'tcp',
     ]);
-    for (const [key, type] of monitorTypes) {
-      assert.equal(type.type, key);
-      assert.ok(type.description.length > 0);
+    for (const [key, plugin] of monitorTypes) {
+      assert.equal(plugin.type, key);
+      assert.ok(plugin.description.length > 0);
     }
   });
 
   it('marks the resource monitor as needing a target', () => {
-    assert.equal(monitorTypes.get('resource')?.needsTarget, true);
-    assert.notEqual(monitorTypes.get('tcp')?.needsTarget, true);
+    assert.equal(monitorTypes.get('resource')?.target, 'always');
+    assert.equal(monitorTypes.get('tcp')?.target, 'optional');
   });
 });

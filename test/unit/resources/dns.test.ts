@@ -22,7 +22,7 @@ import {
   type Message,
   TYPE,
 } from '../../../src/engine/resources/dns/wire.js';
-import { resourceSpecs } from '../../../src/engine/resources/specs.js';
+import { resourceTypes as resourceSpecs } from '../../../src/engine/resources/registry.js';
 import { HaloError } from '../../../src/errors.js';
 import { makeContext, tempDir } from './context.js';
 
@@ -173,7 +173,7 @@ describe('dns parameters', () => {
 });
 
 describe('dns UDP exchange', () => {
-  it('resends to a silent server and gives up with HALO_E_TIMEOUT within its limit', async (t) => {
+  it('resends to a silent server and gives up with HALO_E_DNS_TIMEOUT within its limit', async (t) => {
     let seen = 0;
     const port = await udpServer(t, () => seen++);
     const started = Date.now();
@@ -186,7 +186,7 @@ describe('dns UDP exchange', () => {
       }),
       (err: unknown) =>
         err instanceof HaloError &&
-        err.code === 'HALO_E_TIMEOUT' &&
+        err.code === 'HALO_E_DNS_TIMEOUT' &&
         /did not answer within/.test(err.message),
     );
     assert.ok(Date.now() - started < 5000);

@@ -168,7 +168,7 @@ describe('lb-probe resource', () => {
     const { port } = blocker.address() as { port: number };
     const probe = create({ probePort: port, healthGate: ['web'] }, t);
     await assert.rejects(probe.start(makeContext()), (err: { code: string; message: string }) => {
-      assert.equal(err.code, 'HALO_E_RESOURCE_FAILED');
+      assert.equal(err.code, 'HALO_E_PROBE_PORT_UNAVAILABLE');
       assert.match(err.message, new RegExp(`cannot listen on probe port 127.0.0.1:${port}: another program`));
       return true;
     });

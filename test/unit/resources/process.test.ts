@@ -54,7 +54,7 @@ describe('process resource', () => {
     await assert.rejects(
       resource.start(makeContext()),
       (err: { code: string; message: string; details: Record<string, unknown> }) => {
-        assert.equal(err.code, 'HALO_E_RESOURCE_FAILED');
+        assert.equal(err.code, 'HALO_E_RESOURCE_START_FAILED');
         assert.match(err.message, /exited with code 4 during start: config error: port in use/);
         assert.equal(err.details['code'], 4);
         return true;
@@ -65,7 +65,7 @@ describe('process resource', () => {
   it('reports a program that cannot be started', async (t) => {
     const resource = create({ command: ['/nonexistent/halo-daemon'] }, t);
     await assert.rejects(resource.start(makeContext()), {
-      code: 'HALO_E_RESOURCE_FAILED',
+      code: 'HALO_E_RESOURCE_START_FAILED',
       message: /ENOENT/,
     });
   });
@@ -97,7 +97,7 @@ describe('process resource', () => {
       t,
     );
     await assert.rejects(resource.start(makeContext()), {
-      code: 'HALO_E_TIMEOUT',
+      code: 'HALO_E_RESOURCE_START_TIMEOUT',
       message: /readyCheck did not pass/,
     });
     assert.equal(await countMarked(a), 0);
@@ -112,7 +112,7 @@ describe('process resource', () => {
     assert.ok(await waitFor(async () => (await countMarked(a)) === 1));
     controller.abort(new Error('start timeout'));
     await assert.rejects(starting, {
-      code: 'HALO_E_RESOURCE_FAILED',
+      code: 'HALO_E_RESOURCE_CANCELLED',
       message: /cancelled \(start timeout\)/,
     });
     assert.equal(await countMarked(a), 0);

@@ -42,7 +42,7 @@ describe('script resource', () => {
       () => assert.fail('start should fail'),
       (err: unknown) => err as { code: string; message: string; details: Record<string, unknown> },
     );
-    assert.equal(error.code, 'HALO_E_RESOURCE_FAILED');
+    assert.equal(error.code, 'HALO_E_RESOURCE_START_FAILED');
     assert.match(error.message, /start of resource "r1" exited with code 3: disk not mounted/);
     assert.equal(error.details['code'], 3);
     assert.match(String(error.details['output']), /preparing\ndisk not mounted/);
@@ -81,7 +81,10 @@ describe('script resource', () => {
     const marker = uniqueSleep();
     t.after(() => killMarked(marker));
     const resource = create({ start: `sleep ${marker} & wait`, stop: 'true', timeout: { start: '300ms' } });
-    await assert.rejects(resource.start(makeContext()), { code: 'HALO_E_TIMEOUT', message: /within 300ms/ });
+    await assert.rejects(resource.start(makeContext()), {
+      code: 'HALO_E_RESOURCE_START_TIMEOUT',
+      message: /within 300ms/,
+    });
     assert.equal(await countMarked(marker), 0);
   });
 
@@ -93,7 +96,10 @@ describe('script resource', () => {
     const stopping = resource.stop(makeContext({ signal: controller.signal }));
     assert.ok(await waitFor(async () => (await countMarked(marker)) === 1));
     controller.abort(new Error('stop timeout'));
-    await assert.rejects(stopping, { code: 'HALO_E_RESOURCE_FAILED', message: /cancelled \(stop timeout\)/ });
+    await assert.rejects(stopping, {
+      code: 'HALO_E_RESOURCE_CANCELLED',
+      message: /cancelled \(stop timeout\)/,
+    });
     assert.equal(await countMarked(marker), 0);
     assert.equal((await resource.check(makeContext())).state, 'failed');
   });

@@ -1,4 +1,4 @@
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type HttpReply, insecureGet } from './insecure-get.js';
 import { type HttpMonitorParams, httpMonitorParams } from './params.js';
 
@@ -91,10 +91,11 @@ class HttpMonitor implements MonitorInstance {
   }
 }
 
-export const httpMonitor: MonitorType<HttpMonitorParams> = {
+export const httpMonitor: MonitorPlugin<HttpMonitorParams> = {
   type: 'http',
   description:
     'Healthy when a GET of url answers with a status in expectStatus (redirects not followed) and, optionally, a body containing the given text.',
   params: httpMonitorParams,
+  target: 'optional',
   create: (_name, params) => new HttpMonitor(params),
 };

@@ -1,6 +1,6 @@
 import { findProcesses } from '../../exec/index.js';
 import { probeTarget } from '../resource/index.js';
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type ProcessMonitorParams, processMonitorParams } from './params.js';
 
 /** How many matching processes the output lists. */
@@ -34,13 +34,13 @@ class ProcessMonitor implements MonitorInstance {
   }
 }
 
-export const processMonitor: MonitorType<ProcessMonitorParams> = {
+export const processMonitor: MonitorPlugin<ProcessMonitorParams> = {
   type: 'process',
   description:
     'Healthy while at least minCount processes have a command line matching `match`; without `match`, while the target process resource runs.',
   params: processMonitorParams,
-  // Only a monitor without `match` needs a target; the contract has no per-params flag, so
+  // Only a monitor without `match` needs a target; the spec has no per-params flag, so
   // such a monitor without one reports the missing target in its output.
-  needsTarget: false,
+  target: 'optional',
   create: (_name, params) => new ProcessMonitor(params),
 };

@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../resources/types.js';
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type ResourceMonitorParams, resourceMonitorParams } from './params.js';
 
 /** A target's check as a monitor result: healthy only while it says running. */
@@ -24,10 +24,10 @@ class ResourceMonitor implements MonitorInstance {
   }
 }
 
-export const resourceMonitor: MonitorType<ResourceMonitorParams> = {
+export const resourceMonitor: MonitorPlugin<ResourceMonitorParams> = {
   type: 'resource',
   description: "Runs the target resource's own check; healthy while it reports running.",
   params: resourceMonitorParams,
-  needsTarget: true,
+  target: 'always',
   create: () => new ResourceMonitor(),
 };

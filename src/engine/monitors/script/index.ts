@@ -1,5 +1,5 @@
 import { runCommand } from '../../exec/index.js';
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type ScriptMonitorParams, scriptMonitorParams } from './params.js';
 
 /** Status shows the last output; a probe's tail is plenty. */
@@ -52,9 +52,10 @@ class ScriptMonitor implements MonitorInstance {
   }
 }
 
-export const scriptMonitor: MonitorType<ScriptMonitorParams> = {
+export const scriptMonitor: MonitorPlugin<ScriptMonitorParams> = {
   type: 'script',
   description: 'Runs a command; healthy when its exit code is in successCodes.',
   params: scriptMonitorParams,
+  target: 'optional',
   create: (_name, params) => new ScriptMonitor(params),
 };

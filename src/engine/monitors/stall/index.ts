@@ -1,4 +1,4 @@
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type StallMonitorParams, stallMonitorParams } from './params.js';
 
 class StallMonitor implements MonitorInstance {
@@ -13,10 +13,11 @@ class StallMonitor implements MonitorInstance {
   }
 }
 
-export const stallMonitor: MonitorType<StallMonitorParams> = {
+export const stallMonitor: MonitorPlugin<StallMonitorParams> = {
   type: 'stall',
   description:
     "Healthy while the agent's own event-loop lag stays within maxLag (the node can still act in time).",
   params: stallMonitorParams,
+  target: 'never',
   create: (_name, params) => new StallMonitor(params),
 };

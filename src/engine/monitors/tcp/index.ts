@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { MonitorContext, MonitorInstance, MonitorResult, MonitorType } from '../types.js';
+import type { MonitorContext, MonitorInstance, MonitorPlugin, MonitorResult } from '../types.js';
 import { type TcpMonitorParams, tcpMonitorParams } from './params.js';
 
 function abortReason(signal: AbortSignal): string {
@@ -45,9 +45,10 @@ class TcpMonitor implements MonitorInstance {
   }
 }
 
-export const tcpMonitor: MonitorType<TcpMonitorParams> = {
+export const tcpMonitor: MonitorPlugin<TcpMonitorParams> = {
   type: 'tcp',
   description: 'Healthy when a TCP connection to host:port is accepted.',
   params: tcpMonitorParams,
+  target: 'optional',
   create: (_name, params) => new TcpMonitor(params),
 };

@@ -1,6 +1,6 @@
-import { CloudResource, type CloudTarget } from '../../../cloud/aws/cloud-resource.js';
 import { preloadEc2Sdk } from '../../../cloud/aws/ec2-api.js';
-import type { ResourceType } from '../types.js';
+import { CloudResource, type CloudTarget } from '../aws/cloud-resource.js';
+import type { ResourcePlugin } from '../types.js';
 import { type AwsEipParams, awsEipParams } from './params.js';
 
 /**
@@ -25,10 +25,11 @@ export function eipTarget(allocationId: string, privateIp: Record<string, string
   };
 }
 
-export const awsEipResource: ResourceType<AwsEipParams> = {
+export const awsEipResource: ResourcePlugin<AwsEipParams> = {
   type: 'aws-eip',
   description: 'An Elastic IP moved to the active node’s ENI (AssociateAddress with AllowReassociation).',
   params: awsEipParams,
+  uniqueAcrossGroups: ['allocationId'],
   paramModes: { callTimeout: 'live', reconcile: 'live', onApiError: 'live', timeout: 'live' },
   create: (name, p) => {
     preloadEc2Sdk();

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { awsCommonFields } from '../../../cloud/aws/fields.js';
+import { awsCommonFields } from '../aws/fields.js';
 
 export const awsEipParams = z.strictObject({
   allocationId: z

@@ -1,6 +1,6 @@
-import { CloudResource } from '../../../cloud/aws/cloud-resource.js';
 import { preloadEc2Sdk } from '../../../cloud/aws/ec2-api.js';
-import type { ResourceType } from '../types.js';
+import { CloudResource } from '../aws/cloud-resource.js';
+import type { ResourcePlugin } from '../types.js';
 import { type AwsRouteVipParams, awsRouteVipParams } from './params.js';
 import { routeTarget } from './route-target.js';
 
@@ -17,13 +17,15 @@ function validateRouteVip(params: AwsRouteVipParams): Array<[string, string]> {
   return problems;
 }
 
-export const awsRouteVipResource: ResourceType<AwsRouteVipParams> = {
+export const awsRouteVipResource: ResourcePlugin<AwsRouteVipParams> = {
   type: 'aws-route-vip',
   description:
     'A VIP outside the VPC CIDR: every listed route table sends VIP/32 to the active node’s ENI (create or replace), kept there by a reconcile loop.',
   params: awsRouteVipParams,
-  paramModes: { callTimeout: 'live', reconcile: 'live', onApiError: 'live', timeout: 'live' },
   validate: validateRouteVip,
+  uniqueAcrossGroups: ['ip'],
+  nodeKeyed: ['eni'],
+  paramModes: { callTimeout: 'live', reconcile: 'live', onApiError: 'live', timeout: 'live' },
   create: (name, p) => {
     preloadEc2Sdk();
     return new CloudResource({

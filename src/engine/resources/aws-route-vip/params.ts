@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { awsCommonFields, localDevice } from '../../../cloud/aws/fields.js';
+import { awsCommonFields, localDevice } from '../aws/fields.js';
 
 export const awsRouteVipParams = z.strictObject({
   ip: z

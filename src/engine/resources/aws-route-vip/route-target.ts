@@ -1,8 +1,8 @@
 import type { RouteTable } from '@aws-sdk/client-ec2';
-import type { CloudTarget, Drift } from '../../../cloud/aws/cloud-resource.js';
 import type { Ec2Api } from '../../../cloud/aws/ec2-api.js';
 import { Ec2Error } from '../../../cloud/aws/ec2-error.js';
 import { HaloError } from '../../../errors.js';
+import type { CloudTarget, Drift } from '../aws/cloud-resource.js';
 
 /**
  * `VIP/32 → ENI` in every listed route table (CLUSTERPRO's AWS virtual IP resource, report
@@ -45,7 +45,7 @@ export function driftOf(found: RouteTable[], id: string, cidr: string, eni: stri
   const table = found.find((t) => t.RouteTableId === id);
   if (!table) {
     throw new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_CLOUD_NOT_FOUND',
       `route table ${id} was not returned by DescribeRouteTables; check the id and the region`,
       { routeTable: id },
     );
@@ -64,7 +64,7 @@ export function driftOf(found: RouteTable[], id: string, cidr: string, eni: stri
   if (route.State === 'blackhole') {
     // Pointing it at the same ENI again would not help: the ENI is detached or its instance stopped.
     throw new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_CLOUD_ROUTE_BLACKHOLE',
       `route ${cidr} in ${id} points at ${eni} but is a blackhole: the ENI is not attached to a running instance`,
       { routeTable: id, eni },
     );

@@ -1,6 +1,6 @@
-import { CloudResource, type CloudTarget } from '../../../cloud/aws/cloud-resource.js';
 import { preloadEc2Sdk } from '../../../cloud/aws/ec2-api.js';
-import type { ResourceType } from '../types.js';
+import { CloudResource, type CloudTarget } from '../aws/cloud-resource.js';
+import type { ResourcePlugin } from '../types.js';
 import { type AwsSecondaryIpParams, awsSecondaryIpParams } from './params.js';
 
 /**
@@ -23,11 +23,12 @@ export function secondaryIpTarget(ip: string): CloudTarget {
   };
 }
 
-export const awsSecondaryIpResource: ResourceType<AwsSecondaryIpParams> = {
+export const awsSecondaryIpResource: ResourcePlugin<AwsSecondaryIpParams> = {
   type: 'aws-secondary-ip',
   description:
     'A secondary private IP moved to the active node’s ENI (AssignPrivateIpAddresses with AllowReassignment) and held locally.',
   params: awsSecondaryIpParams,
+  uniqueAcrossGroups: ['ip'],
   paramModes: { callTimeout: 'live', reconcile: 'live', onApiError: 'live', timeout: 'live' },
   create: (name, p) => {
     preloadEc2Sdk();

@@ -71,7 +71,7 @@ async function signedExchange(message: Message, t: DnsTarget, what: string): Pro
 }
 
 function refusal(message: string, details: Record<string, unknown>): HaloError {
-  return new HaloError('HALO_E_RESOURCE_FAILED', message, details);
+  return new HaloError('HALO_E_DNS_UPDATE_REFUSED', message, details);
 }
 
 function rcodeError(t: DnsTarget, what: string, rcode: number): HaloError {

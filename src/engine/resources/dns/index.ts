@@ -1,12 +1,18 @@
 import { HaloError } from '../../../errors.js';
-import type { CheckResult, FenceAction, ResourceContext, ResourceInstance, ResourceType } from '../types.js';
+import type {
+  CheckResult,
+  FenceAction,
+  ResourceContext,
+  ResourceInstance,
+  ResourcePlugin,
+} from '../types.js';
 import { type DnsTarget, deleteAddressIfOurs, lookupAddresses, replaceAddress } from './dns-client.js';
 import { type DnsParams, dnsParams } from './params.js';
 import { readKeyFile } from './tsig-key.js';
 import { addressType, canonicalAddress, normalizeName } from './wire.js';
 
 /**
- * `dns` (DESIGN.md §6): points a name at the active node with an RFC 2136 dynamic update
+ * `dns`: points a name at the active node with an RFC 2136 dynamic update
  * signed with TSIG (RFC 8945), e.g. to BIND. The wire format and TSIG are implemented here
  * (wire.ts, tsig.ts) so the secret never leaves the process: no nsupdate, no command line.
  * Start replaces the A/AAAA RRset and reads it back; check asks the authoritative server
@@ -31,7 +37,7 @@ export class DnsRecord implements ResourceInstance {
     const address = this.params.addresses[node];
     if (address === undefined)
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_DNS_NO_ADDRESS',
         `dns "${this.resourceName}": no address for node ${node}; add it to addresses`,
         { resource: this.resourceName, node },
       );
@@ -59,7 +65,7 @@ export class DnsRecord implements ResourceInstance {
     const want = canonicalAddress(address);
     if (seen.addresses.length !== 1 || seen.addresses[0] !== want)
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_DNS_NOT_APPLIED',
         `DNS server ${this.params.server}:${this.params.port} accepted the update of ${name} → ${address} but answers ${describe(seen.addresses, seen.rcode)}`,
         { resource: ctx.resource, name, address },
       );
@@ -157,11 +163,13 @@ function validateDns(params: DnsParams): Array<[string, string]> {
   return problems;
 }
 
-export const dnsResource: ResourceType<DnsParams> = {
+export const dnsResource: ResourcePlugin<DnsParams> = {
   type: 'dns',
   description: 'Points a DNS name at the active node through an RFC 2136 dynamic update signed with TSIG.',
   params: dnsParams,
-  paramModes: { callTimeout: 'live', onServerError: 'live', timeout: 'live' },
   validate: validateDns,
+  uniqueAcrossGroups: ['name'],
+  nodeKeyed: ['addresses'],
+  paramModes: { callTimeout: 'live', onServerError: 'live', timeout: 'live' },
   create: (name, params) => new DnsRecord(name, params),
 };

@@ -20,7 +20,7 @@ export interface TsigKey {
 
 /**
  * A key that cannot leak through a log line, an event or JSON: the secret is not enumerable,
- * and inspect/toJSON show only the name and algorithm (DESIGN.md §10).
+ * and inspect/toJSON show only the name and algorithm: secrets never reach logs or the API.
  */
 function sealed(name: string, algorithm: string, hash: string, secret: Buffer): TsigKey {
   const key = { name, algorithm, hash } as TsigKey;

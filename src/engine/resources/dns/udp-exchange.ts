@@ -49,7 +49,7 @@ export function exchange(wire: Buffer, id: number, target: ExchangeTarget): Prom
       () =>
         finish(
           new HaloError(
-            'HALO_E_TIMEOUT',
+            'HALO_E_DNS_TIMEOUT',
             `DNS server ${where} did not answer within ${formatDuration(target.timeoutMs)}`,
             { server: where },
           ),
@@ -77,7 +77,7 @@ export function exchange(wire: Buffer, id: number, target: ExchangeTarget): Prom
 }
 
 function cancelled(where: string): HaloError {
-  return new HaloError('HALO_E_RESOURCE_FAILED', `DNS exchange with ${where} was cancelled`, {
+  return new HaloError('HALO_E_RESOURCE_CANCELLED', `DNS exchange with ${where} was cancelled`, {
     server: where,
   });
 }
@@ -86,7 +86,7 @@ function unreachable(where: string, err: Error): HaloError {
   const code = (err as NodeJS.ErrnoException).code;
   const text =
     code === 'ECONNREFUSED' ? 'nothing answers on that port (ICMP port unreachable)' : (code ?? err.message);
-  return new HaloError('HALO_E_RESOURCE_FAILED', `DNS server ${where} cannot be reached: ${text}`, {
+  return new HaloError('HALO_E_DNS_UNREACHABLE', `DNS server ${where} cannot be reached: ${text}`, {
     server: where,
   });
 }

@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { HaloError } from '../../../errors.js';
-import type { CheckResult, FenceAction, ResourceContext, ResourceInstance, ResourceType } from '../types.js';
+import type {
+  CheckResult,
+  FenceAction,
+  ResourceContext,
+  ResourceInstance,
+  ResourcePlugin,
+} from '../types.js';
 import {
   hasNetAdmin,
   isNoDevice,
@@ -20,7 +26,7 @@ const DUPLICATE_WAIT_S = 1;
 const IFNAMSIZ = 16;
 
 /**
- * `ip` (DESIGN.md §6): a floating address on a Linux interface. Start adds it (`ip addr add`)
+ * `ip`: a floating address on a Linux interface. Start adds it (`ip addr add`)
  * and announces it — gratuitous ARP (`arping -U`, RFC 5227 §3 "ARP Announcement") for IPv4,
  * an unsolicited Neighbor Advertisement for IPv6 (RFC 4861 §7.2.6, sent by the kernel when
  * `ndisc_notify` is on). Check verifies the address is present and, for IPv4, that no other
@@ -61,18 +67,18 @@ class IpResource implements ResourceInstance {
     if (isPermissionError(r.stderr)) return this.permissionError(ctx, op, r.stderr);
     if (r.missing)
       return new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_COMMAND_NOT_FOUND',
         `resource "${this.name}": the \`ip\` command is missing; install iproute2`,
         this.details(ctx),
       );
     if (isNoDevice(r.stderr))
       return new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_INTERFACE_NOT_FOUND',
         `resource "${this.name}": interface ${this.params.device} does not exist on node ${ctx.node}; check \`device\` (ip link show)`,
         this.details(ctx, { stderr: r.stderr.trim() }),
       );
     return new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_IP_COMMAND_FAILED',
       `resource "${this.name}": ${op} ${this.cidr} on ${this.params.device} failed: ${r.stderr.trim() || `exit ${r.code}`}`,
       this.details(ctx, { code: r.code }),
     );
@@ -212,11 +218,12 @@ function validateIp(params: IpParams): Array<[string, string]> {
   return problems;
 }
 
-export const ipResource: ResourceType<IpParams> = {
+export const ipResource: ResourcePlugin<IpParams> = {
   type: 'ip',
   description: 'A floating IP on a Linux interface, announced with gratuitous ARP / unsolicited NA.',
   params: ipParams,
-  paramModes: { arpCount: 'live' },
   validate: validateIp,
+  uniqueAcrossGroups: ['ip'],
+  paramModes: { arpCount: 'live' },
   create: (name, params) => new IpResource(name, params),
 };

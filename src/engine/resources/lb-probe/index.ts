@@ -2,7 +2,13 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { HaloError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import type { CheckResult, FenceAction, ResourceContext, ResourceInstance, ResourceType } from '../types.js';
+import type {
+  CheckResult,
+  FenceAction,
+  ResourceContext,
+  ResourceInstance,
+  ResourcePlugin,
+} from '../types.js';
 import { HealthGate } from './health-gate.js';
 import { type LbProbeParams, lbProbeParams } from './params.js';
 import { ProbeListener, portAnswers } from './probe-listener.js';
@@ -18,7 +24,7 @@ export interface LbProbeInstance extends ResourceInstance {
 }
 
 /**
- * `lb-probe` (DESIGN.md §6; WSFC's ProbePort behind an Azure internal load balancer): the
+ * `lb-probe` (like WSFC's ProbePort behind an Azure internal load balancer): the
  * probe port is how the cloud load balancer learns which node owns the group. It is open only
  * while the group is active here (the resource is started) and its health gate is green.
  * In `http` mode the port stays open while started and answers 503 when the gate is red, as
@@ -55,14 +61,14 @@ class LbProbe implements LbProbeInstance {
   async start(ctx: ResourceContext): Promise<void> {
     if (this.started) return;
     if (ctx.signal.aborted) {
-      throw new HaloError('HALO_E_RESOURCE_FAILED', `start of lb-probe "${this.name}" was cancelled`, {
+      throw new HaloError('HALO_E_RESOURCE_CANCELLED', `start of lb-probe "${this.name}" was cancelled`, {
         resource: ctx.resource,
       });
     }
     const ip = this.params.ip;
     if (ip !== undefined && !localAddresses().has(ip)) {
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_LB_FRONTEND_IP_MISSING',
         `lb-probe "${this.name}": frontend IP ${ip} is not on any interface of this node; add an \`ip\` resource (device: lo) and list it in this resource's \`after\``,
         { resource: ctx.resource, ip },
       );
@@ -185,12 +191,15 @@ function validateLbProbe(params: LbProbeParams): Array<[string, string]> {
   return problems;
 }
 
-export const lbProbeResource: ResourceType<LbProbeParams> = {
+export const lbProbeResource: ResourcePlugin<LbProbeParams> = {
   type: 'lb-probe',
   description:
     'Listens on a load-balancer probe port only while the group is active and healthy here (WSFC ProbePort).',
   params: lbProbeParams,
-  paramModes: { healthGate: 'live' },
   validate: validateLbProbe,
+  uniqueAcrossGroups: ['probePort'],
+  nodeKeyed: ['probePortByNode'],
+  monitorLists: ['healthGate'],
+  paramModes: { healthGate: 'live' },
   create: (name, params): LbProbeInstance => new LbProbe(name, params),
 };

@@ -38,7 +38,7 @@ export class ProbeListener {
     return this.server?.listening === true;
   }
 
-  /** Idempotent. Fails with HALO_E_RESOURCE_FAILED when the port cannot be bound. */
+  /** Idempotent. Fails with HALO_E_PROBE_PORT_UNAVAILABLE when the port cannot be bound. */
   async open(): Promise<void> {
     if (this.server) return;
     const server = this.opts.mode === 'http' ? this.httpServer() : this.tcpServer();
@@ -69,7 +69,7 @@ export class ProbeListener {
               ? 'the host address is not on this node'
               : e.message;
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_PROBE_PORT_UNAVAILABLE',
         `cannot listen on probe port ${this.opts.host}:${this.opts.port}: ${hint}`,
         { host: this.opts.host, port: this.opts.port, errno: e.code },
       );

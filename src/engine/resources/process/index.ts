@@ -8,7 +8,7 @@ import {
   haloEnv,
   type ResourceContext,
   type ResourceInstance,
-  type ResourceType,
+  type ResourcePlugin,
 } from '../types.js';
 import { type ProcessParams, processParams } from './params.js';
 import { type ExitInfo, SupervisedChild } from './supervised-child.js';
@@ -76,7 +76,7 @@ class ProcessResource implements ProcessResourceInstance {
     } catch (err) {
       if (err instanceof HaloError) throw err;
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_RESOURCE_START_FAILED',
         `process resource "${this.name}" could not be started: ${(err as Error).message}`,
         { resource: ctx.resource, command: describeCommand(this.params.command) },
       );
@@ -110,7 +110,7 @@ class ProcessResource implements ProcessResourceInstance {
     if (outcome.kind === 'exited') {
       const tail = lastLine(output);
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_RESOURCE_START_FAILED',
         `process resource "${this.name}" ${describeExitInfo(outcome.info)} during start${tail ? `: ${tail}` : ''}`,
         { ...details, code: outcome.info.code, signal: outcome.info.signal },
       );
@@ -118,7 +118,7 @@ class ProcessResource implements ProcessResourceInstance {
     if (outcome.kind === 'timeout') {
       const what = this.params.readyCheck ? 'its readyCheck did not pass' : 'it did not stay up';
       throw new HaloError(
-        'HALO_E_TIMEOUT',
+        'HALO_E_RESOURCE_START_TIMEOUT',
         `process resource "${this.name}" was not ready within ${formatDuration(this.params.timeout.start)} (${what}); its process tree was killed`,
         details,
       );
@@ -129,7 +129,7 @@ class ProcessResource implements ProcessResourceInstance {
   private cancelled(ctx: ResourceContext, op: string, output: string): HaloError {
     const reason = ctx.signal.reason instanceof Error ? ctx.signal.reason.message : String(ctx.signal.reason);
     return new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      'HALO_E_RESOURCE_CANCELLED',
       `${op} of process resource "${this.name}" was cancelled (${reason})`,
       {
         resource: ctx.resource,
@@ -207,7 +207,7 @@ class ProcessResource implements ProcessResourceInstance {
     });
     if (result.remaining.length > 0) {
       throw new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_RESOURCE_UNKILLABLE',
         `process resource "${this.name}" did not exit even after SIGKILL (PIDs ${result.remaining.join(', ')}); the node must fence itself`,
         { resource: ctx.resource, pids: result.remaining },
       );
@@ -270,12 +270,12 @@ function validateProcess(params: ProcessParams): Array<[string, string]> {
   return problems;
 }
 
-export const processResource: ResourceType<ProcessParams> = {
+export const processResource: ResourcePlugin<ProcessParams> = {
   type: 'process',
   description:
     'A long-running program supervised by the agent (no pidfile); stop ends its whole process tree.',
   params: processParams,
-  paramModes: { timeout: 'live', stopSignal: 'live', startGrace: 'live', readyCheck: 'live' },
   validate: validateProcess,
+  paramModes: { timeout: 'live', stopSignal: 'live', startGrace: 'live', readyCheck: 'live' },
   create: (name, params): ProcessResourceInstance => new ProcessResource(name, params),
 };

@@ -7,7 +7,7 @@ import {
   haloEnv,
   type ResourceContext,
   type ResourceInstance,
-  type ResourceType,
+  type ResourcePlugin,
 } from '../types.js';
 import { type ScriptParams, scriptParams } from './params.js';
 
@@ -91,7 +91,7 @@ class ScriptResource implements ResourceInstance {
     const timeout = formatDuration(this.params.timeout[op]);
     if (result.timedOut) {
       return new HaloError(
-        'HALO_E_TIMEOUT',
+        op === 'start' ? 'HALO_E_RESOURCE_START_TIMEOUT' : 'HALO_E_RESOURCE_STOP_TIMEOUT',
         `${op} of resource "${this.name}" did not finish within ${timeout}; its process tree was killed (raise timeout.${op} if it needs longer)`,
         details,
       );
@@ -100,14 +100,14 @@ class ScriptResource implements ResourceInstance {
       const reason =
         ctx.signal.reason instanceof Error ? ctx.signal.reason.message : String(ctx.signal.reason);
       return new HaloError(
-        'HALO_E_RESOURCE_FAILED',
+        'HALO_E_RESOURCE_CANCELLED',
         `${op} of resource "${this.name}" was cancelled (${reason}); its process tree was killed`,
         details,
       );
     }
     const tail = lastLine(result.output);
     return new HaloError(
-      'HALO_E_RESOURCE_FAILED',
+      op === 'start' ? 'HALO_E_RESOURCE_START_FAILED' : 'HALO_E_RESOURCE_STOP_FAILED',
       `${op} of resource "${this.name}" ${describeExit(result)}${tail ? `: ${tail}` : ''}`,
       details,
     );
@@ -194,12 +194,12 @@ function validateScript(params: ScriptParams): Array<[string, string]> {
   return problems;
 }
 
-export const scriptResource: ResourceType<ScriptParams> = {
+export const scriptResource: ResourcePlugin<ScriptParams> = {
   type: 'script',
   description:
     'Runs your start, stop and optional check commands (OCF-style exit codes: check 0 = running, 7 = stopped).',
   params: scriptParams,
-  paramModes: { timeout: 'live', check: 'live' },
   validate: validateScript,
+  paramModes: { timeout: 'live', check: 'live' },
   create: (name, params) => new ScriptResource(name, params),
 };

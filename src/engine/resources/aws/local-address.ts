@@ -1,5 +1,5 @@
-import { runCommand } from '../../engine/exec/index.js';
-import { HaloError } from '../../errors.js';
+import { HaloError } from '../../../errors.js';
+import { runCommand } from '../../exec/index.js';
 
 /**
  * The node-local half of a cloud VIP: the address on an interface so the kernel accepts
@@ -20,7 +20,7 @@ async function ip(args: string[], signal: AbortSignal) {
 
 function failure(what: string, addr: LocalAddress, output: string, code: number | null): HaloError {
   return new HaloError(
-    code === 2 && /Operation not permitted/i.test(output) ? 'HALO_E_PERMISSION' : 'HALO_E_RESOURCE_FAILED',
+    code === 2 && /Operation not permitted/i.test(output) ? 'HALO_E_PERMISSION' : 'HALO_E_IP_COMMAND_FAILED',
     `${what} ${addr.ip}/${addr.prefix} on ${addr.device} failed: ${output.trim().split('\n').pop() ?? ''}${
       /Operation not permitted/i.test(output)
         ? ' (needs root or CAP_NET_ADMIN; or set localAddress: false)'

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../config/fields.js';
+import { duration } from '../../../config/fields.js';
 
 /**
  * Parameter fields every AWS resource type shares (aws-route-vip, aws-eip, aws-secondary-ip).

@@ -1,23 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-} from '../../engine/resources/types.js';
-import { HaloError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { formatDuration } from '../../util/duration.js';
-import { type Ec2Api, type Ec2Settings, sdkEc2Api } from './ec2-api.js';
-import { Ec2Error } from './ec2-error.js';
-import { type ImdsOptions, instanceEni } from './imds.js';
+import { type Ec2Api, type Ec2Settings, sdkEc2Api } from '../../../cloud/aws/ec2-api.js';
+import { Ec2Error } from '../../../cloud/aws/ec2-error.js';
+import { type ImdsOptions, instanceEni } from '../../../cloud/aws/imds.js';
+import { HaloError } from '../../../errors.js';
+import type { Logger } from '../../../log.js';
+import { formatDuration } from '../../../util/duration.js';
+import type { CheckResult, FenceAction, ResourceContext, ResourceInstance } from '../types.js';
 import { addLocalAddress, hasLocalAddress, type LocalAddress, removeLocalAddress } from './local-address.js';
 
 /**
  * The shape every AWS resource type shares: make some cloud state point at this node's ENI
  * on start, keep it there while active (a reconcile loop plus every check), and forget it on
- * stop. Stop never calls the API: the next owner takes the state over (last writer wins,
- * COORDINATION.md "Fencing policy"), and a stop that depended on the API could fail while
+ * stop. Stop never calls the API: the next owner takes the state over (last writer wins; only
+ * the lease holder starts the resource), and a stop that depended on the API could fail while
  * the API is down, which would escalate to self-fencing for nothing.
  */
 
