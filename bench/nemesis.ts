@@ -1,16 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Nemesis, type NemesisReport } from '../src/lab/nemesis.js';
-import { FAULT_KINDS, type FaultKind } from '../src/lab/nemesis-faults.js';
+import { Nemesis, type NemesisReport } from '../test/lab-kit/nemesis.js';
+import { FAULT_KINDS, type FaultKind } from '../test/lab-kit/nemesis-faults.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
  * `npm run test:nemesis -- --rounds N [--seed S] [--faults a,b] [--out FILE]`: random fault rounds on a lab
- * cluster (src/lab/nemesis.ts). Progress goes to stderr, the markdown summary to stdout (and
+ * cluster (test/lab-kit/nemesis.ts). Progress goes to stderr, the markdown summary to stdout (and
  * FILE). Exits 1 when a sample saw two VIP holders, an acknowledged write is missing from the
  * shared file, or a round did not converge. The lab removes its namespaces and processes on
- * any exit, Ctrl-C included (src/lab/cleanup.ts).
+ * any exit, Ctrl-C included (test/lab-kit/cleanup.ts).
  */
 
 const { values: args } = parseArgs({

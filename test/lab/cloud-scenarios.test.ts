@@ -6,9 +6,9 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as ec2 from '@aws-sdk/client-ec2';
 import { parse, stringify } from 'yaml';
-import { LabMoto, startLabHaproxy, tcpConnects } from '../../src/lab/cloud.js';
-import { missingTools, run } from '../../src/lab/exec.js';
-import { Lab, monoMs } from '../../src/lab/lab.js';
+import { LabMoto, startLabHaproxy, tcpConnects } from '../lab-kit/cloud.js';
+import { missingTools, run } from '../lab-kit/exec.js';
+import { Lab, monoMs } from '../lab-kit/lab.js';
 import { type AwsLab, createLab, MOTO_REGION, type Moto, routesOf, useFakeAwsEnv } from '../support/moto.js';
 import { skipWithoutLab } from './support.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Nemesis } from '../../src/lab/nemesis.js';
-import { FAULT_KINDS } from '../../src/lab/nemesis-faults.js';
+import { Nemesis } from '../lab-kit/nemesis.js';
+import { FAULT_KINDS } from '../lab-kit/nemesis-faults.js';
 import { skipWithoutLab } from './support.js';
 
 /**

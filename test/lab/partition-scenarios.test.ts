@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { netemAvailable } from '../../src/lab/firewall.js';
+import { netemAvailable } from '../lab-kit/firewall.js';
 import { acquisitionsSince, assertOwner, runScenario } from './support.js';
 
 /**

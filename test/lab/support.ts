@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { missingTools } from '../../src/lab/exec.js';
-import { Lab, type LabOptions, monoMs } from '../../src/lab/lab.js';
-import type { ProbeRecord } from '../../src/lab/lab-client.js';
-import type { SplitBrainChecker, SplitBrainReport } from '../../src/lab/split-brain.js';
+import { missingTools } from '../lab-kit/exec.js';
+import { Lab, type LabOptions, monoMs } from '../lab-kit/lab.js';
+import type { ProbeRecord } from '../lab-kit/lab-client.js';
+import type { SplitBrainChecker, SplitBrainReport } from '../lab-kit/split-brain.js';
 
 /**
  * Shared frame of the lab scenario tests (COORDINATION.md "Fault scenarios"): a lab with

@@ -33,7 +33,7 @@ export interface WriteCheck {
 /**
  * The nemesis write load: a `store` on every node behind the VIP, appending to one file in a
  * directory all nodes share (the lab's "shared disk"), and a `writer` in the client
- * namespace sending numbered writes through the VIP (src/lab/nemesis-service.ts). A write
+ * namespace sending numbered writes through the VIP (test/lab-kit/nemesis-service.ts). A write
  * counts only when acknowledged, and an acknowledged write must be in the file.
  */
 export class WriteLoad {

@@ -34,7 +34,7 @@ import {
 import { SplitBrainChecker } from './split-brain.js';
 import { type Member, type MemberRole, planTopology, SUBNET_PREFIX, SWITCH } from './topology.js';
 
-export const HALO_CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const NS_MAIN = fileURLToPath(new URL('./ns-main.js', import.meta.url));
 export const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
