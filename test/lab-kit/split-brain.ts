@@ -3,11 +3,16 @@ import { createInterface } from 'node:readline';
 import { run } from './exec.js';
 
 /**
- * The G1 observer (COORDINATION.md "Fault scenarios"): who holds the VIP, on every node,
- * at 10 ms resolution. Each node namespace gets a persistent `ip -n NS monitor address`
- * (event-driven, so no 10 ms `ip` spawns that would load the 2-core machine and skew the
- * timings under test) on top of one initial dump; a 10 ms tick samples the current holders
- * and records every sample where two nodes hold it at once.
+ * The split-brain observer: who holds the VIP, on every node, and every moment two nodes
+ * hold it at once (the one outcome the cluster must never produce).
+ *
+ * Each node namespace gets a persistent `ip -n NS -o monitor address` on top of one initial
+ * dump. The holder set is judged at two kinds of moment:
+ * - on every address event the kernel reports, so an overlap of a few milliseconds (an
+ *   address added on one node just before it was removed from the other) is recorded with
+ *   the time the event arrived, however short it was;
+ * - on a periodic tick (10 ms by default), which keeps recording an overlap that lasts and
+ *   notices a node being powered off or on, which no address event reports.
  * A node that is "powered off" (`setPowered(node, false)`) does not count as a holder: its
  * stale address is on a machine that serves nothing.
  */
@@ -18,11 +23,16 @@ export interface HolderChange {
   /** Monotonic ms. */
   t: number;
   holders: string[];
+  /** What made the checker look: a kernel address event or the periodic tick. */
+  via?: 'event' | 'tick';
 }
 
 export interface SplitBrainReport {
+  /** Periodic samples taken. */
   samples: number;
-  /** Samples with two or more holders (must be empty). */
+  /** Address events seen (for the VIP or any other address). */
+  events: number;
+  /** Every event or sample that left two or more powered holders (must be empty). */
   violations: HolderChange[];
   /** The holder set each time it changed, in order. */
   changes: HolderChange[];
@@ -42,6 +52,7 @@ export class SplitBrainChecker {
   private readonly watched: Watched[];
   private timer: NodeJS.Timeout | null = null;
   private samples = 0;
+  private events = 0;
   private readonly violations: HolderChange[] = [];
   private readonly changes: HolderChange[] = [];
   private lastKey = '';
@@ -86,11 +97,14 @@ export class SplitBrainChecker {
     this.timer = setInterval(() => this.sample(), this.intervalMs);
   }
 
+  /** One kernel address event: applied, then judged at once (not at the next tick). */
   private onLine(w: Watched, line: string): void {
     const m = LINE.exec(line);
     if (!m) return;
     if (m[1]) w.addrs.delete(m[2]!);
     else w.addrs.add(m[2]!);
+    this.events++;
+    this.record('event');
   }
 
   holders(): string[] {
@@ -106,17 +120,22 @@ export class SplitBrainChecker {
 
   private sample(): void {
     this.samples++;
+    this.record('tick');
+  }
+
+  /** Judges the current holder set: a violation if two or more, a change if it differs. */
+  private record(via: 'event' | 'tick'): void {
     const holders = this.holders();
     const t = monoMs();
-    if (holders.length > 1) this.violations.push({ t, holders });
+    if (holders.length > 1) this.violations.push({ t, holders, via });
     const key = holders.join(',');
     if (key !== this.lastKey || this.changes.length === 0) {
       this.lastKey = key;
-      this.changes.push({ t, holders });
+      this.changes.push({ t, holders, via });
     }
   }
 
-  /** The latest sampled holder set and when it began. */
+  /** The latest holder set and when it began. */
   lastChange(): HolderChange | undefined {
     return this.changes.at(-1);
   }
@@ -127,7 +146,12 @@ export class SplitBrainChecker {
   }
 
   report(): SplitBrainReport {
-    return { samples: this.samples, violations: [...this.violations], changes: [...this.changes] };
+    return {
+      samples: this.samples,
+      events: this.events,
+      violations: [...this.violations],
+      changes: [...this.changes],
+    };
   }
 
   async stop(): Promise<SplitBrainReport> {
