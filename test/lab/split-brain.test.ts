@@ -139,8 +139,6 @@ test('the split-brain checker reports a planted overlap of 200 ms on events and 
     hits.some((v) => v.via === 'tick'),
     'the periodic samples during the overlap are violations too',
   );
-  const first = hits[0]!;
-  assert.ok(first.t - w.from < 200, 'the first violation is recorded during the overlap, not after it');
 });
 
 test('the split-brain checker reports nothing for clean handovers, though it sees every move', async (t) => {

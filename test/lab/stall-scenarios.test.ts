@@ -5,7 +5,7 @@ import { TEST_BLOCK_MS_ENV, TEST_HOOKS_ENV } from '../../src/agent/test-hooks.js
 import { acquisitionsSince, assertOwner, runScenario, type Scenario } from './support.js';
 
 /**
- * COORDINATION.md scenario 14: the agent's main event loop blocked (a busy-wait through the
+ * Fault scenario 14 (docs/fault-scenarios.md): the agent's main event loop blocked (a busy-wait through the
  * test hook, src/agent/test-hooks.ts) while the lease lives in the coordination worker
  * thread, `fast` profile (D = 500 ms, R = 75 ms). A 1 s block is twice the lease: with the
  * core on the main thread the lease would be lost; in the worker it is renewed throughout.

@@ -59,7 +59,7 @@ export async function startScenario(t: TestContext, opts: LabOptions = {}): Prom
     lab,
     checker,
     holders: () => checker.holders(),
-    async waitHolder(node, timeoutMs = 15_000) {
+    async waitHolder(node, timeoutMs = 30_000) {
       // By the checker's samples, so the time returned is the sample that first saw it.
       const change = await lab.waitFor(
         `the VIP on ${node} alone`,
