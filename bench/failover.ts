@@ -9,9 +9,9 @@ import type { SplitBrainChecker } from '../test/lab-kit/split-brain.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
- * `npm run bench:failover` (DESIGN.md §12): client-visible downtime through the VIP in the
+ * `npm run bench:failover`: client-visible downtime through the VIP in the
  * namespace lab, Halo (`fast` and `default` profiles) beside keepalived (Debian package,
- * default VRRPv2 at 1 s and VRRPv3 at 10 ms) in the same lab. Method as in LAB-NOTES.md: the
+ * default VRRPv2 at 1 s and VRRPv3 at 10 ms) in the same lab. Method: the
  * client opens a new TCP connection to VIP:8080 every 10 ms (100 ms timeout); downtime =
  * fault → first answer from the survivor; faults are injected after a random 1–2 s of
  * steady service; a trial whose ownership moved before the fault is discarded.

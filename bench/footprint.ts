@@ -5,8 +5,8 @@ import { Lab } from '../test/lab-kit/lab.js';
 import { markdownTable } from './stats.js';
 
 /**
- * `node dist/bench/footprint.js` (DESIGN.md §12 "agent footprint idle with 10 groups / 50
- * monitors: ≤ 70 MB RSS, ≤ 1 % of a core"): two agents and a witness in the namespace lab,
+ * `node dist/bench/footprint.js` (the project's target for an idle agent with 10 groups / 50
+ * monitors: ≤ 70 MB RSS, ≤ 1 % of a core): two agents and a witness in the namespace lab,
  * 10 groups (a floating IP each, all owned by n1) with 5 TCP monitors each at their default
  * interval; after the cluster settles, CPU time and RSS are read from /proc over a window.
  */

@@ -78,7 +78,7 @@ test('scenario 13: freezing the owner’s agent and helper (cgroup freezer) — 
     await s.lab.waitFor('n2 holds the VIP', () => s.holders().includes('n2'), 60_000);
     // Nothing on n1 can act while frozen, so the kernel keeps its address: two holders until
     // thaw. This is the lab's natural positive control: the checker must see that overlap.
-    // (Only a hardware watchdog fencing policy could cover a frozen node.)
+    // (Only a `watchdog` fencing policy, not in this version, would cover a frozen node.)
     await sleep(500);
     const thawed = await s.lab.thaw('n1');
     const dropped = await s.waitHolder('n2', 60_000);

@@ -99,7 +99,7 @@ test('scenario 14: blocking the owner agent’s main thread for 3 s — no split
       assert.equal(owner, 'n1');
       assert.equal(termAfter, termBefore, 'no change means the lease was renewed throughout');
     } else {
-      // A clean demote: n1 dropped the VIP before n2 took it (checked by G1), and only once.
+      // A clean demote: n1 dropped the VIP before n2 took it (checked by the split-brain checker), and only once.
       assert.deepEqual(changes, ['n2'], 'at most one ownership change');
     }
   }));
