@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { run } from './exec.js';
+import { LabError, run } from './exec.js';
 
 /**
  * The split-brain observer: who holds the VIP, on every node, and every moment two nodes
  * hold it at once (the one outcome the cluster must never produce).
  *
- * Each node namespace gets a persistent `ip -n NS -o monitor address` on top of one initial
- * dump. The holder set is judged at two kinds of moment:
+ * One persistent `ip -o monitor address all-nsid` in the root namespace hears the address
+ * events of every node namespace, in the kernel's order, on top of one initial dump per
+ * namespace. The holder set is judged at two kinds of moment:
  * - on every address event the kernel reports, so an overlap of a few milliseconds (an
  *   address added on one node just before it was removed from the other) is recorded with
  *   the time the event arrived, however short it was;
@@ -43,13 +44,15 @@ interface Watched {
   ns: string;
   addrs: Set<string>;
   powered: boolean;
-  monitor: ChildProcess | null;
 }
 
-const LINE = /^(Deleted\s+)?\d+:\s+\S+\s+inet6?\s+([0-9a-fA-F.:]+)\/\d+/;
+/** `[nsid N]` then the usual one-line address event, `Deleted ` first for a removal. */
+const LINE = /^\[nsid (\d+)\](Deleted\s+)?\d+:\s+\S+\s+inet6?\s+([0-9a-fA-F.:]+)\/\d+/;
 
 export class SplitBrainChecker {
   private readonly watched: Watched[];
+  private readonly byNsid = new Map<number, Watched>();
+  private monitor: ChildProcess | null = null;
   private timer: NodeJS.Timeout | null = null;
   private samples = 0;
   private events = 0;
@@ -61,28 +64,25 @@ export class SplitBrainChecker {
     nodes: ReadonlyArray<{ name: string; ns: string }>,
     private readonly vip: string,
     private readonly intervalMs = 10,
-    /** Told the pid of every observer process it starts inside a node namespace. */
+    /** Told the pid of the observer process it starts (faults must leave it alone). */
     private readonly onSpawn: (pid: number) => void = () => {},
   ) {
-    this.watched = nodes.map((n) => ({
-      node: n.name,
-      ns: n.ns,
-      addrs: new Set(),
-      powered: true,
-      monitor: null,
-    }));
+    this.watched = nodes.map((n) => ({ node: n.name, ns: n.ns, addrs: new Set(), powered: true }));
   }
 
   async start(): Promise<void> {
-    for (const w of this.watched) {
-      const monitor = spawn('ip', ['-n', w.ns, '-o', 'monitor', 'address'], {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      w.monitor = monitor;
-      if (monitor.pid !== undefined) this.onSpawn(monitor.pid);
-      createInterface({ input: monitor.stdout! }).on('line', (line) => this.onLine(w, line));
-    }
-    // Monitors first, then the dump: an event racing the dump is applied again, idempotently.
+    // One monitor for every node namespace, not one per namespace: the kernel sends address
+    // changes under one global lock (RTNL) and queues them on this single socket in the order
+    // they happened. Separate monitors, read separately, can deliver "added on n2" before
+    // "removed from n1" under load and show an overlap that never existed.
+    for (const w of this.watched) this.byNsid.set(await nsid(w.ns), w);
+    const monitor = spawn('ip', ['-o', 'monitor', 'address', 'all-nsid'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.monitor = monitor;
+    if (monitor.pid !== undefined) this.onSpawn(monitor.pid);
+    createInterface({ input: monitor.stdout! }).on('line', (line) => this.onLine(line));
+    // Monitor first, then the dump: an event racing the dump is applied again, idempotently.
     await new Promise((r) => setTimeout(r, 50));
     for (const w of this.watched) {
       const r = await run(['ip', '-n', w.ns, '-j', 'addr', 'show'], { allowFail: true });
@@ -98,11 +98,12 @@ export class SplitBrainChecker {
   }
 
   /** One kernel address event: applied, then judged at once (not at the next tick). */
-  private onLine(w: Watched, line: string): void {
+  private onLine(line: string): void {
     const m = LINE.exec(line);
-    if (!m) return;
-    if (m[1]) w.addrs.delete(m[2]!);
-    else w.addrs.add(m[2]!);
+    const w = m ? this.byNsid.get(Number(m[1])) : undefined;
+    if (!m || !w) return;
+    if (m[2]) w.addrs.delete(m[3]!);
+    else w.addrs.add(m[3]!);
     this.events++;
     this.record('event');
   }
@@ -157,15 +158,27 @@ export class SplitBrainChecker {
   async stop(): Promise<SplitBrainReport> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const w of this.watched) {
-      const m = w.monitor;
-      w.monitor = null;
-      if (m && m.exitCode === null && m.signalCode === null) {
-        const gone = new Promise((r) => m.once('exit', r));
-        m.kill('SIGKILL');
-        await gone;
-      }
+    const m = this.monitor;
+    this.monitor = null;
+    if (m && m.exitCode === null && m.signalCode === null) {
+      const gone = new Promise((r) => m.once('exit', r));
+      m.kill('SIGKILL');
+      await gone;
     }
     return this.report();
   }
+}
+
+/**
+ * The id the root namespace knows `ns` by (assigned on first use), as `all-nsid` events are
+ * tagged with it.
+ */
+async function nsid(ns: string): Promise<number> {
+  await run(['ip', 'netns', 'set', ns, 'auto'], { allowFail: true });
+  const list = (await run(['ip', 'netns', 'list'])).stdout;
+  for (const line of list.split('\n')) {
+    const m = /^(\S+) \(id: (\d+)\)/.exec(line.trim());
+    if (m && m[1] === ns) return Number(m[2]);
+  }
+  throw new LabError(`namespace ${ns} has no id in the root namespace`);
 }
