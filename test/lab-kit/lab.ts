@@ -46,8 +46,7 @@ export class Lab extends LabAgents {
     this.checker ??= new SplitBrainChecker(
       this.nodes.map((n) => ({ name: n, ns: this.ns(n) })),
       this.vip,
-      intervalMs,
-      (pid) => this.observers.add(pid),
+      { observerNs: this.ns(SWITCH), intervalMs, onSpawn: (pid) => this.observers.add(pid) },
     );
     return this.checker;
   }

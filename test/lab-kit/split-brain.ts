@@ -6,8 +6,8 @@ import { LabError, run } from './exec.js';
  * The split-brain observer: who holds the VIP, on every node, and every moment two nodes
  * hold it at once (the one outcome the cluster must never produce).
  *
- * One persistent `ip -o monitor address all-nsid` in the root namespace hears the address
- * events of every node namespace, in the kernel's order, on top of one initial dump per
+ * One persistent `ip -o monitor address all-nsid`, run in a namespace of its own (the lab's
+ * switch), hears the address events of every node namespace, in the kernel's order, on top of one initial dump per
  * namespace. The holder set is judged at two kinds of moment:
  * - on every address event the kernel reports, so an overlap of a few milliseconds (an
  *   address added on one node just before it was removed from the other) is recorded with
@@ -49,6 +49,18 @@ interface Watched {
 /** `[nsid N]` then the usual one-line address event, `Deleted ` first for a removal. */
 const LINE = /^\[nsid (\d+)\](Deleted\s+)?\d+:\s+\S+\s+inet6?\s+([0-9a-fA-F.:]+)\/\d+/;
 
+export interface CheckerOptions {
+  /**
+   * The namespace the observer runs in (the lab's switch): not a node, so no fault touches
+   * it, and inside the lab, so the lab's teardown (or the sweep after a killed run) ends it.
+   */
+  observerNs: string;
+  /** Period of the samples (default 10 ms). */
+  intervalMs?: number;
+  /** Told the pid of the observer process it starts (faults must leave it alone). */
+  onSpawn?: (pid: number) => void;
+}
+
 export class SplitBrainChecker {
   private readonly watched: Watched[];
   private readonly byNsid = new Map<number, Watched>();
@@ -63,9 +75,7 @@ export class SplitBrainChecker {
   constructor(
     nodes: ReadonlyArray<{ name: string; ns: string }>,
     private readonly vip: string,
-    private readonly intervalMs = 10,
-    /** Told the pid of the observer process it starts (faults must leave it alone). */
-    private readonly onSpawn: (pid: number) => void = () => {},
+    private readonly opts: CheckerOptions,
   ) {
     this.watched = nodes.map((n) => ({ node: n.name, ns: n.ns, addrs: new Set(), powered: true }));
   }
@@ -75,12 +85,13 @@ export class SplitBrainChecker {
     // changes under one global lock (RTNL) and queues them on this single socket in the order
     // they happened. Separate monitors, read separately, can deliver "added on n2" before
     // "removed from n1" under load and show an overlap that never existed.
-    for (const w of this.watched) this.byNsid.set(await nsid(w.ns), w);
-    const monitor = spawn('ip', ['-o', 'monitor', 'address', 'all-nsid'], {
+    const at = this.opts.observerNs;
+    for (const w of this.watched) this.byNsid.set(await nsid(at, w.ns), w);
+    const monitor = spawn('ip', ['-n', at, '-o', 'monitor', 'address', 'all-nsid'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.monitor = monitor;
-    if (monitor.pid !== undefined) this.onSpawn(monitor.pid);
+    if (monitor.pid !== undefined) this.opts.onSpawn?.(monitor.pid);
     createInterface({ input: monitor.stdout! }).on('line', (line) => this.onLine(line));
     // Monitor first, then the dump: an event racing the dump is applied again, idempotently.
     await new Promise((r) => setTimeout(r, 50));
@@ -94,7 +105,7 @@ export class SplitBrainChecker {
       }
     }
     this.sample();
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer = setInterval(() => this.sample(), this.opts.intervalMs ?? 10);
   }
 
   /** One kernel address event: applied, then judged at once (not at the next tick). */
@@ -170,15 +181,15 @@ export class SplitBrainChecker {
 }
 
 /**
- * The id the root namespace knows `ns` by (assigned on first use), as `all-nsid` events are
+ * The id namespace `at` knows `ns` by (assigned on first use), as `all-nsid` events are
  * tagged with it.
  */
-async function nsid(ns: string): Promise<number> {
-  await run(['ip', 'netns', 'set', ns, 'auto'], { allowFail: true });
-  const list = (await run(['ip', 'netns', 'list'])).stdout;
+async function nsid(at: string, ns: string): Promise<number> {
+  await run(['ip', '-n', at, 'netns', 'set', ns, 'auto'], { allowFail: true });
+  const list = (await run(['ip', '-n', at, 'netns', 'list'])).stdout;
   for (const line of list.split('\n')) {
     const m = /^(\S+) \(id: (\d+)\)/.exec(line.trim());
     if (m && m[1] === ns) return Number(m[2]);
   }
-  throw new LabError(`namespace ${ns} has no id in the root namespace`);
+  throw new LabError(`namespace ${ns} has no id in namespace ${at}`);
 }

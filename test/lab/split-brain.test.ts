@@ -10,7 +10,7 @@ import { skipWithoutLab } from './support.js';
 
 /**
  * Positive and negative controls for the split-brain checker every lab scenario relies on:
- * two real node namespaces, the VIP planted on both with `ip addr add` for a few
+ * two real node namespaces (and a third where the checker's observer runs), the VIP planted on both with `ip addr add` for a few
  * milliseconds or for 200 ms, and a clean handover that never overlaps. A checker that does
  * not record (or records only by sampling, which misses short overlaps) fails here.
  */
@@ -28,18 +28,20 @@ async function pair(t: TestContext): Promise<Pair> {
   const prefix = nextLabPrefix();
   const a = `${prefix}n1`;
   const b = `${prefix}n2`;
+  const observer = `${prefix}sw`;
   const checker = new SplitBrainChecker(
     [
       { name: 'n1', ns: a },
       { name: 'n2', ns: b },
     ],
     VIP,
+    { observerNs: observer },
   );
   t.after(async () => {
     await checker.stop();
-    await removeNamespace(a);
-    await removeNamespace(b);
+    for (const ns of [a, b, observer]) await removeNamespace(ns);
   });
+  await createNamespace(observer);
   for (const ns of [a, b]) {
     await createNamespace(ns);
     await run(['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0']);
