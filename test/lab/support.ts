@@ -16,10 +16,11 @@ import { needPeer } from '../support/require-peer.js';
 
 const TOOLS = ['ip', 'nft', 'arping'];
 
+/** What the lab tests lack on this machine, or null when they can run. */
 export function labUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces)';
+  if (process.getuid?.() !== 0) return 'root (the lab creates network namespaces)';
   const missing = missingTools(TOOLS);
-  if (missing.length > 0) return `lab tests need ${missing.join(', ')} (scripts/install-test-deps.sh)`;
+  if (missing.length > 0) return `${missing.join(', ')} (scripts/install-test-deps.sh installs them)`;
   return null;
 }
 
