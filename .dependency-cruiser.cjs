@@ -21,8 +21,8 @@
  *   agent         composes a node: config + coordination + engine + api + web + cloud.
  *   doctor        pre-flight checks and teardown plans; may read the agent's destroy plan.
  *   demo          the local demo cluster (drives the CLI as child processes).
- *   cli, artifacts, lab   entry points and tools at the top: the command line, the generator of
- *                 committed docs/schema, the namespace test lab (moving to test/ soon).
+ *   cli, artifacts   entry points and tools at the top: the command line, the generator of
+ *                 committed docs/schema.
  */
 
 /** [name, path pattern] from the bottom layer to the top one. */
@@ -37,7 +37,7 @@ const LAYERS = [
   ['agent', '^src/agent/'],
   ['doctor', '^src/doctor/'],
   ['demo', '^src/demo/'],
-  ['tools', '^src/(cli|artifacts|lab)/'],
+  ['tools', '^src/(cli|artifacts)/'],
 ];
 
 /*

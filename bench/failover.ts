@@ -2,10 +2,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { LabEtcd, labEtcdEndpoints } from '../src/lab/etcd.js';
-import { run } from '../src/lab/exec.js';
-import { Lab, monoMs } from '../src/lab/lab.js';
-import type { SplitBrainChecker } from '../src/lab/split-brain.js';
+import { LabEtcd, labEtcdEndpoints } from '../test/lab-kit/etcd.js';
+import { run } from '../test/lab-kit/exec.js';
+import { Lab, monoMs } from '../test/lab-kit/lab.js';
+import type { SplitBrainChecker } from '../test/lab-kit/split-brain.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
@@ -22,7 +22,7 @@ import { fmtMs, markdownTable, summarize } from './stats.js';
  * planned move through the API (Halo).
  *
  * `halo-etcd` (`--systems halo-etcd`): Halo with `cluster.coordination: etcd` against a
- * 3-member etcd running inside the lab (one namespace per member, src/lab/etcd.ts), no
+ * 3-member etcd running inside the lab (one namespace per member, test/lab-kit/etcd.ts), no
  * witness, profile `--etcd-profile` (default `default`: etcd's TTL is whole seconds, ≥ 2 s).
  * Faults kill, crash and move as above, plus etcd-leader = SIGKILL the etcd leader while the
  * group keeps running: there is no survivor to wait for, so its downtime is the longest

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Lab } from '../src/lab/lab.js';
+import { Lab } from '../test/lab-kit/lab.js';
 import { markdownTable } from './stats.js';
 
 /**

@@ -1,16 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Nemesis, type NemesisReport } from '../src/lab/nemesis.js';
-import { FAULT_KINDS, type FaultKind } from '../src/lab/nemesis-faults.js';
+import { Nemesis, type NemesisReport } from '../test/lab-kit/nemesis.js';
+import { FAULT_KINDS, type FaultKind } from '../test/lab-kit/nemesis-faults.js';
+import { nemesisProblems } from '../test/lab-kit/nemesis-verdict.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
  * `npm run test:nemesis -- --rounds N [--seed S] [--faults a,b] [--out FILE]`: random fault rounds on a lab
- * cluster (src/lab/nemesis.ts). Progress goes to stderr, the markdown summary to stdout (and
- * FILE). Exits 1 when a sample saw two VIP holders, an acknowledged write is missing from the
+ * cluster (test/lab-kit/nemesis.ts). Progress goes to stderr, the markdown summary to stdout (and
+ * FILE). Exits 1 when the checker saw two VIP holders, an acknowledged write is missing from the
  * shared file, or a round did not converge. The lab removes its namespaces and processes on
- * any exit, Ctrl-C included (src/lab/cleanup.ts).
+ * any exit, Ctrl-C included (test/lab-kit/cleanup.ts).
  */
 
 const { values: args } = parseArgs({
@@ -46,14 +47,7 @@ if (args.out) writeFileSync(args.out, `${summary}\n`);
 process.exit(verdict(report).length === 0 ? 0 : 1);
 
 function verdict(r: NemesisReport): string[] {
-  const problems: string[] = [];
-  if (r.splitBrain.length > 0) problems.push(`${r.splitBrain.length} samples with two VIP holders`);
-  if (r.writes.lost.length > 0) problems.push(`${r.writes.lost.length} acknowledged writes lost`);
-  if (r.writes.duplicated.length > 0) problems.push(`${r.writes.duplicated.length} writes stored twice`);
-  const stuck = r.rounds.filter((x) => x.convergedMs === null).length;
-  if (stuck > 0) problems.push(`${stuck} rounds did not converge`);
-  if (r.rounds.length < rounds) problems.push(`stopped after ${r.rounds.length} of ${rounds} rounds`);
-  return problems;
+  return nemesisProblems(r, rounds);
 }
 
 function render(r: NemesisReport): string {
@@ -89,7 +83,7 @@ function render(r: NemesisReport): string {
     `- command: \`npm run test:nemesis -- --rounds ${rounds}${args.seed !== undefined ? ` --seed ${seed}` : ''}${args.faults ? ` --faults ${args.faults}` : ''}\` (seed ${seed})`,
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()} (${hostname()})`,
     `- started ${startedAt.toISOString()}, ran ${(r.durationMs / 60_000).toFixed(1)} min, ${r.rounds.length} rounds`,
-    `- split-brain checker: ${r.samples} samples at 10 ms, **${r.splitBrain.length} with two holders**`,
+    `- split-brain checker: every address event and ${r.samples} samples at 10 ms, **${r.splitBrain.length} with two holders**`,
     `- writes: ${w.attempted} attempted, **${w.acked} acknowledged, ${w.lost.length} lost**, ${w.duplicated.length} duplicated, ${w.storedUnacked} stored without acknowledgement; failed attempts: ${failed || 'none'}`,
     `- ownership changes: ${r.rounds.reduce((n, x) => n + x.ownershipChanges, 0)} in total (every acquisition counts, a node re-acquiring a group it just lost too)`,
     `- verdict: ${problems.length === 0 ? 'PASS' : `FAIL (${problems.join('; ')})`}`,

@@ -6,10 +6,11 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as ec2 from '@aws-sdk/client-ec2';
 import { parse, stringify } from 'yaml';
-import { LabMoto, startLabHaproxy, tcpConnects } from '../../src/lab/cloud.js';
-import { missingTools, run } from '../../src/lab/exec.js';
-import { Lab, monoMs } from '../../src/lab/lab.js';
+import { LabMoto, startLabHaproxy, tcpConnects } from '../lab-kit/cloud.js';
+import { missingTools, run } from '../lab-kit/exec.js';
+import { Lab, monoMs } from '../lab-kit/lab.js';
 import { type AwsLab, createLab, MOTO_REGION, type Moto, routesOf, useFakeAwsEnv } from '../support/moto.js';
+import { needPeer } from '../support/require-peer.js';
 import { skipWithoutLab } from './support.js';
 
 /**
@@ -30,10 +31,7 @@ const PROBE_PORT = 59999;
 function skipWithout(t: TestContext, tools: string[]): boolean {
   if (skipWithoutLab(t)) return true;
   const missing = missingTools(tools);
-  if (missing.length === 0) return false;
-  if (process.env['CI'] === 'true') assert.fail(`cloud lab tests need ${missing.join(', ')}`);
-  t.skip(`cloud lab tests need ${missing.join(', ')}`);
-  return true;
+  return !needPeer(t, `${missing.join(', ')} (cloud lab tests)`, missing.length === 0);
 }
 
 /** The lab's config is written before moto exists; the group needs moto's ids, so it is swapped in. */

@@ -1,24 +1,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Freezer } from '../lab-kit/freezer.js';
+import { needPeer } from '../support/require-peer.js';
 import { acquisitionsSince, assertOwner, monoMs, runScenario } from './support.js';
 
 /**
- * COORDINATION.md scenarios 1, 2, 12 and 13 in network namespaces, `fast` profile
- * (D = 500 ms). Bounds are generous (a noisy 2-core machine); measured downtimes are
- * printed as test diagnostics, and the benchmarks report the real numbers.
+ * Fault scenarios 1, 2, 12 and 13 (docs/fault-scenarios.md): the owner's agent killed, the
+ * owner losing power, the owner's agent paused, and the owner frozen whole, in network
+ * namespaces with the `fast` profile (lease D = 500 ms). The assertions are about order and
+ * outcome (who holds the VIP, never two at once); how long things took is printed as a test
+ * diagnostic, and the benchmarks measure it properly.
  */
 
 test('scenario 1: kill -9 of the owner agent — the deadman helper removes the VIP and n2 takes over, never both', (t) =>
   runScenario(t, {}, async (s) => {
     const fault = await s.lab.signal('n1', 'SIGKILL');
-    const held = await s.waitHolder('n2');
+    const held = await s.waitHolder('n2', 60_000);
     await assertOwner(s, 'n2');
     const downtime = await s.downtime(fault, 'n2');
     t.diagnostic(
       `VIP on n2 after ${(held - fault).toFixed(0)} ms; client served by n2 after ${downtime === null ? 'never' : downtime.toFixed(0)} ms`,
     );
-    assert.ok(held - fault < 3000, 'the fast path: well within a lease');
     const report = await s.assertNoSplitBrain();
     assert.deepEqual(acquisitionsSince(report, fault), ['n2'], 'exactly one ownership change');
   }));
@@ -26,13 +29,12 @@ test('scenario 1: kill -9 of the owner agent — the deadman helper removes the 
 test('scenario 2: owner power loss (link down, all processes killed) — n2 acquires after the lease, never both', (t) =>
   runScenario(t, {}, async (s) => {
     const fault = await s.lab.crashNode('n1');
-    const held = await s.waitHolder('n2');
+    const held = await s.waitHolder('n2', 60_000);
     await assertOwner(s, 'n2');
     const downtime = await s.downtime(fault, 'n2');
     t.diagnostic(
       `VIP on n2 after ${(held - fault).toFixed(0)} ms; client served by n2 after ${downtime === null ? 'never' : downtime.toFixed(0)} ms`,
     );
-    assert.ok(held - fault < 5000);
     // The old owner boots again: it must stay out (no VIP) and the group stays on n2.
     await s.lab.powerOn('n1');
     await s.lab.startAgent('n1');
@@ -68,26 +70,28 @@ test('scenario 12: SIGSTOP of the owner agent — a short pause changes nothing;
     void longer;
   }));
 
-test('scenario 13: freezing the owner’s agent and helper (cgroup freezer) — n2 takes over; after thaw n1 drops the VIP at once', (t) =>
-  runScenario(t, {}, async (s) => {
+test('scenario 13: freezing the owner’s agent and helper (cgroup freezer) — n2 takes over, the frozen n1 keeps its address until thawed, then drops it', (t) => {
+  if (!needPeer(t, 'the cgroup freezer (/sys/fs/cgroup/freezer or cgroup v2)', Freezer.available())) return;
+  return runScenario(t, {}, async (s) => {
     const fault = monoMs();
-    if (!(await s.lab.freeze('n1'))) {
-      t.skip('no cgroup freezer on this machine');
-      return;
-    }
-    await s.lab.waitFor('n2 holds the VIP', () => s.holders().includes('n2'));
-    // Nothing on n1 can act while frozen: the kernel keeps its address (COORDINATION.md: only
-    // the `watchdog` fencing policy covers a frozen node), so overlap is expected until thaw.
+    assert.ok(await s.lab.freeze('n1'), 'the agent and helper of n1 were frozen');
+    await s.lab.waitFor('n2 holds the VIP', () => s.holders().includes('n2'), 60_000);
+    // Nothing on n1 can act while frozen, so the kernel keeps its address: two holders until
+    // thaw. This is the lab's natural positive control: the checker must see that overlap.
+    // (Only a `watchdog` fencing policy, not in this version, would cover a frozen node.)
     await sleep(500);
     const thawed = await s.lab.thaw('n1');
-    const dropped = await s.waitHolder('n2', 5000);
+    const dropped = await s.waitHolder('n2', 60_000);
     t.diagnostic(`after thaw n1 dropped the VIP in ${(dropped - thawed).toFixed(0)} ms`);
-    assert.ok(dropped - thawed < 1000, 'the thawed agent notices its lost lease promptly');
     await sleep(1000);
     await assertOwner(s, 'n2');
     const report = await s.checker.stop();
-    const outside = report.violations.filter((v) => v.t < fault || v.t > dropped + 20);
+    const during = report.violations.filter((v) => v.t >= fault && v.t <= dropped);
+    t.diagnostic(`overlap while frozen: ${during.length} events or samples`);
+    assert.ok(during.length > 0, 'the checker saw both holders while n1 was frozen');
+    assert.ok(dropped >= thawed, 'n1 dropped the VIP only after the thaw');
+    const outside = report.violations.filter((v) => v.t < fault || v.t > dropped);
     assert.deepEqual(outside, [], 'no overlap outside the frozen window');
-    t.diagnostic(`overlap while frozen: ${report.violations.length} samples (needs the watchdog policy)`);
     assert.deepEqual(acquisitionsSince(report, fault), ['n2']);
-  }));
+  });
+});

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { ipResource } from '../../src/engine/resources/ip/index.js';
 import { hasNetAdmin, parseAddresses, sameAddress } from '../../src/engine/resources/ip/ip-command.js';
 import { ipParams } from '../../src/engine/resources/ip/params.js';
-import { run } from '../../src/lab/exec.js';
-import { createNamespace, nextLabPrefix, removeNamespace } from '../../src/lab/netns.js';
+import { run } from '../lab-kit/exec.js';
+import { createNamespace, nextLabPrefix, removeNamespace } from '../lab-kit/netns.js';
 import { skipWithoutLab } from './support.js';
 
 /**

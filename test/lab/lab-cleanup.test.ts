@@ -5,13 +5,13 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../src/lab/exec.js';
-import { listNamespaces, sweepStale } from '../../src/lab/netns.js';
+import { run } from '../lab-kit/exec.js';
+import { listNamespaces, sweepStale } from '../lab-kit/netns.js';
 import { skipWithoutLab } from './support.js';
 
 /** The lab leaves nothing behind: not on SIGTERM, and not after its creator was SIGKILLed. */
 
-const LAB = fileURLToPath(new URL('../../src/lab/lab.js', import.meta.url));
+const LAB = fileURLToPath(new URL('../lab-kit/lab.js', import.meta.url));
 
 test('a lab whose process gets SIGTERM removes its namespaces and its directory', async (t) => {
   if (skipWithoutLab(t)) return;

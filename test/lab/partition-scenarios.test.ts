@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { netemAvailable } from '../../src/lab/firewall.js';
-import { acquisitionsSince, assertOwner, runScenario } from './support.js';
+import { run } from '../lab-kit/exec.js';
+import { netemAvailable } from '../lab-kit/firewall.js';
+import { createNamespace, nextLabPrefix, removeNamespace } from '../lab-kit/netns.js';
+import { acquisitionsSince, assertOwner, runScenario, skipWithoutLab } from './support.js';
 
 /**
- * COORDINATION.md scenarios 4–8 and 18: partitions with nftables inside the namespaces,
- * `fast` profile (D = 500 ms). The checker fails any sample with the VIP on two nodes.
+ * Fault scenarios 4–8 and 18 (docs/fault-scenarios.md): partitions made with nftables
+ * inside the namespaces, and a delayed link, `fast` profile (lease D = 500 ms). The
+ * split-brain checker fails the test on any event or sample with the VIP on two nodes.
  */
 
 test('scenario 4: isolating the owner {n1} | {n2, w} — n1 drops the VIP before n2 acquires it', (t) =>
@@ -90,17 +93,18 @@ test('scenario 8: asymmetric loss (only n1→n2, then only n2→w) — at most t
     assert.ok(changes.length <= 2, `at most two ownership changes, got ${changes.length}`);
   }));
 
-test('scenario 18: netem delay on the owner link — false failovers reported (needs the netem qdisc)', async (t) => {
-  const { labUnavailable } = await import('./support.js');
-  if (labUnavailable()) return runScenario(t, {}, async () => {});
+test('scenario 18: 100 ms of netem delay on the owner link (0.2·D) causes no false failover', async (t) => {
+  if (skipWithoutLab(t)) return;
+  // The one skip allowed under CI: this machine kind's kernel has no netem qdisc at all
+  // (`tc qdisc add … netem` answers "Specified qdisc kind is unknown"). Listed in
+  // docs/fault-scenarios.md.
+  if (!(await kernelHasNetem())) {
+    t.skip(
+      'kernel feature missing: the netem qdisc (sch_netem, CONFIG_NET_SCH_NETEM); delay scenarios cannot run here',
+    );
+    return;
+  }
   return runScenario(t, {}, async (s) => {
-    if (!(await netemAvailable(s.lab.ns('n1'), 'eth0'))) {
-      t.skip('this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM); delay scenarios cannot run here');
-      return;
-    }
-    // 0.2·D = 100 ms: no false failover expected.
-    const fault = performance.now();
-    void fault;
     const since = (await s.lab.client.request<number>('now')) as number;
     await s.lab.delay('n1', 100);
     await sleep(3000);
@@ -109,3 +113,15 @@ test('scenario 18: netem delay on the owner link — false failovers reported (n
     assert.deepEqual(acquisitionsSince(report, since), [], 'no false failover at 0.2·D');
   });
 });
+
+/** Whether `tc qdisc … netem` works, tried on a veth in a throw-away namespace. */
+async function kernelHasNetem(): Promise<boolean> {
+  const ns = `${nextLabPrefix()}netem`;
+  try {
+    await createNamespace(ns);
+    await run(['ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0']);
+    return await netemAvailable(ns, 'eth0');
+  } finally {
+    await removeNamespace(ns);
+  }
+}

@@ -5,7 +5,7 @@ import { TEST_BLOCK_MS_ENV, TEST_HOOKS_ENV } from '../../src/agent/test-hooks.js
 import { acquisitionsSince, assertOwner, runScenario, type Scenario } from './support.js';
 
 /**
- * COORDINATION.md scenario 14: the agent's main event loop blocked (a busy-wait through the
+ * Fault scenario 14 (docs/fault-scenarios.md): the agent's main event loop blocked (a busy-wait through the
  * test hook, src/agent/test-hooks.ts) while the lease lives in the coordination worker
  * thread, `fast` profile (D = 500 ms, R = 75 ms). A 1 s block is twice the lease: with the
  * core on the main thread the lease would be lost; in the worker it is renewed throughout.
@@ -99,7 +99,7 @@ test('scenario 14: blocking the owner agent’s main thread for 3 s — no split
       assert.equal(owner, 'n1');
       assert.equal(termAfter, termBefore, 'no change means the lease was renewed throughout');
     } else {
-      // A clean demote: n1 dropped the VIP before n2 took it (checked by G1), and only once.
+      // A clean demote: n1 dropped the VIP before n2 took it (checked by the split-brain checker), and only once.
       assert.deepEqual(changes, ['n2'], 'at most one ownership change');
     }
   }));

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquisitionsSince, assertOwner, monoMs, runScenario } from './support.js';
 
-/** COORDINATION.md scenarios 9–11 (the witness) and 3 (planned move), `fast` profile. */
+/**
+ * Fault scenarios 9–11 (the witness killed, or restarted with its state lost) and 3 (a
+ * planned move), `fast` profile (docs/fault-scenarios.md). Durations are diagnostics only.
+ */
 
 test('scenario 9: killing and restarting the witness while both nodes run changes nothing', (t) =>
   runScenario(t, {}, async (s) => {
@@ -41,10 +44,12 @@ test('scenario 10: witness down, then the owner crashes — the group stays down
 
 test('scenario 11: the witness restarts (state lost) while the owner is isolated — no grant to n2 before n1 dropped the VIP', (t) =>
   runScenario(t, {}, async (s) => {
-    const fault = await s.lab.isolate('n1');
+    // The witness goes first, so n2 (alone with no witness) cannot acquire before the witness
+    // is back with its state lost: the restart happens while n1 is isolated, whatever the load.
     await s.lab.signal('w', 'SIGKILL');
+    const fault = await s.lab.isolate('n1');
     await s.lab.startWitness();
-    await s.waitHolder('n2');
+    await s.waitHolder('n2', 60_000);
     await s.lab.heal();
     await sleep(1500);
     await assertOwner(s, 'n2');
@@ -57,14 +62,15 @@ test('scenario 3: a planned move hands the VIP over with a short gap and no over
     const fault = monoMs();
     const res = await s.lab.api('n1', 'POST', '/v1/groups/vip/move', { to: 'n2' });
     assert.ok(res.status < 300, `move accepted: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-    const held = await s.waitHolder('n2');
+    const held = await s.waitHolder('n2', 60_000);
     const report = s.checker.report();
-    const off = report.changes.find((c) => c.t >= fault && c.holders.length === 0)?.t ?? held;
+    const off = report.changes.find((c) => c.t >= fault && c.holders.length === 0)?.t;
     const downtime = await s.downtime(fault, 'n2');
     t.diagnostic(
-      `VIP gap ${(held - off).toFixed(0)} ms; client served by n2 ${downtime === null ? 'never' : `${downtime.toFixed(0)} ms`} after the request`,
+      `VIP gap ${off === undefined ? '?' : (held - off).toFixed(0)} ms; client served by n2 ${downtime === null ? 'never' : `${downtime.toFixed(0)} ms`} after the request`,
     );
-    assert.ok(held - off < 1000, 'gap within stop + start + slack');
+    // Stop before start: the checker saw the VIP on nobody between n1 and n2.
+    assert.ok(off !== undefined && off <= held, 'n1 released the VIP before n2 held it');
     await sleep(1000);
     await assertOwner(s, 'n2');
     const final = await s.assertNoSplitBrain();

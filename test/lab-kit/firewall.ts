@@ -4,7 +4,7 @@ import { LabError, run } from './exec.js';
  * Partitions and packet loss with nftables inside the members' own namespaces (the bridge
  * stays a dumb switch). One table per namespace, `inet halo_lab`, so heal() is one delete.
  * Delay needs the netem qdisc; kernels built without it (CONFIG_NET_SCH_NETEM unset, as on
- * this lab's VM) get a clear error instead of a silent no-op.
+ * the machine kind this project's CI runs on) get a clear error instead of a silent no-op.
  */
 
 const TABLE = 'halo_lab';
@@ -28,16 +28,21 @@ async function ensureTable(ns: string): Promise<void> {
   prepared.add(ns);
 }
 
-/** Drops everything `ns` sends to or receives from `peer` (one side of a partition). */
-export async function blockPeer(
+/**
+ * Drops everything `ns` sends to or receives from each of `peers` (one side of a partition),
+ * in one nftables transaction: the rules take effect together.
+ */
+export async function blockPeers(
   ns: string,
-  peer: string,
+  peers: readonly string[],
   direction: 'both' | 'in' | 'out' = 'both',
 ): Promise<void> {
   await ensureTable(ns);
   const rules: string[] = [];
-  if (direction !== 'out') rules.push(`add rule inet ${TABLE} input ip saddr ${peer} drop`);
-  if (direction !== 'in') rules.push(`add rule inet ${TABLE} output ip daddr ${peer} drop`);
+  for (const peer of peers) {
+    if (direction !== 'out') rules.push(`add rule inet ${TABLE} input ip saddr ${peer} drop`);
+    if (direction !== 'in') rules.push(`add rule inet ${TABLE} output ip daddr ${peer} drop`);
+  }
   await nft(ns, `${rules.join('\n')}\n`);
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Whole-process-group freezes (COORDINATION.md scenario 13) with the cgroup v1 freezer, the
+ * Whole-process-group freezes (fault scenario 13) with the cgroup v1 freezer, the
  * hierarchy this VM mounts; cgroup v2 (`cgroup.freeze`) is used when v1 is absent.
  * A frozen task ignores even SIGKILL until thawed, so teardown thaws first.
  */

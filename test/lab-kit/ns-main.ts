@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
  * - `responder NAME PORT`: answers every TCP connection with NAME and closes (the service
  *   behind the VIP; the client learns who served it);
  * - `client`: JSON lines on stdin/stdout; HTTP requests to the agents' APIs and the VIP
- *   prober (a new connection every interval, LAB-NOTES "Method that gave clean numbers").
+ *   prober (a new connection every interval, so a moved VIP is found at once and no kept-alive
+ *   connection hides an outage).
  * Times are CLOCK_MONOTONIC milliseconds (`process.hrtime`), the same clock in every process
  * on the machine, so the test process can compare them with the moment it injected a fault.
  */

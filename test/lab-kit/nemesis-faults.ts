@@ -3,9 +3,10 @@ import { type Lab, monoMs } from './lab.js';
 /**
  * The nemesis's fault catalogue: one fault per round, drawn uniformly, each with a random
  * duration. `inject()` and `heal()` return the monotonic ms at which they acted. Faults that
- * name no target hit the current owner (the interesting case). COORDINATION.md scenarios:
- * kill 1, crash 2, sigstop 12, isolate-owner 4, isolate-standby 5, partition-nodes 7,
- * witness-restart 9, one-way-drop 8, loss 19 (loss only: this kernel has no netem).
+ * name no target hit the current owner (the interesting case). Fault scenarios they stand
+ * for (docs/fault-scenarios.md): kill 1, crash 2, sigstop 12, isolate-owner 4,
+ * isolate-standby 5, partition-nodes 7, witness-restart 9, one-way-drop 8, loss 19 (loss
+ * alone: without the netem qdisc there is no duplication or reordering).
  */
 
 export const FAULT_KINDS = [

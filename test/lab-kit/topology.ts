@@ -1,7 +1,7 @@
 /**
  * Who is where in a lab: names, namespaces, bridge ports and addresses. Pure, so the address
- * plan is easy to read and test. Everything sits in 10.213.0.0/24 (DESIGN.md §11 reserves
- * 10.213.0.0/16 for the lab), inside the lab's own namespaces.
+ * plan is easy to read and test. Everything sits in 10.213.0.0/24, a range kept for the lab
+ * alone and used only inside the lab's own namespaces, never in the root namespace.
  */
 
 export type MemberRole = 'node' | 'witness' | 'client' | 'switch';

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from './exec.js';
 import type { Lab } from './lab.js';
+import { checkWrites } from './nemesis-verdict.js';
 
 export const NEMESIS_SERVICE = fileURLToPath(new URL('./nemesis-service.js', import.meta.url));
 
@@ -33,7 +34,7 @@ export interface WriteCheck {
 /**
  * The nemesis write load: a `store` on every node behind the VIP, appending to one file in a
  * directory all nodes share (the lab's "shared disk"), and a `writer` in the client
- * namespace sending numbered writes through the VIP (src/lab/nemesis-service.ts). A write
+ * namespace sending numbered writes through the VIP (test/lab-kit/nemesis-service.ts). A write
  * counts only when acknowledged, and an acknowledged write must be in the file.
  */
 export class WriteLoad {
@@ -157,22 +158,8 @@ export class WriteLoad {
 
   /** Reads the shared file and compares it with what the client saw acknowledged. */
   check(): WriteCheck {
-    const counts = new Map<number, number>();
     const text = existsSync(this.file) ? readFileSync(this.file, 'utf8') : '';
-    for (const line of text.split('\n')) {
-      const seq = Number(line.split(' ')[0]);
-      if (line && Number.isInteger(seq)) counts.set(seq, (counts.get(seq) ?? 0) + 1);
-    }
-    const acked = new Set(this.acks.map((a) => a.seq));
-    return {
-      attempted: this.attempted,
-      acked: acked.size,
-      failed: this.attempted - this.acks.length,
-      failedBy: { ...this.failedBy },
-      lost: [...acked].filter((s) => !counts.has(s)),
-      duplicated: [...counts].filter(([, n]) => n > 1).map(([s]) => s),
-      storedUnacked: [...counts.keys()].filter((s) => !acked.has(s)).length,
-    };
+    return checkWrites(text, this.acks, this.attempted, this.failedBy);
   }
 
   /** Stops the writer (its last answers are read first), then the stores. */

@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab, monoMs } from './lab.js';
 import { FAULT_KINDS, type FaultKind, type NemesisFault, pickFault } from './nemesis-faults.js';
+import { nemesisProblems } from './nemesis-verdict.js';
 import { type WriteCheck, WriteLoad } from './nemesis-writes.js';
 import type { HolderChange, SplitBrainChecker } from './split-brain.js';
 
 /**
  * The nemesis (Jepsen's name for it): random fault rounds on a lab cluster of two nodes and a
- * witness, `fast` timing, while the split-brain checker samples the VIP every 10 ms and a
- * client writes numbered records through the VIP every ~20 ms (nemesis-writes.ts). Each
- * round waits for a steady owner, injects one random fault (nemesis-faults.ts) for a random
- * time, heals it and waits for convergence. Pass: zero samples with two VIP holders, and
- * every acknowledged write present in the shared file.
+ * witness, `fast` timing, while the split-brain checker watches the VIP (every address
+ * event, and a sample every 10 ms) and a client writes numbered records through the VIP
+ * every ~20 ms (nemesis-writes.ts). Each round waits for a steady owner, injects one random fault (nemesis-faults.ts) for a random
+ * time, heals it and waits for convergence. Pass: never two VIP holders, and every
+ * acknowledged write present in the shared file (nemesis-verdict.ts judges).
  */
 
 export interface NemesisOptions {
@@ -46,6 +47,7 @@ export interface NemesisReport {
   seed: number;
   rounds: RoundResult[];
   samples: number;
+  /** Events or samples that saw two VIP holders (must be empty). */
   splitBrain: HolderChange[];
   writes: WriteCheck;
   durationMs: number;
@@ -104,10 +106,7 @@ export class Nemesis {
         writes: this.writes!.check(),
         durationMs: monoMs() - started,
       };
-      const failed =
-        report.splitBrain.length > 0 ||
-        report.writes.lost.length > 0 ||
-        report.rounds.some((r) => r.convergedMs === null);
+      const failed = nemesisProblems(report, this.opts.rounds).length > 0;
       // The shared file and every agent's log, for the post-mortem, before the lab is removed.
       if (failed) this.log(`logs and the shared file kept in ${this.lab!.keepLogs()}`);
       return report;
