@@ -1,4 +1,4 @@
-import type { FenceAction } from '../engine/resources/types.js';
+import type { FenceAction } from './deadman/fence-action.js';
 
 /**
  * The coordination contract, shared by the embedded backend (PaxosLease among nodes +

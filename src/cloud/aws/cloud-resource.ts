@@ -1,10 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-} from '../../engine/resources/types.js';
+import type { FenceAction } from '../../coordination/deadman/fence-action.js';
+import type { CheckResult, ResourceContext, ResourceInstance } from '../../engine/resources/types.js';
 import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { formatDuration } from '../../util/duration.js';

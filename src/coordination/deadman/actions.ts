@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { FenceAction } from '../../engine/resources/types.js';
+import type { FenceAction } from './fence-action.js';
 import { monoNowMs } from './protocol.js';
 
 /**

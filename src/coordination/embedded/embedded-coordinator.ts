@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { HaloConfig } from '../../config/model.js';
-import type { FenceAction } from '../../engine/resources/types.js';
 import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { type Clock, monotonicClock } from '../../util/clock.js';
 import { DeadmanClient } from '../deadman/client.js';
+import type { FenceAction } from '../deadman/fence-action.js';
 import { LeaseAcceptor } from '../lease/acceptor.js';
 import { termToString } from '../lease/ballot.js';
 import {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { HaloConfig } from '../../config/model.js';
-import type { FenceAction } from '../../engine/resources/types.js';
 import { type ErrorCode, HaloError } from '../../errors.js';
+import type { FenceAction } from '../deadman/fence-action.js';
 import type { ClusterIntent, Coordinator, CoordinatorEvent, CoordinatorView, NodeStatus } from '../types.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 

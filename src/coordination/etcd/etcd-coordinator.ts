@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { HaloConfig } from '../../config/model.js';
-import type { FenceAction } from '../../engine/resources/types.js';
 import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { type Clock, monotonicClock } from '../../util/clock.js';
 import { DeadmanClient } from '../deadman/client.js';
+import type { FenceAction } from '../deadman/fence-action.js';
 import type {
   ClusterIntent,
   Coordinator,
