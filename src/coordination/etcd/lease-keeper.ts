@@ -5,7 +5,7 @@ import type { Clock } from '../../util/clock.js';
 import type { EtcdTiming } from './etcd-timing.js';
 
 /**
- * This agent's one etcd lease (COORDINATION.md "etcd mapping"): granted, then renewed by us
+ * This agent's one etcd lease: granted, then renewed by us
  * with one keepalive every TTL/5 — not with the library's automatic keepalive or its `lost`
  * event, whose timing we cannot bound. `validUntil` only moves forward on a keepalive etcd
  * answered, and is computed from the moment that keepalive was *sent*.
@@ -178,16 +178,35 @@ export class LeaseKeeper {
   }
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * `p`, or a rejection after `ms` (etcd did not answer) or as soon as `signal` aborts (the
+ * coordinator is stopping and will not use the answer).
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms}ms`)), ms);
+    if (signal?.aborted) {
+      p.catch(() => undefined);
+      reject(new Error('cancelled: the coordinator is stopping'));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error('cancelled: the coordinator is stopping'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`etcd did not answer within ${ms}ms`));
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve(v);
       },
       (err: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(err);
       },
     );
