@@ -21,7 +21,7 @@ import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /**
- * The agent's half of `halo config push` (DESIGN.md §3): it checks a pushed config against
+ * The agent's half of `halo config push`: it checks a pushed config against
  * this node and writes it, atomically, over the file the agent was started with, keeping the
  * previous version as FILE.prev. There is no hot reload: the running config (and its epoch,
  * which every peer message carries) stays until the agent restarts, so a node never changes

@@ -8,7 +8,7 @@ import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /**
- * The agent's half of `halo destroy` (DESIGN.md §3): `GET /v1/agent/destroy` says what this
+ * The agent's half of `halo destroy`: `GET /v1/agent/destroy` says what this
  * node would delete, `POST /v1/agent/destroy` deletes it and ends the agent. Only once every
  * group is stopped here, so a destroyed node never leaves a resource running behind it —
  * the CLI stops the groups first, in order, through the ordinary admin intent.

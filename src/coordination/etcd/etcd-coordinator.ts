@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, Watcher } from 'etcd3';
 import type { HaloConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -15,16 +15,12 @@ import type {
   NodeStatus,
 } from '../types.js';
 import { createEtcdClient } from './etcd-client.js';
-import {
-  type AcquireResult,
-  type EtcdCommand,
-  EtcdCore,
-  type EtcdOutput,
-  type KeyValue,
-} from './etcd-core.js';
+import type { EtcdCommand, EtcdOutput } from './etcd-commands.js';
+import { EtcdCore } from './etcd-core.js';
 import { EtcdKeys } from './etcd-keys.js';
 import { type EtcdTiming, etcdTiming } from './etcd-timing.js';
-import { LeaseKeeper, type LeaseKeeperEvent, withTimeout } from './lease-keeper.js';
+import { EtcdWrites, keyValue } from './etcd-writes.js';
+import { LeaseKeeper, type LeaseKeeperEvent } from './lease-keeper.js';
 import { checkEpoch, readSnapshot, type Snapshot } from './remote-state.js';
 
 /**
@@ -62,6 +58,7 @@ export class EtcdCoordinator implements Coordinator {
   private readonly bootId = randomUUID();
   private readonly core: EtcdCore;
   private client!: Etcd3;
+  private writes!: EtcdWrites;
   private keeper: LeaseKeeper | undefined;
   private watcher: Watcher | undefined;
 
@@ -102,6 +99,14 @@ export class EtcdCoordinator implements Coordinator {
       throw new HaloError('HALO_E_USAGE', `node "${this.opts.node}" is not in the config's nodes`);
     this.shell.enter('starting');
     this.client = createEtcdClient(c, this.timing.callTimeoutMs * 2, this.opts.config.cluster.keepalive);
+    this.writes = new EtcdWrites({
+      client: this.client,
+      keys: this.keys,
+      timing: this.timing,
+      node: this.opts.node,
+      bootId: this.bootId,
+      log: this.log,
+    });
     let snap: Snapshot;
     try {
       snap = await this.firstContact(c.endpoints);
@@ -158,7 +163,7 @@ export class EtcdCoordinator implements Coordinator {
 
   async release(group: string): Promise<void> {
     const { term } = this.core.release(group);
-    if (term !== null) this.apply(this.core.onDeleted(group, term, await this.deleteKey(group, term)));
+    if (term !== null) this.apply(this.core.onDeleted(group, term, await this.writes.deleteKey(group, term)));
     await this.shell.disarmDeadman(group);
   }
 
@@ -176,28 +181,16 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   intent(): ClusterIntent {
-    return this.core.intent();
+    return this.core.mirror.intent();
   }
 
   async updateIntent(values: Record<string, unknown>): Promise<void> {
     const entries = Object.entries(values);
     if (entries.length === 0) return;
-    const timeoutMs = this.timing.callTimeoutMs * 5;
     try {
-      const res = await withTimeout(
-        this.client.kv.txn(
-          {
-            compare: [],
-            success: entries.map(([k, v]) => ({
-              request_put: { key: Buffer.from(this.keys.intent(k)), value: Buffer.from(JSON.stringify(v)) },
-            })),
-            failure: [],
-          },
-          { deadline: Date.now() + timeoutMs },
-        ),
-        timeoutMs,
-      );
-      this.apply(this.core.onIntentWritten(entries, Number(res.header.revision)));
+      const revision = await this.writes.putIntent(entries, this.timing.callTimeoutMs * 5);
+      this.core.mirror.intentWritten(entries, revision);
+      this.apply(this.core.flush());
     } catch (err) {
       throw new HaloError('HALO_E_NO_QUORUM', `etcd did not store the change: ${(err as Error).message}`, {
         keys: Object.keys(values),
@@ -215,8 +208,8 @@ export class EtcdCoordinator implements Coordinator {
     return {
       node: this.opts.node,
       quorum: this.core.hasQuorum(now),
-      quarantined: this.core.isQuarantined(),
-      members: this.core.members(now),
+      quarantined: this.core.mirror.epochMismatch !== null,
+      members: this.core.mirror.members(now),
       leases,
       droppedMessages: {},
     };
@@ -262,18 +255,22 @@ export class EtcdCoordinator implements Coordinator {
         return (signal) => this.poll(signal);
       case 'acquire':
         return async (signal) => {
-          const result = await this.acquire(c.group, c.leaseId, signal);
+          const result = await this.writes.acquire(c.group, c.leaseId, signal);
           this.apply(this.core.onAcquired(c.group, c.leaseId, result, this.now()));
         };
       case 'delete-key':
         return async (signal) =>
-          this.apply(this.core.onDeleted(c.group, c.term, await this.deleteKey(c.group, c.term, signal)));
+          this.apply(
+            this.core.onDeleted(c.group, c.term, await this.writes.deleteKey(c.group, c.term, signal)),
+          );
       case 'move-abandoned':
         return async (signal) =>
-          this.apply(this.core.onMoved(c.group, c.term, await this.moveAbandoned(c.group, c.term, signal)));
+          this.apply(
+            this.core.onMoved(c.group, c.term, await this.writes.moveAbandoned(c.group, c.term, signal)),
+          );
       case 'put-node-record':
         return async (signal) => {
-          if (!(await this.putNodeRecord(c.leaseId, c.record, signal))) this.core.onNodeRecordFailed();
+          if (!(await this.writes.putNodeRecord(c.leaseId, c.record, signal))) this.core.onNodeRecordFailed();
         };
     }
   }
@@ -350,111 +347,4 @@ export class EtcdCoordinator implements Coordinator {
       this.apply(this.core.onPollDone());
     }
   }
-
-  private async acquire(group: string, leaseId: string, signal: AbortSignal): Promise<AcquireResult> {
-    const key = this.keys.group(group);
-    try {
-      const value = JSON.stringify({ node: this.opts.node, bootId: this.bootId });
-      const res = await withTimeout(
-        this.client
-          .if(key, 'Create', '==', 0)
-          .then(this.client.put(key).value(value).lease(leaseId))
-          .else(this.client.get(key))
-          .options({ deadline: Date.now() + this.timing.callTimeoutMs })
-          .commit(),
-        this.timing.callTimeoutMs,
-        signal,
-      );
-      if (res.succeeded) return { kind: 'created', term: String(res.header.revision) };
-      const kv = res.responses[0]?.response_range?.kvs[0];
-      return { kind: 'exists', kv: kv ? keyValue(kv) : null, revision: Number(res.header.revision) };
-    } catch (err) {
-      return { kind: 'failed', error: (err as Error).message };
-    }
-  }
-
-  private async deleteKey(group: string, term: string, signal?: AbortSignal): Promise<boolean> {
-    const key = this.keys.group(group);
-    try {
-      await withTimeout(
-        this.client
-          .if(key, 'Create', '==', term)
-          .then(this.client.delete().key(key))
-          .options({ deadline: Date.now() + this.timing.callTimeoutMs })
-          .commit(),
-        this.timing.callTimeoutMs,
-        signal,
-      );
-      return true;
-    } catch (err) {
-      this.log.debug({ group, err: (err as Error).message }, 'etcd delete failed');
-      return false;
-    }
-  }
-
-  /**
-   * A failed stop: the group's key must neither outlive the deadman's deadline by much nor
-   * stay forever on our (renewed) lease. Re-attach it to a fresh lease nobody renews; etcd
-   * drops it one TTL later, after the deadman deadline, which is at most one TTL from the
-   * last keepalive of the old lease.
-   */
-  private async moveAbandoned(
-    group: string,
-    term: string,
-    signal: AbortSignal,
-  ): Promise<'moved' | 'gone' | 'failed'> {
-    const key = this.keys.group(group);
-    const lease = this.client.lease(this.timing.ttlSec, {
-      autoKeepAlive: false,
-      deadline: Date.now() + this.timing.callTimeoutMs,
-    });
-    lease.on('lost', () => undefined);
-    try {
-      const id = await withTimeout(lease.grant(), this.timing.callTimeoutMs, signal);
-      const value = JSON.stringify({ node: this.opts.node, bootId: this.bootId, abandoned: true });
-      const res = await withTimeout(
-        this.client
-          .if(key, 'Create', '==', term)
-          .then(this.client.put(key).value(value).lease(id))
-          .options({ deadline: Date.now() + this.timing.callTimeoutMs })
-          .commit(),
-        this.timing.callTimeoutMs,
-        signal,
-      );
-      return res.succeeded ? 'moved' : 'gone';
-    } catch (err) {
-      this.log.debug({ group, err: (err as Error).message }, 'could not move the abandoned key yet');
-      return 'failed';
-    } finally {
-      lease.release();
-    }
-  }
-
-  private async putNodeRecord(leaseId: string, record: object, signal: AbortSignal): Promise<boolean> {
-    try {
-      await withTimeout(
-        this.client
-          .put(this.keys.node(this.opts.node))
-          .value(JSON.stringify(record))
-          .lease(leaseId)
-          .options({ deadline: Date.now() + this.timing.callTimeoutMs })
-          .exec(),
-        this.timing.callTimeoutMs,
-        signal,
-      );
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-function keyValue(kv: IKeyValue): KeyValue {
-  return {
-    key: kv.key.toString(),
-    value: kv.value,
-    createRevision: kv.create_revision,
-    modRevision: Number(kv.mod_revision),
-    lease: kv.lease,
-  };
 }

@@ -1,6 +1,8 @@
-import type { CoreEvent, LogLine } from '../shell/coordinator-shell.js';
-import type { ClusterIntent, MemberView, NodeStatus } from '../types.js';
-import { type EtcdKeys, type NodeRecord, parseJson, parseNode, parseOwner } from './etcd-keys.js';
+import type { LogLine } from '../shell/coordinator-shell.js';
+import type { NodeStatus } from '../types.js';
+import type { AcquireResult, EtcdCommand, EtcdOutput, HeldGroup } from './etcd-commands.js';
+import type { EtcdKeys } from './etcd-keys.js';
+import { EtcdMirror, EtcdOutputBuffer, type GroupNews, type KeyValue } from './etcd-mirror.js';
 import type { EtcdTiming } from './etcd-timing.js';
 import type { HeldLease } from './lease-keeper.js';
 
@@ -10,8 +12,7 @@ import type { HeldLease } from './lease-keeper.js';
  * monotonic time, answering with the commands the shell must carry out and the events for the
  * engine. Nothing here waits, sends or sets a timer.
  *
- * The rules it keeps:
- * - Per key, the newest revision wins: a slow full read never undoes a newer watch event.
+ * The rules it keeps (what etcd holds, revision-ordered, is {@link EtcdMirror}'s job):
  * - A group is ours while etcd shows our key under our current lease; the key's create
  *   revision is the term. Another term, a deleted key, or a lost lease demotes at once.
  * - The owner's deadline is local: it demotes at V − S after the send time of its last
@@ -22,57 +23,6 @@ import type { HeldLease } from './lease-keeper.js';
 
 /** Back-off per rank step after a group becomes free. */
 export const RANK_STEP_MS = 20;
-
-/** One key as etcd reports it (the etcd3 client's IKeyValue, reduced to what matters). */
-export interface KeyValue {
-  key: string;
-  value: Buffer | string;
-  createRevision: string;
-  modRevision: number;
-  /** The lease the key is attached to ('0': none). */
-  lease: string;
-}
-
-export type EtcdCommand =
-  /** Call {@link EtcdCore.acquireDue} for the group after `delayMs`. */
-  | { type: 'schedule-acquire'; group: string; delayMs: number }
-  /** Create-if-absent transaction of the group key under `leaseId`; answer with onAcquired. */
-  | { type: 'acquire'; group: string; leaseId: string }
-  /** Delete the group key if its create revision is `term`; answer with onDeleted. */
-  | { type: 'delete-key'; group: string; term: string }
-  /** Move the abandoned group key to a lease nobody renews; answer with onMoved. */
-  | { type: 'move-abandoned'; group: string; term: string }
-  /** (Re)arm the deadman helper for a held group. */
-  | { type: 'arm'; group: string; deadlineMonoMs: number }
-  /** Give the lease up without revoking it (its keys expire with it); a new one is granted. */
-  | { type: 'poison-lease' }
-  /** Write this node's record under the lease; answer a failure with onNodeRecordFailed. */
-  | { type: 'put-node-record'; leaseId: string; record: NodeRecord }
-  /** Read everything under the prefix; answer with onSnapshot / onPollFailed. */
-  | { type: 'poll' }
-  | ({ type: 'log' } & LogLine);
-
-export interface EtcdOutput {
-  commands: EtcdCommand[];
-  events: CoreEvent[];
-}
-
-export interface HeldGroup {
-  term: string;
-  leaseId: string;
-  /** `acquired` was emitted and no `demote` since. */
-  active: boolean;
-  /** A stop failed: the key is to be moved to a lease nobody renews. */
-  abandoned: boolean;
-  /** Abandoned and the key is already on the throwaway lease. */
-  moved: boolean;
-}
-
-export type AcquireResult =
-  | { kind: 'created'; term: string }
-  /** The key existed; `kv` is what the transaction read (null if nothing). */
-  | { kind: 'exists'; kv: KeyValue | null; revision: number }
-  | { kind: 'failed'; error: string };
 
 export interface EtcdCoreOptions {
   node: string;
@@ -89,37 +39,34 @@ export class EtcdCore {
   readonly opts: EtcdCoreOptions;
   readonly held = new Map<string, HeldGroup>();
   private readonly candidacy = new Map<string, number>();
-  private readonly owners = new Map<string, { owner: string | null; term: string | null }>();
   private readonly scheduled = new Set<string>();
   private readonly acquiring = new Set<string>();
   /** Released groups whose key could not be deleted yet (etcd unreachable). */
   private readonly releasing = new Map<string, string>();
-  private readonly keyRev = new Map<string, number>();
-  private readonly nodes = new Map<string, { record: NodeRecord | null; lastSeenAt: number | null }>();
-  private intentMap: ClusterIntent = {};
   private lease: HeldLease | undefined;
   private status: NodeStatus = { eligible: true, reasons: [] };
   private nodeRecordDirty = true;
-  private epochMismatch: string | null = null;
   private polling = false;
   private nextPoll = 0;
   private lastPollOk = Number.NEGATIVE_INFINITY;
   private lastQuorum = false;
-  private out: EtcdOutput = { commands: [], events: [] };
+  private readonly buffer = new EtcdOutputBuffer<EtcdCommand>();
+  /** What etcd holds, as far as this agent knows (read-only for the shell). */
+  readonly mirror: EtcdMirror;
 
   constructor(opts: EtcdCoreOptions) {
     this.opts = opts;
+    this.mirror = new EtcdMirror({
+      epoch: opts.epoch,
+      groups: opts.groups.map((g) => g.name),
+      nodes: opts.nodes,
+      keys: opts.keys,
+      out: this.buffer,
+      onGroup: (news, now) => this.onGroupKey(news, now),
+    });
   }
 
   // ---- queries ---------------------------------------------------------------------------------
-
-  intent(): ClusterIntent {
-    return { ...this.intentMap };
-  }
-
-  isQuarantined(): boolean {
-    return this.epochMismatch !== null;
-  }
 
   /** etcd answers: a valid lease and a full read within the last three keepalive periods. */
   hasQuorum(now: number): boolean {
@@ -145,29 +92,13 @@ export class EtcdCore {
     return this.held.get(group)?.active && live ? Math.max(0, Math.round(live.validUntil - now)) : null;
   }
 
-  members(now: number): MemberView[] {
-    return this.opts.nodes.map((name) => {
-      const seen = this.nodes.get(name);
-      const up = seen?.record != null;
-      return {
-        name,
-        kind: 'node',
-        up,
-        eligible: seen?.record?.eligible ?? false,
-        reasons: seen?.record?.reasons ?? [],
-        lastSeenAgoMs: up ? 0 : seen?.lastSeenAt != null ? Math.round(now - seen.lastSeenAt) : null,
-        rttMs: null,
-        configEpoch: seen?.record?.epoch ?? null,
-      };
-    });
-  }
-
   // ---- inputs from the engine ------------------------------------------------------------------
 
   /** The first full read, before anything runs: every group gets a published owner. */
   begin(revision: number, kvs: readonly KeyValue[], now: number): EtcdOutput {
-    this.applySnapshot(revision, kvs, now);
-    for (const g of this.opts.groups) if (!this.owners.has(g.name)) this.setOwner(g.name, null, null);
+    this.mirror.applySnapshot(revision, kvs, now);
+    for (const g of this.opts.groups)
+      if (!this.mirror.hasOwnerEntry(g.name)) this.mirror.setOwner(g.name, null, null);
     this.nextPoll = now + this.opts.timing.renewMs;
     return this.flush();
   }
@@ -241,7 +172,7 @@ export class EtcdCore {
     if (quorum !== this.lastQuorum) {
       this.lastQuorum = quorum;
       this.log('info', quorum ? 'etcd reachable' : 'etcd unreachable', { quorum });
-      this.out.events.push({ type: 'membership' });
+      this.buffer.events.push({ type: 'membership' });
     }
     return this.flush();
   }
@@ -273,19 +204,19 @@ export class EtcdCore {
   }
 
   onPut(kv: KeyValue, revision: number, now: number): EtcdOutput {
-    this.applyKv(kv, revision, now);
+    this.mirror.applyKv(kv, revision, now);
     return this.flush();
   }
 
   onDelete(key: string, revision: number, now: number): EtcdOutput {
-    this.applyDelete(key, revision, now);
+    this.mirror.applyDelete(key, revision, now);
     return this.flush();
   }
 
   /** A periodic full read answered: apply it, then the retries it makes possible. */
   onSnapshot(revision: number, kvs: readonly KeyValue[], now: number): EtcdOutput {
     this.lastPollOk = now;
-    this.applySnapshot(revision, kvs, now);
+    this.mirror.applySnapshot(revision, kvs, now);
     if (this.nodeRecordDirty) this.putNodeRecord();
     for (const [group, term] of this.releasing) this.cmd({ type: 'delete-key', group, term });
     for (const [group, h] of this.held)
@@ -310,8 +241,8 @@ export class EtcdCore {
   acquireDue(group: string, now: number): EtcdOutput {
     this.scheduled.delete(group);
     const lease = this.lease;
-    if (!this.candidacy.has(group) || this.held.has(group) || this.epochMismatch) return this.flush();
-    if (this.owners.get(group)?.owner != null) return this.flush();
+    if (!this.candidacy.has(group) || this.held.has(group) || this.mirror.epochMismatch) return this.flush();
+    if (this.mirror.ownerOf(group) !== null) return this.flush();
     if (!lease || now >= lease.validUntil - this.opts.timing.stopBudgetMs) return this.flush();
     this.acquiring.add(group);
     this.cmd({ type: 'acquire', group, leaseId: lease.id });
@@ -329,17 +260,16 @@ export class EtcdCore {
     else {
       // An earlier attempt whose answer was lost may have created the key under our lease.
       if (!result.kv || result.kv.lease !== leaseId) {
-        if (result.kv) this.applyKv(result.kv, result.revision, now);
+        if (result.kv) this.mirror.applyKv(result.kv, result.revision, now);
         return this.flush();
       }
       term = result.kv.createRevision;
     }
-    const key = this.opts.keys.group(group);
-    this.keyRev.set(key, Math.max(this.keyRev.get(key) ?? 0, Number(term)));
+    this.mirror.noteRevision(this.opts.keys.group(group), Number(term));
     // The watch may have adopted the key already (it can beat the transaction's answer).
     if (!this.held.has(group))
       this.held.set(group, { term, leaseId, active: false, abandoned: false, moved: false });
-    this.setOwner(group, this.opts.node, term);
+    this.mirror.setOwner(group, this.opts.node, term);
     this.activate(group, now);
     return this.flush();
   }
@@ -367,29 +297,19 @@ export class EtcdCore {
     this.nodeRecordDirty = true;
   }
 
-  /** An intent write was committed at `revision`. */
-  onIntentWritten(entries: ReadonlyArray<[string, unknown]>, revision: number): EtcdOutput {
-    let changed = false;
-    for (const [k, v] of entries)
-      changed = this.applyIntent(this.opts.keys.intent(k), k, v, revision) || changed;
-    if (changed) this.out.events.push({ type: 'intent', intent: this.intent() });
-    return this.flush();
-  }
-
   // ---- internals -------------------------------------------------------------------------------
 
-  private flush(): EtcdOutput {
-    const out = this.out;
-    this.out = { commands: [], events: [] };
-    return out;
+  /** Everything decided since the last output (after a direct change to the mirror). */
+  flush(): EtcdOutput {
+    return this.buffer.take() as EtcdOutput;
   }
 
   private cmd(c: EtcdCommand): void {
-    this.out.commands.push(c);
+    this.buffer.commands.push(c);
   }
 
   private log(level: LogLine['level'], msg: string, fields?: Record<string, unknown>): void {
-    this.cmd({ type: 'log', level, msg, ...(fields ? { fields } : {}) });
+    this.buffer.log(level, msg, fields);
   }
 
   private leaseMoved(lease: HeldLease, now: number): void {
@@ -404,7 +324,7 @@ export class EtcdCore {
     const rank = this.candidacy.get(group);
     if (rank === undefined || this.held.has(group)) return;
     if (this.scheduled.has(group) || this.acquiring.has(group)) return;
-    if (this.owners.get(group)?.owner != null) return;
+    if (this.mirror.ownerOf(group) !== null) return;
     this.scheduled.add(group);
     this.cmd({ type: 'schedule-acquire', group, delayMs: rank * RANK_STEP_MS });
   }
@@ -424,7 +344,7 @@ export class EtcdCore {
     h.active = true;
     this.arm(group);
     this.log('info', 'lease acquired', { group, term: h.term });
-    this.out.events.push({ type: 'acquired', group, term: h.term });
+    this.buffer.events.push({ type: 'acquired', group, term: h.term });
   }
 
   private demote(group: string, h: HeldGroup, reason: string): void {
@@ -432,7 +352,7 @@ export class EtcdCore {
     h.active = false;
     // The deadman stays armed with the last deadline, in case the stop hangs.
     this.log('warn', 'lease lost: demoting', { group, term: h.term, reason });
-    this.out.events.push({ type: 'demote', group, term: h.term, reason });
+    this.buffer.events.push({ type: 'demote', group, term: h.term, reason });
   }
 
   private arm(group: string): void {
@@ -458,114 +378,33 @@ export class EtcdCore {
     });
   }
 
-  private applySnapshot(revision: number, kvs: readonly KeyValue[], now: number): void {
-    const seen = new Set<string>();
-    for (const kv of kvs) {
-      seen.add(kv.key);
-      this.applyKv(kv, revision, now);
-    }
-    const { keys } = this.opts;
-    const known = [
-      ...this.opts.groups.map((g) => keys.group(g.name)),
-      ...this.opts.nodes.map((n) => keys.node(n)),
-      ...Object.keys(this.intentMap).map((k) => keys.intent(k)),
-    ];
-    for (const key of known) if (!seen.has(key)) this.applyDelete(key, revision, now);
-  }
-
-  /** Newest revision wins per key: a slow full read must not undo a newer watch event. */
-  private fresh(key: string, rev: number): boolean {
-    if ((this.keyRev.get(key) ?? 0) > rev) return false;
-    this.keyRev.set(key, rev);
-    return true;
-  }
-
-  private applyKv(kv: KeyValue, rev: number, now: number): void {
-    const parsed = this.opts.keys.parse(kv.key);
-    if (parsed.kind === 'intent') {
-      if (this.applyIntent(kv.key, parsed.name, parseJson(kv.value), rev, kv.modRevision))
-        this.out.events.push({ type: 'intent', intent: this.intent() });
+  /** A group key changed in etcd: what it means for a lease held (or lost) here. */
+  private onGroupKey(news: GroupNews, now: number): void {
+    const h = this.held.get(news.group);
+    if (news.kind === 'deleted') {
+      if (h) {
+        this.held.delete(news.group);
+        this.demote(news.group, h, 'the lease key was deleted in etcd');
+      }
+      this.mirror.setOwner(news.group, null, null);
+      this.scheduleAcquire(news.group);
       return;
     }
-    if (!this.fresh(kv.key, rev)) return;
-    if (parsed.kind === 'epoch') {
-      const epoch = Number(kv.value.toString());
-      if (epoch !== this.opts.epoch && this.epochMismatch === null) {
-        this.epochMismatch = `etcd now holds config epoch ${epoch}, this agent runs ${this.opts.epoch}`;
-        this.log('error', 'config epoch changed in etcd: acquiring nothing', {
-          epoch,
-          ours: this.opts.epoch,
-        });
-      }
-    } else if (parsed.kind === 'node') {
-      this.setNode(parsed.name, parseNode(kv.value), now);
-    } else if (parsed.kind === 'group') {
-      const owner = parseOwner(kv.value);
-      const term = kv.createRevision;
-      const h = this.held.get(parsed.name);
-      if (h && h.term !== term) {
-        this.held.delete(parsed.name);
-        this.demote(parsed.name, h, `etcd shows term ${term} for the group, ours was ${h.term}`);
-      }
-      this.setOwner(parsed.name, owner?.node ?? '?', term);
-      // Ours under the current lease but unknown here: an acquire whose answer was lost.
-      if (!this.held.has(parsed.name) && owner?.node === this.opts.node && kv.lease === this.lease?.id) {
-        this.held.set(parsed.name, {
-          term,
-          leaseId: kv.lease,
-          active: false,
-          abandoned: false,
-          moved: false,
-        });
-        this.activate(parsed.name, now);
-      }
+    if (h && h.term !== news.term) {
+      this.held.delete(news.group);
+      this.demote(news.group, h, `etcd shows term ${news.term} for the group, ours was ${h.term}`);
     }
-  }
-
-  private applyDelete(key: string, rev: number, now: number): void {
-    const parsed = this.opts.keys.parse(key);
-    if (!this.fresh(key, rev)) return;
-    if (parsed.kind === 'node') this.setNode(parsed.name, null, now);
-    else if (parsed.kind === 'intent') {
-      if (parsed.name in this.intentMap) {
-        delete this.intentMap[parsed.name];
-        this.out.events.push({ type: 'intent', intent: this.intent() });
-      }
-    } else if (parsed.kind === 'group') {
-      const h = this.held.get(parsed.name);
-      if (h) {
-        this.held.delete(parsed.name);
-        this.demote(parsed.name, h, 'the lease key was deleted in etcd');
-      }
-      this.setOwner(parsed.name, null, null);
-      this.scheduleAcquire(parsed.name);
+    this.mirror.setOwner(news.group, news.owner ?? '?', news.term);
+    // Ours under the current lease but unknown here: an acquire whose answer was lost.
+    if (!this.held.has(news.group) && news.owner === this.opts.node && news.lease === this.lease?.id) {
+      this.held.set(news.group, {
+        term: news.term,
+        leaseId: news.lease,
+        active: false,
+        abandoned: false,
+        moved: false,
+      });
+      this.activate(news.group, now);
     }
-  }
-
-  private applyIntent(key: string, name: string, value: unknown, rev: number, modRev = rev): boolean {
-    if (!this.fresh(key, rev)) return false;
-    const cur = this.intentMap[name];
-    if (cur && cur.version >= modRev) return false;
-    this.intentMap[name] = { value, version: modRev };
-    return true;
-  }
-
-  private setNode(name: string, record: NodeRecord | null, now: number): void {
-    const cur = this.nodes.get(name);
-    const wasUp = cur?.record != null;
-    const changed =
-      wasUp !== (record !== null) ||
-      cur?.record?.eligible !== record?.eligible ||
-      JSON.stringify(cur?.record?.reasons) !== JSON.stringify(record?.reasons);
-    const lastSeenAt = record !== null || wasUp ? now : (cur?.lastSeenAt ?? null);
-    this.nodes.set(name, { record, lastSeenAt });
-    if (changed) this.out.events.push({ type: 'membership' });
-  }
-
-  private setOwner(group: string, owner: string | null, term: string | null): void {
-    const prev = this.owners.get(group);
-    if (prev && prev.owner === owner && prev.term === term) return;
-    this.owners.set(group, { owner, term });
-    this.out.events.push({ type: 'owner', group, owner, term });
   }
 }

@@ -5,7 +5,7 @@ import type { LeaseMessage, Outgoing } from './messages.js';
 import { BROADCAST } from './messages.js';
 
 /**
- * The PaxosLease proposer of one node for one group (COORDINATION.md "Protocol", steps 1–7).
+ * The PaxosLease proposer of one node for one group.
  * A pure state machine: `tick(now)` and `handle(from, msg, now)` take the monotonic time and
  * return the messages to send and the events for the engine. The shell calls `tick` at
  * `nextWakeAt()` (or on its own timer, at least every few ms) and routes every
@@ -229,7 +229,7 @@ export class LeaseProposer {
   }
 
   /**
-   * Planned hand-over (COORDINATION.md step 7), called once local resources are stopped:
+   * Planned hand-over (the protocol's last step), called once local resources are stopped:
    * sends RELEASE for the held term (and for a round in flight) and gives up candidacy; call
    * `setCandidacy` again to compete later. Emits no event: the caller already stopped.
    */

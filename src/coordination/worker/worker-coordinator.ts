@@ -6,7 +6,7 @@ import type { ClusterIntent, Coordinator, CoordinatorEvent, CoordinatorView, Nod
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
- * The Coordinator the agent uses: a proxy to the embedded coordinator running in a worker
+ * The Coordinator the agent uses: a proxy to the configured backend running in a worker
  * thread. Calls become messages; events come back as messages; view() and intent() return
  * the latest snapshot the worker pushed (at most ~100 ms old, fresh after every event).
  */
