@@ -14,7 +14,7 @@ import {
   parseLeaseMessage,
 } from '../lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
-import { type ClockAnomaly, ClockSanity, isHeartbeat, Membership } from '../membership.js';
+import { type ClockAnomaly, ClockSanity, isHeartbeat } from '../membership.js';
 import { CoordinatorShell } from '../shell/coordinator-shell.js';
 import { leaseMath } from '../timing.js';
 import { UdpTransport } from '../transport/udp-transport.js';
@@ -27,8 +27,10 @@ import type {
   NodeStatus,
 } from '../types.js';
 import { type IntentEnvelope, IntentSync } from './intent-sync.js';
+import { ownerToShow } from './owner-view.js';
+import { PeerStatus } from './peer-status.js';
 import { ProposeGate } from './propose-gate.js';
-import { linksByName, majorityWeight, type VoterInfo, votersOf } from './voters.js';
+import { linksByName, type VoterInfo, votersOf } from './voters.js';
 
 /**
  * The embedded coordination backend: this node's PaxosLease acceptor and one proposer per
@@ -67,15 +69,11 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly gate: ProposeGate;
   private readonly intents: IntentSync;
   private acceptor!: LeaseAcceptor;
-  private membership!: Membership;
+  private peers: PeerStatus | undefined;
   private sanity!: ClockSanity;
   private transport!: UdpTransport;
   private cancelTick: (() => void) | undefined;
-  private nextHeartbeat = 0;
   private nextIntentSync = 0;
-  private lastQuorum = false;
-  private lastQuorumEmitted = false;
-  private lastMembers = '';
   private status: NodeStatus = { eligible: true, reasons: [] };
   private readonly renewals = { count: 0, sumMs: 0 };
 
@@ -125,13 +123,16 @@ export class EmbeddedCoordinator implements Coordinator {
     for (const group of config.groups) {
       if (group.nodes.includes(this.self.name)) this.proposers.set(group.name, this.newProposer(group.name));
     }
-    this.membership = new Membership({
-      self: this.self.name,
-      members: this.voters.map((v) => ({ name: v.name, kind: v.kind })),
-      heartbeatMs: config.cluster.timing.heartbeatMs,
-      clock: this.shell.clock,
-    });
-    this.membership.setSelfStatus(this.status, config.epoch);
+    this.peers = new PeerStatus(
+      {
+        self: this.self.name,
+        voters: this.voters,
+        heartbeatMs: config.cluster.timing.heartbeatMs,
+        epoch: config.epoch,
+        clock: this.shell.clock,
+      },
+      this.status,
+    );
     this.transport = new UdpTransport({
       cluster: config.cluster.name,
       epoch: config.epoch,
@@ -221,8 +222,7 @@ export class EmbeddedCoordinator implements Coordinator {
 
   setNodeStatus(status: NodeStatus): void {
     this.status = { eligible: status.eligible, reasons: [...status.reasons] };
-    this.membership?.setSelfStatus(this.status, this.opts.config.epoch);
-    this.nextHeartbeat = 0;
+    this.peers?.setSelfStatus(this.status);
     this.kick();
   }
 
@@ -246,9 +246,9 @@ export class EmbeddedCoordinator implements Coordinator {
     });
     return {
       node: this.self.name,
-      quorum: this.hasQuorum(),
+      quorum: this.peers?.hasQuorum() ?? false,
       quarantined: this.acceptor?.isQuarantined(now) ?? true,
-      members: this.membership?.view() ?? [],
+      members: this.peers?.view() ?? [],
       leases,
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
       leaseRenewals: { ...this.renewals },
@@ -297,30 +297,15 @@ export class EmbeddedCoordinator implements Coordinator {
     for (const [group, rank] of this.gate.due(now)) this.proposers.get(group)?.setCandidacy(rank);
     for (const [group, p] of this.proposers) this.route(p.tick(now), group);
     this.routeAcceptor(this.acceptor.tick(now));
-    if (now >= this.nextHeartbeat) {
-      this.nextHeartbeat = now + this.opts.config.cluster.timing.heartbeatMs;
-      for (const v of this.voters)
-        if (v.name !== this.self.name) this.transport.send(v.name, this.membership.heartbeatFor(v.name));
-    }
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
     this.intents.tick(now, exchange);
     this.updateOwners();
-    const quorum = this.hasQuorum();
-    if (quorum !== this.lastQuorum) {
-      this.lastQuorum = quorum;
-      this.log.info({ quorum }, quorum ? 'quorum gained' : 'quorum lost');
-    }
-    // A peer that falls silent sends nothing, so up/down changes are found here, by comparing.
-    const members = this.membership
-      .view()
-      .map((m) => `${m.name}:${m.up ? 1 : 0}${m.eligible ? 1 : 0}`)
-      .join(',');
-    if (members !== this.lastMembers || quorum !== this.lastQuorumEmitted) {
-      this.lastMembers = members;
-      this.lastQuorumEmitted = quorum;
-      this.shell.emit({ type: 'membership' });
-    }
+    const peers = this.peers!.tick(now);
+    for (const h of peers.heartbeats) this.transport.send(h.to, h.message);
+    if (peers.quorumChanged !== null)
+      this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
+    if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
     let wake = now + MAX_TICK_MS;
     for (const p of this.proposers.values()) wake = Math.min(wake, p.nextWakeAt());
@@ -333,7 +318,7 @@ export class EmbeddedCoordinator implements Coordinator {
     const now = this.now();
     for (const payload of payloads) {
       if (isHeartbeat(payload)) {
-        if (this.membership.onHeartbeat(from, payload)) this.shell.emit({ type: 'membership' });
+        if (this.peers?.onHeartbeat(from, payload)) this.shell.emit({ type: 'membership' });
         continue;
       }
       const env = payload as Envelope;
@@ -415,22 +400,15 @@ export class EmbeddedCoordinator implements Coordinator {
     if (!this.acceptor) return;
     const now = this.now();
     for (const g of this.opts.config.groups) {
-      const held = this.held.get(g.name);
-      if (held && held.validUntil > now) {
-        this.shell.setOwner(g.name, this.self.name, termToString(held.term));
-        continue;
-      }
-      const acc = this.acceptor.view(g.name, now).accepted;
-      if (acc) this.shell.setOwner(g.name, acc.owner, termToString(acc.term));
-      else if (this.shell.owner(g.name).owner === this.self.name || !this.acceptor.isQuarantined(now)) {
-        this.shell.setOwner(g.name, null, null);
-      }
+      const show = ownerToShow({
+        self: this.self.name,
+        now,
+        held: this.held.get(g.name),
+        accepted: this.acceptor.view(g.name, now).accepted,
+        shown: this.shell.owner(g.name).owner,
+        quarantined: this.acceptor.isQuarantined(now),
+      });
+      if (show) this.shell.setOwner(g.name, show.owner, show.term === null ? null : termToString(show.term));
     }
-  }
-
-  private hasQuorum(): boolean {
-    if (!this.membership) return false;
-    const up = this.voters.filter((v) => v.name === this.self.name || this.membership.isUp(v.name));
-    return up.reduce((s, v) => s + v.weight, 0) >= majorityWeight(this.voters);
   }
 }

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import type { Logger } from '../../log.js';
-import type { Clock } from '../../util/clock.js';
+import type { TimerClock } from '../../util/clock.js';
 import type { EtcdTiming } from './etcd-timing.js';
 
 /**
@@ -30,7 +29,8 @@ export type LeaseKeeperEvent =
 export interface LeaseKeeperOptions {
   client: Etcd3;
   timing: EtcdTiming;
-  clock: Clock;
+  /** Time and the pauses between calls (tests drive it with a fake). */
+  clock: TimerClock;
   log: Logger;
   onEvent: (e: LeaseKeeperEvent) => void;
 }
@@ -94,7 +94,16 @@ export class LeaseKeeper {
   private async pause(ms: number): Promise<void> {
     if (!this.running) return;
     if (this.wake.signal.aborted) this.wake = new AbortController();
-    await sleep(Math.max(0, ms), undefined, { signal: this.wake.signal }).catch(() => undefined);
+    const signal = this.wake.signal;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const cancel = this.opts.clock.setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private async run(): Promise<void> {
