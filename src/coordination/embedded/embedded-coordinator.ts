@@ -160,9 +160,11 @@ export class EmbeddedCoordinator implements Coordinator {
           voters: linksByName(this.voters, this.self.name),
         });
       }
+      if (!this.shell.stillStarting)
+        throw new HaloError('HALO_E_INTERNAL', 'coordination was stopped while it was starting');
     } catch (err) {
       await this.transport.stop().catch(() => undefined);
-      this.shell.enter('stopped');
+      await this.shell.finish();
       throw err;
     }
     this.shell.enter('running');

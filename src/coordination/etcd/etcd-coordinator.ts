@@ -120,9 +120,11 @@ export class EtcdCoordinator implements Coordinator {
           voters: {},
         });
       }
+      if (!this.shell.stillStarting)
+        throw new HaloError('HALO_E_INTERNAL', 'coordination was stopped while it was starting');
     } catch (err) {
       this.client.close();
-      this.shell.enter('stopped');
+      await this.shell.finish();
       throw err;
     }
     this.apply(this.core.begin(snap.revision, snap.kvs.map(keyValue), this.now()));

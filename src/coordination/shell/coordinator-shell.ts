@@ -73,6 +73,11 @@ export class CoordinatorShell {
     this.state = next;
   }
 
+  /** After each await in `start`: false once `stop` began meanwhile (start must then give up). */
+  get stillStarting(): boolean {
+    return this.state === 'starting';
+  }
+
   // ---- listeners and the owner view -----------------------------------------------------------
 
   on(listener: (event: CoordinatorEvent) => void): () => void {
@@ -198,7 +203,7 @@ export class CoordinatorShell {
     await this.tasks.drain();
   }
 
-  /** Second half of a stop: the helper disarms everything and exits. */
+  /** Second half of a stop (or the end of a failed start): the helper disarms everything and exits. */
   async finish(): Promise<void> {
     await this.deadman?.stop();
     if (this.state !== 'stopped') this.state = 'stopped';
