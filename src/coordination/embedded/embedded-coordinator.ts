@@ -123,16 +123,14 @@ export class EmbeddedCoordinator implements Coordinator {
     for (const group of config.groups) {
       if (group.nodes.includes(this.self.name)) this.proposers.set(group.name, this.newProposer(group.name));
     }
-    this.peers = new PeerStatus(
-      {
-        self: this.self.name,
-        voters: this.voters,
-        heartbeatMs: config.cluster.timing.heartbeatMs,
-        epoch: config.epoch,
-        clock: this.shell.clock,
-      },
-      this.status,
-    );
+    this.peers = new PeerStatus({
+      self: this.self.name,
+      voters: this.voters,
+      heartbeatMs: config.cluster.timing.heartbeatMs,
+      epoch: config.epoch,
+      clock: this.shell.clock,
+      status: this.status,
+    });
     this.transport = new UdpTransport({
       cluster: config.cluster.name,
       epoch: config.epoch,

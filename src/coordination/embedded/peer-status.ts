@@ -9,6 +9,8 @@ export interface PeerStatusOptions {
   heartbeatMs: number;
   epoch: number;
   clock: Clock;
+  /** This node's eligibility at start. */
+  status: NodeStatus;
 }
 
 /** What one heartbeat tick found out. */
@@ -34,7 +36,7 @@ export class PeerStatus {
   private lastQuorumEmitted = false;
   private lastMembers = '';
 
-  constructor(opts: PeerStatusOptions, status: NodeStatus) {
+  constructor(opts: PeerStatusOptions) {
     this.opts = opts;
     this.membership = new Membership({
       self: opts.self,
@@ -42,7 +44,7 @@ export class PeerStatus {
       heartbeatMs: opts.heartbeatMs,
       clock: opts.clock,
     });
-    this.membership.setSelfStatus(status, opts.epoch);
+    this.membership.setSelfStatus(opts.status, opts.epoch);
   }
 
   /** This node's eligibility changed: tell the peers at the next tick. */

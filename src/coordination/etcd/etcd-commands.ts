@@ -1,11 +1,12 @@
 import type { CoreEvent, LogLine } from '../shell/coordinator-shell.js';
-import type { NodeRecord } from './etcd-keys.js';
+import type { EtcdKeys, NodeRecord } from './etcd-keys.js';
 import type { KeyValue } from './etcd-mirror.js';
+import type { EtcdTiming } from './etcd-timing.js';
 
 /**
  * The vocabulary between the etcd backend's pure core (etcd-core.ts) and its shell
  * (etcd-coordinator.ts): the commands the core asks for, the results the shell reports back,
- * and what the core remembers of each group held here.
+ * what the core remembers of each group held here, and how it is configured.
  */
 
 export type EtcdCommand =
@@ -48,3 +49,17 @@ export type AcquireResult =
   /** The key existed; `kv` is what the transaction read (null if nothing). */
   | { kind: 'exists'; kv: KeyValue | null; revision: number }
   | { kind: 'failed'; error: string };
+
+/** Back-off per rank step after a group becomes free. */
+export const RANK_STEP_MS = 20;
+
+export interface EtcdCoreOptions {
+  node: string;
+  bootId: string;
+  epoch: number;
+  /** Every group with its candidate nodes, and every node, from the config. */
+  groups: ReadonlyArray<{ name: string; nodes: readonly string[] }>;
+  nodes: readonly string[];
+  timing: EtcdTiming;
+  keys: EtcdKeys;
+}

@@ -1,9 +1,14 @@
 import type { LogLine } from '../shell/coordinator-shell.js';
 import type { NodeStatus } from '../types.js';
-import type { AcquireResult, EtcdCommand, EtcdOutput, HeldGroup } from './etcd-commands.js';
-import type { EtcdKeys } from './etcd-keys.js';
+import {
+  type AcquireResult,
+  type EtcdCommand,
+  type EtcdCoreOptions,
+  type EtcdOutput,
+  type HeldGroup,
+  RANK_STEP_MS,
+} from './etcd-commands.js';
 import { EtcdMirror, EtcdOutputBuffer, type GroupNews, type KeyValue } from './etcd-mirror.js';
-import type { EtcdTiming } from './etcd-timing.js';
 import type { HeldLease } from './lease-keeper.js';
 
 /**
@@ -21,19 +26,7 @@ import type { HeldLease } from './lease-keeper.js';
  *   preferred node wins the race.
  */
 
-/** Back-off per rank step after a group becomes free. */
-export const RANK_STEP_MS = 20;
-
-export interface EtcdCoreOptions {
-  node: string;
-  bootId: string;
-  epoch: number;
-  /** Every group with its candidate nodes, and every node, from the config. */
-  groups: ReadonlyArray<{ name: string; nodes: readonly string[] }>;
-  nodes: readonly string[];
-  timing: EtcdTiming;
-  keys: EtcdKeys;
-}
+export { RANK_STEP_MS };
 
 export class EtcdCore {
   readonly opts: EtcdCoreOptions;
