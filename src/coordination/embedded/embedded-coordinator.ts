@@ -4,16 +4,9 @@ import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
-import { LeaseAcceptor } from '../lease/acceptor.js';
 import { termToString } from '../lease/ballot.js';
-import {
-  BROADCAST,
-  isAcceptorMessage,
-  type LeaseMessage,
-  type Outgoing,
-  parseLeaseMessage,
-} from '../lease/messages.js';
-import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
+import { type LeaseMessage, parseLeaseMessage } from '../lease/messages.js';
+import type { LeaseEvent } from '../lease/proposer.js';
 import { type ClockAnomaly, ClockSanity, isHeartbeat } from '../membership.js';
 import { CoordinatorShell } from '../shell/coordinator-shell.js';
 import { leaseMath } from '../timing.js';
@@ -27,6 +20,7 @@ import type {
   NodeStatus,
 } from '../types.js';
 import { type IntentEnvelope, IntentSync } from './intent-sync.js';
+import { LeaseRoles } from './lease-roles.js';
 import { ownerToShow } from './owner-view.js';
 import { PeerStatus } from './peer-status.js';
 import { ProposeGate } from './propose-gate.js';
@@ -64,11 +58,10 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly shell: CoordinatorShell;
   private readonly voters: VoterInfo[];
   private readonly self: VoterInfo;
-  private readonly proposers = new Map<string, LeaseProposer>();
   private readonly held = new Map<string, { term: number; validUntil: number }>();
   private readonly gate: ProposeGate;
   private readonly intents: IntentSync;
-  private acceptor!: LeaseAcceptor;
+  private roles!: LeaseRoles;
   private peers: PeerStatus | undefined;
   private sanity!: ClockSanity;
   private transport!: UdpTransport;
@@ -115,14 +108,19 @@ export class EmbeddedCoordinator implements Coordinator {
     const now = this.now();
     const math = leaseMath(config.cluster.timing);
     this.intents.load();
-    this.acceptor = new LeaseAcceptor({ quarantineMs: math.quarantineMs });
+    this.roles = new LeaseRoles({
+      self: this.self,
+      voters: this.voters,
+      timing: config.cluster.timing,
+      groups: config.groups.filter((g) => g.nodes.includes(this.self.name)).map((g) => g.name),
+      send: (to, m) => this.transport.send(to, { k: 'lease', m } satisfies Envelope),
+      onEvent: (group, e) => this.onLeaseEvent(group, e),
+      now: () => this.now(),
+    });
     // Restart rule: vote for nobody and propose nothing for M, whatever this node granted
     // before it restarted (see ProposeGate for why proposing waits too).
-    this.acceptor.boot(now);
+    this.roles.acceptor.boot(now);
     this.gate.boot(now);
-    for (const group of config.groups) {
-      if (group.nodes.includes(this.self.name)) this.proposers.set(group.name, this.newProposer(group.name));
-    }
     this.peers = new PeerStatus({
       self: this.self.name,
       voters: this.voters,
@@ -187,27 +185,24 @@ export class EmbeddedCoordinator implements Coordinator {
 
   setCandidacy(group: string, rank: number | null): void {
     if (!this.gate.offer(group, rank, this.now())) return;
-    const p = this.proposers.get(group);
-    if (!p || p.candidacy() === rank) return;
-    p.setCandidacy(rank);
+    const current = this.roles.candidacy(group);
+    if (current === undefined || current === rank) return;
+    this.roles.setCandidacy(group, rank);
     this.kick();
   }
 
   async release(group: string): Promise<void> {
-    const p = this.proposers.get(group);
     this.held.delete(group);
-    if (p) this.route(p.release(this.now()), group);
+    this.roles.release(group, this.now());
     this.transport.flush();
     await this.shell.disarmDeadman(group);
     this.updateOwners();
   }
 
   abandon(group: string): void {
-    const old = this.proposers.get(group);
-    if (!old) return;
-    // A fresh proposer without candidacy: it neither renews nor releases. The acceptors keep
-    // the old lease until it expires and the deadman stays armed with the last deadline.
-    this.proposers.set(group, this.newProposer(group));
+    // A fresh proposer without candidacy: the acceptors keep the old lease until it expires
+    // and the deadman stays armed with the last deadline.
+    if (!this.roles.reset(group)) return;
     this.log.error(
       { group },
       'abandoning the lease after a failed stop: the deadman helper fences at the deadline',
@@ -247,7 +242,7 @@ export class EmbeddedCoordinator implements Coordinator {
     return {
       node: this.self.name,
       quorum: this.peers?.hasQuorum() ?? false,
-      quarantined: this.acceptor?.isQuarantined(now) ?? true,
+      quarantined: this.roles?.acceptor.isQuarantined(now) ?? true,
       members: this.peers?.view() ?? [],
       leases,
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
@@ -259,28 +254,16 @@ export class EmbeddedCoordinator implements Coordinator {
   private onClockAnomaly(anomaly: ClockAnomaly): void {
     this.log.error({ anomaly }, 'clock anomaly: dropping every lease and entering quarantine');
     const now = this.now();
-    this.acceptor.boot(now);
-    const standing = [...this.proposers].map(([group, p]) => ({
-      group,
-      rank: p.candidacy(),
-      heldTerm: this.held.get(group)?.term ?? null,
-    }));
+    this.roles.acceptor.boot(now);
+    const standing = this.roles
+      .standings()
+      .map((s) => ({ ...s, heldTerm: this.held.get(s.group)?.term ?? null }));
     const plan = this.gate.onAnomaly(anomaly, standing, now);
-    for (const group of this.proposers.keys()) this.proposers.set(group, this.newProposer(group));
+    this.roles.resetAll();
     for (const d of plan.demote) {
       this.held.delete(d.group);
       this.shell.emit({ type: 'demote', group: d.group, term: termToString(d.term), reason: d.reason });
     }
-  }
-
-  private newProposer(group: string): LeaseProposer {
-    return new LeaseProposer({
-      node: this.self.name,
-      group,
-      voters: this.voters.map((v) => ({ name: v.name, weight: v.weight })),
-      timing: this.opts.config.cluster.timing,
-      ballotIndex: this.self.ballotIndex,
-    });
   }
 
   /** Run a tick as soon as possible (after a state change). */
@@ -294,9 +277,8 @@ export class EmbeddedCoordinator implements Coordinator {
     if (!this.shell.running) return;
     for (const anomaly of this.sanity.tick()) this.onClockAnomaly(anomaly);
     const now = this.now();
-    for (const [group, rank] of this.gate.due(now)) this.proposers.get(group)?.setCandidacy(rank);
-    for (const [group, p] of this.proposers) this.route(p.tick(now), group);
-    this.routeAcceptor(this.acceptor.tick(now));
+    for (const [group, rank] of this.gate.due(now)) this.roles.setCandidacy(group, rank);
+    this.roles.tick(now);
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
     this.intents.tick(now, exchange);
@@ -307,10 +289,7 @@ export class EmbeddedCoordinator implements Coordinator {
       this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
-    let wake = now + MAX_TICK_MS;
-    for (const p of this.proposers.values()) wake = Math.min(wake, p.nextWakeAt());
-    const acc = this.acceptor.nextWakeAt();
-    if (acc !== null) wake = Math.min(wake, acc);
+    const wake = this.roles.nextWakeAt(now + MAX_TICK_MS);
     this.cancelTick = this.shell.after(Math.max(1, wake - this.now()), () => this.tick());
   }
 
@@ -324,39 +303,11 @@ export class EmbeddedCoordinator implements Coordinator {
       const env = payload as Envelope;
       if (env?.k === 'lease') {
         const msg = parseLeaseMessage(env.m);
-        if (msg) this.deliver(from, msg, now);
+        if (msg) this.roles.deliver(from, msg, now);
       } else this.intents.receive(from, payload);
     }
     this.updateOwners();
     this.transport.flush();
-  }
-
-  /** One lease message from `from` (possibly this node itself) to the acceptor or a proposer. */
-  private deliver(from: string, msg: LeaseMessage, now: number): void {
-    if (isAcceptorMessage(msg)) {
-      this.routeAcceptor(this.acceptor.handle(from, msg, now));
-      return;
-    }
-    const p = this.proposers.get(msg.g);
-    if (p) this.route(p.handle(from, msg, now), msg.g);
-  }
-
-  private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string): void {
-    for (const o of out.send) this.sendLease(o);
-    for (const e of out.events) this.onLeaseEvent(group, e);
-  }
-
-  private routeAcceptor(out: Outgoing[]): void {
-    for (const o of out) this.sendLease(o);
-  }
-
-  private sendLease(o: Outgoing): void {
-    const now = this.now();
-    const targets = o.to === BROADCAST ? this.voters.map((v) => v.name) : [o.to];
-    for (const to of targets) {
-      if (to === this.self.name) this.deliver(this.self.name, o.msg, now);
-      else this.transport.send(to, { k: 'lease', m: o.msg } satisfies Envelope);
-    }
   }
 
   private onLeaseEvent(group: string, e: LeaseEvent): void {
@@ -397,16 +348,17 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   private updateOwners(): void {
-    if (!this.acceptor) return;
+    if (!this.roles) return;
+    const { acceptor } = this.roles;
     const now = this.now();
     for (const g of this.opts.config.groups) {
       const show = ownerToShow({
         self: this.self.name,
         now,
         held: this.held.get(g.name),
-        accepted: this.acceptor.view(g.name, now).accepted,
+        accepted: acceptor.view(g.name, now).accepted,
         shown: this.shell.owner(g.name).owner,
-        quarantined: this.acceptor.isQuarantined(now),
+        quarantined: acceptor.isQuarantined(now),
       });
       if (show) this.shell.setOwner(g.name, show.owner, show.term === null ? null : termToString(show.term));
     }
