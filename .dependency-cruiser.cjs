@@ -40,20 +40,6 @@ const LAYERS = [
   ['tools', '^src/(cli|artifacts)/'],
 ];
 
-/*
- * TEMPORARY EXCEPTION (remove when the `coord` branch merges, which moves FenceAction into
- * src/coordination/deadman): these coordination modules import the type FenceAction from
- * src/engine/resources/types.ts, an upward import. Only these files, only that module, and
- * only type-only imports are tolerated; anything else coordination imports from above fails.
- */
-const FENCE_ACTION_TYPES = '^src/engine/resources/types\\.ts$';
-const FENCE_ACTION_IMPORTERS = [
-  '^src/coordination/types\\.ts$',
-  '^src/coordination/deadman/(actions|protocol)\\.ts$',
-  '^src/coordination/embedded/(embedded-coordinator|worker-coordinator|worker-protocol)\\.ts$',
-  '^src/coordination/etcd/etcd-coordinator\\.ts$',
-];
-
 const upward = LAYERS.slice(0, -1).map(([name, path], i) => {
   const above = LAYERS.slice(i + 1).map(([, p]) => p);
   return {
@@ -63,29 +49,13 @@ const upward = LAYERS.slice(0, -1).map(([name, path], i) => {
       .join(', ')}).`,
     severity: 'error',
     from: { path },
-    to: name === 'coordination' ? { path: above, pathNot: FENCE_ACTION_TYPES } : { path: above },
+    to: { path: above },
   };
 });
 
 module.exports = {
   forbidden: [
     ...upward,
-    {
-      name: 'temporary-fence-action-exception-other-files',
-      comment:
-        'Temporary exception (until the coord branch merges): only the listed coordination files may import engine/resources/types.ts.',
-      severity: 'error',
-      from: { path: '^src/coordination/', pathNot: FENCE_ACTION_IMPORTERS },
-      to: { path: FENCE_ACTION_TYPES },
-    },
-    {
-      name: 'temporary-fence-action-exception-type-only',
-      comment:
-        'Temporary exception (until the coord branch merges): coordination may import engine/resources/types.ts for types only.',
-      severity: 'error',
-      from: { path: '^src/coordination/' },
-      to: { path: FENCE_ACTION_TYPES, dependencyTypesNot: ['type-only'] },
-    },
     {
       name: 'no-unlayered-module',
       comment: 'Every module in src/ belongs to a layer: add a new top-level directory to LAYERS.',

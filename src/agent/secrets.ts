@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { privateFileProblem } from '../config/load.js';
 import { HaloError } from '../errors.js';
+import { privateFileProblem } from '../util/private-file.js';
 
 /** Reads a key or token file after checking it is private; the content is never logged. */
 export function readPrivateFile(path: string, what: string): string {

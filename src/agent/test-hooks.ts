@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
  * Production agents must never run with HALO_TEST_HOOKS set.
  *
  * - SIGUSR2: the agent's main thread busy-waits for HALO_TEST_BLOCK_MS (default 1000) ms.
- *   This is the fault scenario "block the agent's main event loop": the lease
+ *   It tests what happens when the agent's main event loop is blocked: the lease
  *   lives in the coordination worker thread, so a blocked main thread must not cost the
  *   lease (or, at worst, must end in a clean demote). A busy-wait rather than a sleep,
  *   because only a spinning thread stands for what really starves an event loop (a hot

@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { HaloError } from '../errors.js';
+import { privateFileProblem } from '../util/private-file.js';
 import type { ConfigCatalog } from './catalog.js';
 import { crossCheck } from './cross-checks.js';
 import type { HaloConfig, Timing } from './model.js';
@@ -186,22 +187,6 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
     check(['cluster', 'api', 'readOnlyTokenFile'], api['readOnlyTokenFile'], 'read-only API token');
   }
   return out;
-}
-
-/** Why a key/token file cannot be used, or undefined when it is fine. */
-export function privateFileProblem(path: string, what: string): string | undefined {
-  let mode: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) return `${what} file ${path} is not a regular file`;
-    mode = st.mode & 0o777;
-  } catch {
-    return `${what} file ${path} does not exist; create it (e.g. \`openssl rand -hex 32 > ${path} && chmod 600 ${path}\`)`;
-  }
-  if ((mode & 0o077) !== 0) {
-    return `${what} file ${path} has mode 0${mode.toString(8)} and other users can read it; run \`chmod 600 ${path}\``;
-  }
-  return undefined;
 }
 
 function resolveFrom(baseDir: string, file: string): string {

@@ -4,8 +4,8 @@ import { RHO } from './timing.js';
 import type { MemberView, NodeStatus } from './types.js';
 
 /**
- * Who is up, eligible and how far away (COORDINATION.md decision 1: heartbeats only inform
- * the UI and ranking; safety comes from the leases). Pure apart from the injected clock: the
+ * Who is up, eligible and how far away. Heartbeats only inform the UI and candidate ranking;
+ * safety never depends on them, it comes from the leases. Pure apart from the injected clock: the
  * coordinator sends `heartbeatFor(peer)` to each peer every heartbeat period and feeds what it
  * receives to `onHeartbeat`.
  *
@@ -175,7 +175,7 @@ export class Membership {
 }
 
 /**
- * Pause and clock sanity (COORDINATION.md "Pause and clock sanity"). Reports anomalies; the
+ * Pause and clock sanity: leases assume clocks advance at nearly the same rate. Reports anomalies; the
  * coordinator decides (it drops every lease and enters quarantine).
  * - suspend: CLOCK_BOOTTIME (/proc/uptime) advanced more than CLOCK_MONOTONIC between ticks,
  *   i.e. the machine slept and monotonic time did not count it;

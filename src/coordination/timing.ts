@@ -1,7 +1,7 @@
 import type { Timing, TimingProfileName } from '../config/model.js';
 
 /**
- * Lease timing math (COORDINATION.md "Protocol" and "Timing profiles").
+ * Lease timing math for the PaxosLease protocol and the named timing profiles.
  * All values in milliseconds on the monotonic clock.
  */
 

@@ -1,4 +1,4 @@
-import type { FenceAction } from '../engine/resources/types.js';
+import type { FenceAction } from './deadman/fence-action.js';
 
 /**
  * The coordination contract, shared by the embedded backend (PaxosLease among nodes +
@@ -85,7 +85,10 @@ export interface NodeStatus {
 
 export interface Coordinator {
   start(): Promise<void>;
-  /** Stops timers and sockets. Call after every group was stopped and released. */
+  /**
+   * Stops timers, cancels and awaits every background task, then closes sockets and stops the
+   * deadman helper. Call after every group was stopped and released.
+   */
   stop(): Promise<void>;
   on(listener: (event: CoordinatorEvent) => void): () => void;
   /**

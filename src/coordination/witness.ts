@@ -11,7 +11,7 @@ import type { Link } from './transport/udp-transport.js';
 import { UdpTransport } from './transport/udp-transport.js';
 
 /**
- * `halo witness`: a vote without resources (COORDINATION.md decision 3). It is the acceptor
+ * `halo witness`: a vote without resources, so two nodes can keep a majority. It is the acceptor
  * code alone plus a RAM copy of each cluster's admin intent, and it can serve several
  * clusters at once, keyed by cluster name, each with its own key. No disk: after a restart it
  * stays silent for the quarantine M, like any acceptor.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { privateFileProblem } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
+import { privateFileProblem } from '../util/private-file.js';
 import type { CheckResult } from './types.js';
 
 /**

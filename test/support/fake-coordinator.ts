@@ -1,3 +1,4 @@
+import type { FenceAction } from '../../src/coordination/deadman/fence-action.js';
 import type {
   ClusterIntent,
   Coordinator,
@@ -6,7 +7,6 @@ import type {
   MemberView,
   NodeStatus,
 } from '../../src/coordination/types.js';
-import type { FenceAction } from '../../src/engine/resources/types.js';
 import { HaloError } from '../../src/errors.js';
 
 /** An in-memory coordinator: the test grants and takes leases by hand and reads what the engine asked for. */

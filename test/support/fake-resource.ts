@@ -1,8 +1,8 @@
 import type { GroupConfig, ResourceConfig } from '../../src/config/model.js';
+import type { FenceAction } from '../../src/coordination/deadman/fence-action.js';
 import type { MonitorInstance, MonitorResult } from '../../src/engine/monitors/types.js';
 import type {
   CheckResult,
-  FenceAction,
   ResourceContext,
   ResourceInstance,
   ResourceState,

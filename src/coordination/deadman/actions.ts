@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { FenceAction } from '../../engine/resources/types.js';
+import type { FenceAction } from './fence-action.js';
 import { monoNowMs } from './protocol.js';
 
 /**
  * Executing and confirming fence actions in the deadman helper. "Confirmed" means the effect
- * was observed, not merely attempted: the helper only releases a lease on that basis
- * (COORDINATION.md "Fast path when only the agent dies").
+ * was observed, not merely attempted: when only the agent died, the helper releases the lease
+ * early (so the standby need not wait it out) only on that basis.
  */
 
 export interface ActionOutcome {

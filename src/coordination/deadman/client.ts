@@ -8,7 +8,7 @@ import { type AgentToHelper, type ArmSpec, type HelperToAgent, LineDecoder } fro
 export type { ArmSpec } from './protocol.js';
 
 /**
- * The agent's handle on its deadman helper (COORDINATION.md "The self-stop ladder"). The
+ * The agent's handle on its deadman helper, the process that fences when the agent cannot. The
  * coordinator re-arms a group on every successful renewal with the new deadline
  * (t0 + V − gh, on CLOCK_MONOTONIC: `process.hrtime.bigint()` in ms is the same clock in
  * both processes), and disarms it after a planned stop and release.

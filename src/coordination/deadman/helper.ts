@@ -6,8 +6,8 @@ import { executeActions } from './actions.js';
 import { type AgentToHelper, type ArmSpec, type HelperToAgent, monoNowMs } from './protocol.js';
 
 /**
- * The deadman helper's logic (COORDINATION.md "The self-stop ladder" and "Fast path when only
- * the agent dies"). I/O is injected so main.ts stays a thin wrapper around process stdio.
+ * The deadman helper's logic: the last rung of the self-stop ladder (the agent demotes at
+ * V − S, the helper fences at V − gh), and the early release when only the agent dies. I/O is injected so main.ts stays a thin wrapper around process stdio.
  *
  * - At a group's deadline: run its fence actions at once (SIGKILL without grace: the lease
  *   ends a few ms later), tell the agent, send nothing to voters (the lease expires anyway).

@@ -1,5 +1,5 @@
-import type { FenceAction } from '../../engine/resources/types.js';
 import type { Link } from '../transport/udp-transport.js';
+import type { FenceAction } from './fence-action.js';
 
 /**
  * Messages on the pipe between the agent and its deadman helper: one JSON object per line.

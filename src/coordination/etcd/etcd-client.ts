@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
-import { privateFileProblem } from '../../config/load.js';
 import type { Coordination, KeepaliveConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
 import { etcdGrpcKeepaliveOptions } from '../../net/keepalive.js';
+import { privateFileProblem } from '../../util/private-file.js';
 
 export type EtcdCoordination = Extract<Coordination, { type: 'etcd' }>;
 
@@ -20,7 +20,7 @@ export function createEtcdClient(
   const options: IOptions = {
     hosts: c.endpoints,
     dialTimeout: dialTimeoutMs,
-    // Stateful middleboxes drop idle flows (DESIGN.md §8): gRPC pings below the configured idle.
+    // Stateful middleboxes (NAT, firewalls) drop idle flows: gRPC pings below the configured idle.
     grpcOptions: etcdGrpcKeepaliveOptions(keepalive),
   };
   if (c.tls) {

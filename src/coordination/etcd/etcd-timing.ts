@@ -2,7 +2,7 @@ import type { Timing } from '../../config/model.js';
 import { type LeaseMath, leaseMath } from '../timing.js';
 
 /**
- * Lease timing of the etcd backend (COORDINATION.md "etcd mapping"). etcd leases have a TTL
+ * Lease timing of the etcd backend. etcd leases have a TTL
  * in whole seconds (2 s minimum by default), so the configured lease D is rounded up; the
  * agent renews every TTL/5 and computes V, the demote point and the deadman deadline with the
  * same formulas as the embedded backend, from the moment it *sent* its last successful

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import type { Logger } from '../../log.js';
-import type { Clock } from '../../util/clock.js';
+import type { TimerClock } from '../../util/clock.js';
 import type { EtcdTiming } from './etcd-timing.js';
 
 /**
- * This agent's one etcd lease (COORDINATION.md "etcd mapping"): granted, then renewed by us
+ * This agent's one etcd lease: granted, then renewed by us
  * with one keepalive every TTL/5 — not with the library's automatic keepalive or its `lost`
  * event, whose timing we cannot bound. `validUntil` only moves forward on a keepalive etcd
  * answered, and is computed from the moment that keepalive was *sent*.
@@ -30,7 +29,8 @@ export type LeaseKeeperEvent =
 export interface LeaseKeeperOptions {
   client: Etcd3;
   timing: EtcdTiming;
-  clock: Clock;
+  /** Time and the pauses between calls (tests drive it with a fake). */
+  clock: TimerClock;
   log: Logger;
   onEvent: (e: LeaseKeeperEvent) => void;
 }
@@ -94,7 +94,16 @@ export class LeaseKeeper {
   private async pause(ms: number): Promise<void> {
     if (!this.running) return;
     if (this.wake.signal.aborted) this.wake = new AbortController();
-    await sleep(Math.max(0, ms), undefined, { signal: this.wake.signal }).catch(() => undefined);
+    const signal = this.wake.signal;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        cancel();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const cancel = this.opts.clock.setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private async run(): Promise<void> {
@@ -178,16 +187,35 @@ export class LeaseKeeper {
   }
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * `p`, or a rejection after `ms` (etcd did not answer) or as soon as `signal` aborts (the
+ * coordinator is stopping and will not use the answer).
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms}ms`)), ms);
+    if (signal?.aborted) {
+      p.catch(() => undefined);
+      reject(new Error('cancelled: the coordinator is stopping'));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error('cancelled: the coordinator is stopping'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`etcd did not answer within ${ms}ms`));
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve(v);
       },
       (err: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(err);
       },
     );

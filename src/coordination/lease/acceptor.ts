@@ -4,7 +4,7 @@ import { BROADCAST } from './messages.js';
 
 /**
  * The PaxosLease acceptor of one voter (a node's agent or the witness), for any number of
- * groups. State lives in RAM only (COORDINATION.md "Decisions" 1): per group the promised
+ * groups. State lives in RAM only (a restart is covered by the quarantine M): per group the promised
  * ballot and at most one accepted lease, timed on this voter's monotonic clock.
  *
  * Pure: every method takes `now` (monotonic ms) and returns the messages to send; the shell
@@ -15,7 +15,7 @@ import { BROADCAST } from './messages.js';
  *   send(acc.handle(from, msg, now));               // for prepare / propose / release
  *   at acc.nextWakeAt(): send(acc.tick(now));       // lazy expiry → EXPIRED pushes
  *
- * Rules (COORDINATION.md "Protocol"):
+ * Rules:
  * - PREPARE(b): b ≥ promised → promise, reporting the unexpired accepted lease; else NACK.
  *   (b = promised only happens for a duplicate of the same proposer's prepare: ballots are
  *   unique per voter, so promising again is the same promise.)

@@ -1,5 +1,5 @@
 /**
- * PaxosLease ballots (COORDINATION.md "Protocol"): plain numbers `ms * 1024 + voterIndex`.
+ * PaxosLease ballots: plain numbers `ms * 1024 + voterIndex`.
  *
  * - Unique: two voters never share a low part, and one voter never reuses a number because
  *   `nextBallot` is strictly above everything it has seen (its own ballots included).

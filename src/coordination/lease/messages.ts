@@ -1,5 +1,5 @@
 /**
- * PaxosLease messages for one failover group `g` (COORDINATION.md "Protocol").
+ * PaxosLease messages for one failover group `g`.
  *
  * Requests (proposer → acceptor): prepare, propose, release.
  * Replies and pushes (acceptor → proposer): promise, nack, accepted, expired.

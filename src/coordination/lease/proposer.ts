@@ -1,11 +1,19 @@
 import type { Timing } from '../../config/model.js';
 import { type LeaseMath, leaseMath } from '../timing.js';
 import { NO_BALLOT, nextBallot } from './ballot.js';
-import type { LeaseMessage, Outgoing } from './messages.js';
+import type { LeaseMessage } from './messages.js';
 import { BROADCAST } from './messages.js';
+import type {
+  LeaseEvent,
+  Ownership,
+  ProposerOptions,
+  ProposerOutput,
+  Round,
+  Voter,
+} from './proposer-types.js';
 
 /**
- * The PaxosLease proposer of one node for one group (COORDINATION.md "Protocol", steps 1–7).
+ * The PaxosLease proposer of one node for one group.
  * A pure state machine: `tick(now)` and `handle(from, msg, now)` take the monotonic time and
  * return the messages to send and the events for the engine. The shell calls `tick` at
  * `nextWakeAt()` (or on its own timer, at least every few ms) and routes every
@@ -49,58 +57,7 @@ export const RANK_BACKOFF_MS = 20;
 /** Random extra back-off, so two proposers of equal rank do not duel forever. */
 const JITTER_MS = 5;
 
-export interface Voter {
-  name: string;
-  /** Vote weight (default 1); a majority is more than half of the total weight. */
-  weight?: number;
-}
-
-export interface ProposerOptions {
-  /** This node's name, as the owner recorded in leases. */
-  node: string;
-  group: string;
-  /** Every voter of the cluster (nodes and witness), including this node if it votes. */
-  voters: readonly Voter[];
-  timing: Timing;
-  /** This node's index among the voters, 0..1023: the low part of its ballots. */
-  ballotIndex: number;
-  /** Wall-clock ms for the high part of ballots (never for timing). Default Date.now. */
-  wallClock?: () => number;
-  /** Uniform [0, 1) for back-off jitter. Default Math.random; the simulator seeds it. */
-  random?: () => number;
-}
-
-export type LeaseEvent =
-  | { type: 'acquired'; term: number; validUntil: number }
-  | { type: 'extended'; term: number; validUntil: number }
-  | { type: 'demote'; term: number; reason: string }
-  | { type: 'ownerSeen'; owner: string; term: number };
-
-export interface ProposerOutput {
-  send: Outgoing[];
-  events: LeaseEvent[];
-}
-
-interface Ownership {
-  term: number;
-  validUntil: number;
-  demoteAt: number;
-}
-
-interface Round {
-  b: number;
-  phase: 'prepare' | 'propose';
-  /** Monotonic send time of the PREPARE; the lease window is measured from here. */
-  t0: number;
-  deadline: number;
-  kind: 'acquire' | 'extend';
-  term: number;
-  replied: Set<string>;
-  yes: number;
-  no: number;
-  /** Highest term among our own leases reported in promises (−1: none). */
-  maxSelfTerm: number;
-}
+export type { LeaseEvent, ProposerOptions, ProposerOutput, Voter };
 
 export class LeaseProposer {
   readonly #node: string;
@@ -229,7 +186,7 @@ export class LeaseProposer {
   }
 
   /**
-   * Planned hand-over (COORDINATION.md step 7), called once local resources are stopped:
+   * Planned hand-over (the protocol's last step), called once local resources are stopped:
    * sends RELEASE for the held term (and for a round in flight) and gives up candidacy; call
    * `setCandidacy` again to compete later. Emits no event: the caller already stopped.
    */

@@ -3,8 +3,8 @@ import { HaloError } from '../../errors.js';
 import type { ReplayGuard } from './replay-guard.js';
 
 /**
- * The authenticated frame every agent, witness and deadman helper exchanges (DESIGN.md §10,
- * COORDINATION.md "Messages").
+ * The authenticated frame every agent, witness and deadman helper exchanges (HMAC over the
+ * whole frame with the cluster key; see the wire layout below).
  *
  * Wire layout:
  *   byte 0            format version (1)

@@ -1,5 +1,5 @@
 /**
- * Replay protection for authenticated frames (DESIGN.md §10): per (sender, bootId) a sliding
+ * Replay protection for authenticated frames: per (sender, bootId) a sliding
  * window over sequence numbers, as in IPsec's anti-replay window (RFC 4303 §3.4.3). Each
  * sequence number is accepted once; numbers older than the window are rejected. Frames may
  * arrive out of order (several links, UDP reordering) as long as they are inside the window.

@@ -14,8 +14,7 @@ import {
 import { ReplayGuard } from './replay-guard.js';
 
 /**
- * Batched, authenticated datagrams between agents and the witness (COORDINATION.md
- * "Messages"). Payloads are opaque JSON values; `send` queues them and `flush` (once per
+ * Batched, authenticated datagrams between agents and the witness. Payloads are opaque JSON values; `send` queues them and `flush` (once per
  * tick) sends one frame per peer, so a tick costs one datagram per peer and link.
  *
  * A peer with several links (e.g. a dedicated cluster network) gets every frame on every

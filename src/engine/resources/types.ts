@@ -1,4 +1,5 @@
 import type { ResourceSpec } from '../../config/catalog.js';
+import type { FenceAction } from '../../coordination/deadman/fence-action.js';
 import type { Logger } from '../../log.js';
 
 /**
@@ -49,15 +50,6 @@ export function haloEnv(ctx: Pick<ResourceContext, 'cluster' | 'node' | 'group' 
     HALO_TERM: ctx.term,
   };
 }
-
-/**
- * What the deadman helper must do to take a resource down when the agent cannot
- * (agent dead, or the lease deadline passed). Plain data: it crosses a pipe.
- */
-export type FenceAction =
-  | { kind: 'kill-tree'; pid: number; signal?: NodeJS.Signals }
-  | { kind: 'run'; argv: string[]; env?: Record<string, string>; cwd?: string; timeoutMs: number }
-  | { kind: 'ip-del'; address: string; prefix: number; dev: string; netns?: string };
 
 export interface ResourceInstance {
   start(ctx: ResourceContext): Promise<void>;

@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Ec2Api, type Ec2Settings, sdkEc2Api } from '../../../cloud/aws/ec2-api.js';
 import { Ec2Error } from '../../../cloud/aws/ec2-error.js';
 import { type ImdsOptions, instanceEni } from '../../../cloud/aws/imds.js';
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
 import { formatDuration } from '../../../util/duration.js';
-import type { CheckResult, FenceAction, ResourceContext, ResourceInstance } from '../types.js';
+import type { CheckResult, ResourceContext, ResourceInstance } from '../types.js';
 import { addLocalAddress, hasLocalAddress, type LocalAddress, removeLocalAddress } from './local-address.js';
 
 /**

@@ -1,11 +1,6 @@
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-  ResourcePlugin,
-} from '../types.js';
+import type { CheckResult, ResourceContext, ResourceInstance, ResourcePlugin } from '../types.js';
 import { type DnsTarget, deleteAddressIfOurs, lookupAddresses, replaceAddress } from './dns-client.js';
 import { type DnsParams, dnsParams } from './params.js';
 import { readKeyFile } from './tsig-key.js';

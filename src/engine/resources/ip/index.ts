@@ -1,14 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-  ResourcePlugin,
-} from '../types.js';
+import type { CheckResult, ResourceContext, ResourceInstance, ResourcePlugin } from '../types.js';
 import {
   hasNetAdmin,
   isNoDevice,

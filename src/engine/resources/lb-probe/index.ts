@@ -1,14 +1,9 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import type {
-  CheckResult,
-  FenceAction,
-  ResourceContext,
-  ResourceInstance,
-  ResourcePlugin,
-} from '../types.js';
+import type { CheckResult, ResourceContext, ResourceInstance, ResourcePlugin } from '../types.js';
 import { HealthGate } from './health-gate.js';
 import { type LbProbeParams, lbProbeParams } from './params.js';
 import { ProbeListener, portAnswers } from './probe-listener.js';

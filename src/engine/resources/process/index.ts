@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
 import { formatDuration } from '../../../util/duration.js';
 import { describeCommand, runCommand, terminateTree } from '../../exec/index.js';
 import {
   type CheckResult,
-  type FenceAction,
   haloEnv,
   type ResourceContext,
   type ResourceInstance,

@@ -1,9 +1,9 @@
+import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
 import { formatDuration } from '../../../util/duration.js';
 import { type Command, commandArgv, describeCommand, type RunResult, runCommand } from '../../exec/index.js';
 import {
   type CheckResult,
-  type FenceAction,
   haloEnv,
   type ResourceContext,
   type ResourceInstance,

@@ -1,5 +1,5 @@
 import type { HaloConfig } from '../../config/model.js';
-import type { FenceAction } from '../../engine/resources/types.js';
+import type { FenceAction } from '../deadman/fence-action.js';
 import type { ClusterIntent, CoordinatorEvent, CoordinatorView, NodeStatus } from '../types.js';
 
 /** Messages between the agent's main thread and the coordination worker thread. */

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { HaloConfig } from '../../config/model.js';
-import type { FenceAction } from '../../engine/resources/types.js';
 import { type ErrorCode, HaloError } from '../../errors.js';
+import type { FenceAction } from '../deadman/fence-action.js';
 import type { ClusterIntent, Coordinator, CoordinatorEvent, CoordinatorView, NodeStatus } from '../types.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
- * The Coordinator the agent uses: a proxy to the embedded coordinator running in a worker
+ * The Coordinator the agent uses: a proxy to the configured backend running in a worker
  * thread. Calls become messages; events come back as messages; view() and intent() return
  * the latest snapshot the worker pushed (at most ~100 ms old, fresh after every event).
  */

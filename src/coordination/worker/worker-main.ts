@@ -1,36 +1,26 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { createCoordinator } from '../backends.js';
 import type { Coordinator } from '../types.js';
-import { EmbeddedCoordinator } from './embedded-coordinator.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
- * Entry of the coordination worker thread: the embedded coordinator runs here so that the
- * main thread's work (resource operations, API requests, GC of a big heap) cannot delay lease
- * renewals (COORDINATION.md: "Run the coordination core where the main thread's GC and busy
- * work cannot pause it").
+ * Entry of the coordination worker thread: the configured backend (see backends.ts) runs here
+ * so that the main thread's work (resource operations, API requests, garbage collection of a
+ * big heap) cannot delay lease renewals.
  */
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerToMain) => port.postMessage(m);
 const log = createLogger({ level: init.logLevel, name: `halo-agent-${init.node}` });
-// etcd's client (gRPC, protobuf) costs ~30 MB of RSS: load it only when configured.
-const coordinator: Coordinator =
-  init.config.cluster.coordination.type === 'etcd'
-    ? new (await import('../etcd/etcd-coordinator.js')).EtcdCoordinator({
-        config: init.config,
-        node: init.node,
-        key: Buffer.from(init.key),
-        log,
-      })
-    : new EmbeddedCoordinator({
-        config: init.config,
-        node: init.node,
-        key: Buffer.from(init.key),
-        stateDir: init.stateDir,
-        log,
-      });
+const coordinator: Coordinator = await createCoordinator({
+  config: init.config,
+  node: init.node,
+  key: Buffer.from(init.key),
+  stateDir: init.stateDir,
+  log,
+});
 
 const SNAPSHOT_MS = 100;
 let snapshotTimer: NodeJS.Timeout | undefined;

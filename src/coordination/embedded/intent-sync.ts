@@ -1,0 +1,120 @@
+import { HaloError } from '../../errors.js';
+import type { ClusterIntent, IntentEntry } from '../types.js';
+import { IntentReplication, type ReplicationOutput } from './intent-replication.js';
+import { IntentStore } from './intent-store.js';
+
+/** Intent messages between voters (heartbeats and lease messages travel beside them). */
+export type IntentEnvelope =
+  | { k: 'intent'; entries: ClusterIntent; id?: number }
+  | { k: 'intent-ack'; id: number };
+
+export interface IntentSyncOptions {
+  self: string;
+  /** This node's index among the voters: the low part of its intent versions. */
+  voterIndex: number;
+  voters: ReadonlyArray<{ name: string; weight: number }>;
+  /** Where the local copy lives (undefined: memory only). */
+  file?: string;
+  timeoutMs: number;
+  send: (to: string, env: IntentEnvelope) => void;
+  flush: () => void;
+  /** The local copy changed (written here or merged from a peer). */
+  changed: () => void;
+}
+
+/**
+ * The embedded backend's replicated admin intent, wired to the transport: the local store, the
+ * writes waiting for a majority (their promises), the periodic exchange that lets a restarted
+ * node converge, and the answers to peers. The majority rule is {@link IntentReplication}'s.
+ */
+export class IntentSync {
+  private readonly opts: IntentSyncOptions;
+  private readonly store: IntentStore;
+  private readonly writes: IntentReplication;
+  private readonly waiting = new Map<
+    number,
+    { resolve: () => void; reject: (err: Error) => void; keys: string[] }
+  >();
+
+  constructor(opts: IntentSyncOptions) {
+    this.opts = opts;
+    this.store = new IntentStore(opts.file);
+    this.writes = new IntentReplication({ self: opts.self, voters: opts.voters, timeoutMs: opts.timeoutMs });
+  }
+
+  load(): void {
+    this.store.load();
+  }
+
+  snapshot(): ClusterIntent {
+    return this.store.snapshot();
+  }
+
+  /** Stores the values here at once; resolves once a majority of voters holds them. */
+  write(values: Record<string, unknown>, now: number): Promise<void> {
+    const entries = this.store.prepare(values, this.opts.voterIndex);
+    if (this.store.merge(entries)) this.opts.changed();
+    return new Promise<void>((resolve, reject) => {
+      const out = this.writes.begin(entries, now);
+      this.waiting.set(out.id, { resolve, reject, keys: Object.keys(values) });
+      this.apply(out);
+    });
+  }
+
+  /** A peer's intent message; false when `payload` is not one. */
+  receive(from: string, payload: unknown): boolean {
+    const env = payload as IntentEnvelope | null;
+    if (env?.k === 'intent' && typeof env.entries === 'object' && env.entries !== null) {
+      if (this.store.merge(env.entries as Record<string, IntentEntry>)) this.opts.changed();
+      if (typeof env.id === 'number') this.opts.send(from, { k: 'intent-ack', id: env.id });
+      return true;
+    }
+    if (env?.k === 'intent-ack' && typeof env.id === 'number') {
+      this.apply(this.writes.ack(env.id, from));
+      return true;
+    }
+    return false;
+  }
+
+  /** Time passed; `exchange`: send the whole map to every peer and re-send pending writes. */
+  tick(now: number, exchange: boolean): void {
+    if (exchange) {
+      const entries = this.snapshot();
+      if (Object.keys(entries).length > 0)
+        for (const v of this.opts.voters)
+          if (v.name !== this.opts.self) this.opts.send(v.name, { k: 'intent', entries });
+    }
+    this.apply(this.writes.tick(now, exchange));
+  }
+
+  /** Shutdown: every write still waiting fails. */
+  cancelAll(): void {
+    for (const id of this.writes.cancelAll())
+      this.settle(id, new HaloError('HALO_E_NO_QUORUM', 'the agent is stopping'));
+  }
+
+  private apply(out: ReplicationOutput): void {
+    for (const s of out.send) this.opts.send(s.to, { k: 'intent', entries: s.entries, id: s.id });
+    if (out.send.length > 0) this.opts.flush();
+    for (const id of out.resolved) this.settle(id);
+    for (const id of out.timedOut) {
+      const keys = this.waiting.get(id)?.keys ?? [];
+      this.settle(
+        id,
+        new HaloError(
+          'HALO_E_NO_QUORUM',
+          'the change is saved on this node but a majority of voters did not confirm it; it spreads when they are reachable',
+          { keys },
+        ),
+      );
+    }
+  }
+
+  private settle(id: number, error?: Error): void {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (!w) return;
+    if (error) w.reject(error);
+    else w.resolve();
+  }
+}

@@ -1,0 +1,127 @@
+import type { Timing } from '../../config/model.js';
+import { LeaseAcceptor } from '../lease/acceptor.js';
+import { BROADCAST, isAcceptorMessage, type LeaseMessage, type Outgoing } from '../lease/messages.js';
+import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
+import { leaseMath } from '../timing.js';
+import type { VoterInfo } from './voters.js';
+
+export interface LeaseRolesOptions {
+  self: VoterInfo;
+  voters: readonly VoterInfo[];
+  timing: Timing;
+  /** The groups this node may run (one proposer each). */
+  groups: readonly string[];
+  /** A lease message for another voter. */
+  send: (to: string, msg: LeaseMessage) => void;
+  /** An event of one of this node's proposers. */
+  onEvent: (group: string, e: LeaseEvent) => void;
+  /** Monotonic time, read when a message to this node itself is delivered. */
+  now: () => number;
+}
+
+/**
+ * This node's PaxosLease roles: its acceptor (a vote) and one proposer per group it may run,
+ * and the routing between them. A message to this node itself is delivered at once, without
+ * the network; everything else goes to `send`. No sockets, no timers: the coordinator calls
+ * `tick` at `nextWakeAt` and hands every received lease message to `deliver`.
+ */
+export class LeaseRoles {
+  private readonly opts: LeaseRolesOptions;
+  readonly acceptor: LeaseAcceptor;
+  private readonly proposers = new Map<string, LeaseProposer>();
+
+  constructor(opts: LeaseRolesOptions) {
+    this.opts = opts;
+    this.acceptor = new LeaseAcceptor({ quarantineMs: leaseMath(opts.timing).quarantineMs });
+    for (const group of opts.groups) this.proposers.set(group, this.newProposer(group));
+  }
+
+  /** The groups this node proposes for, with their current candidacy. */
+  standings(): Array<{ group: string; rank: number | null }> {
+    return [...this.proposers].map(([group, p]) => ({ group, rank: p.candidacy() }));
+  }
+
+  candidacy(group: string): number | null | undefined {
+    return this.proposers.get(group)?.candidacy();
+  }
+
+  /** False when this node does not propose for the group. */
+  setCandidacy(group: string, rank: number | null): boolean {
+    const p = this.proposers.get(group);
+    if (!p) return false;
+    p.setCandidacy(rank);
+    return true;
+  }
+
+  /**
+   * Forget the group's proposer for a fresh one without candidacy: it neither renews nor
+   * releases, so the acceptors keep the old lease until it expires.
+   */
+  reset(group: string): boolean {
+    if (!this.proposers.has(group)) return false;
+    this.proposers.set(group, this.newProposer(group));
+    return true;
+  }
+
+  resetAll(): void {
+    for (const group of this.proposers.keys()) this.reset(group);
+  }
+
+  /** Planned hand-over of a group whose resources are stopped. */
+  release(group: string, now: number): void {
+    const p = this.proposers.get(group);
+    if (p) this.route(p.release(now), group);
+  }
+
+  tick(now: number): void {
+    for (const [group, p] of this.proposers) this.route(p.tick(now), group);
+    this.routeAcceptor(this.acceptor.tick(now));
+  }
+
+  /** The earliest time a role needs its next tick (at most `latest`). */
+  nextWakeAt(latest: number): number {
+    let wake = latest;
+    for (const p of this.proposers.values()) wake = Math.min(wake, p.nextWakeAt());
+    const acc = this.acceptor.nextWakeAt();
+    return acc === null ? wake : Math.min(wake, acc);
+  }
+
+  /** One lease message from `from` (possibly this node itself) to the acceptor or a proposer. */
+  deliver(from: string, msg: LeaseMessage, now: number): void {
+    if (isAcceptorMessage(msg)) {
+      this.routeAcceptor(this.acceptor.handle(from, msg, now));
+      return;
+    }
+    const p = this.proposers.get(msg.g);
+    if (p) this.route(p.handle(from, msg, now), msg.g);
+  }
+
+  private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string): void {
+    for (const o of out.send) this.sendLease(o);
+    for (const e of out.events) this.opts.onEvent(group, e);
+  }
+
+  private routeAcceptor(out: Outgoing[]): void {
+    for (const o of out) this.sendLease(o);
+  }
+
+  private sendLease(o: Outgoing): void {
+    const { self, voters } = this.opts;
+    const now = this.opts.now();
+    const targets = o.to === BROADCAST ? voters.map((v) => v.name) : [o.to];
+    for (const to of targets) {
+      if (to === self.name) this.deliver(self.name, o.msg, now);
+      else this.opts.send(to, o.msg);
+    }
+  }
+
+  private newProposer(group: string): LeaseProposer {
+    return new LeaseProposer({
+      node: this.opts.self.name,
+      group,
+      voters: this.opts.voters.map((v) => ({ name: v.name, weight: v.weight })),
+      timing: this.opts.timing,
+      ballotIndex: this.opts.self.ballotIndex,
+    });
+  }
+}
