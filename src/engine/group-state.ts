@@ -58,7 +58,7 @@ export class GroupState {
   get owner(): string | null {
     return this._owner;
   }
-  /** Pending monitor/start requests for the scheduler (a copy-free read-only view). */
+  /** Requests waiting for the scheduler, oldest first (an immutable snapshot). */
   get requests(): readonly LocalRequest[] {
     return this._requests;
   }
@@ -147,8 +147,9 @@ export class GroupState {
 
   // ---- requests -----------------------------------------------------------------------------
 
+  /** Copy-on-write, like the filters below: a `requests` view once read never changes. */
   request(request: LocalRequest): void {
-    this._requests.push(request);
+    this._requests = [...this._requests, request];
   }
 
   /** Keeps only restart requests (this node is marked failed: failover requests are answered). */

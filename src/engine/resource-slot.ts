@@ -81,8 +81,9 @@ export class ResourceSlot {
     this._config = { ...this._config, params: { ...this._config.params, ...values } };
   }
 
+  /** Copy-on-write: a `pending` view once read never changes. */
   addPending(values: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(values)) this._pending[k] = v;
+    this._pending = { ...this._pending, ...values };
   }
 }
 
