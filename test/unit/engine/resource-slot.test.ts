@@ -68,6 +68,15 @@ describe('ResourceSlot', () => {
     assert.deepEqual(slot.pending, {});
   });
 
+  test('a pending view once read does not change with later pending parameters', () => {
+    const { slot, make } = fixture();
+    slot.addPending({ mode: 'fast' });
+    const before = slot.pending;
+    slot.addPending({ port: 81 });
+    slot.replaceParams({ port: 82 }, make);
+    assert.deepEqual(before, { mode: 'fast' });
+  });
+
   test('live parameters change the config without a new instance and leave pending ones alone', () => {
     const { slot } = fixture();
     slot.addPending({ mode: 'fast' });
