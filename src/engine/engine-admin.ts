@@ -89,7 +89,7 @@ export class EngineAdmin {
     const g = core.group(group);
     const entries = clearFailuresEntries(core.intent(), group);
     if (Object.keys(entries).length > 0) await core.writeIntent(entries);
-    if (g.phase === 'failed-stop' && !g.held) core.setPhase(g, 'stopped');
+    g.state.clearFailedStop();
     core.event({ type: 'intent', group, message: `failures of ${group} cleared` });
     core.kick();
   }
@@ -132,7 +132,7 @@ export class EngineAdmin {
         opTimeouts(r.config).check,
         undefined,
         (signal) =>
-          r.instance.applyLive!(liveValues, core.resourceContext(g, resource, g.term ?? '', signal)),
+          r.instance.applyLive!(liveValues, core.resourceContext(g, resource, g.state.term ?? '', signal)),
       );
       if (outcome.status !== 'done') {
         const reason = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
@@ -145,12 +145,12 @@ export class EngineAdmin {
           },
         );
       }
-      r.config = { ...r.config, params: { ...r.config.params, ...liveValues } };
+      r.appliedLive(liveValues);
     } else {
       live = [];
     }
     const pending = keys.filter((k) => !live.includes(k));
-    for (const k of pending) r.pending[k] = values[k];
+    r.addPending(Object.fromEntries(pending.map((k) => [k, values[k]])));
     core.event({
       type: 'params',
       group,

@@ -2,13 +2,13 @@ import type { GroupConfig, HaloConfig, MonitorConfig, ResourceConfig } from '../
 import type { Coordinator } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { GroupSlot, ResourceSlot } from './engine-status.js';
 import type { EventInput, EventLog, TimelineRecorder } from './event-log.js';
+import type { GroupSlot } from './group-state.js';
 import { type ParsedIntent, parseIntent } from './intent.js';
 import type { MonitorInstance } from './monitors/types.js';
 import type { ParamSpec } from './param-changes.js';
+import type { ResourceSlot } from './resource-slot.js';
 import type { ResourceContext, ResourceInstance } from './resources/types.js';
-import type { LocalPhase } from './scheduler.js';
 import type { Timers } from './timers.js';
 
 /** Kept for callers written against the optional form; every backend now has `abandon`. */
@@ -64,8 +64,7 @@ export class EngineCore {
   }
 
   ownerOf(g: GroupSlot): string | null {
-    if (g.held) return this.opts.node;
-    return g.owner === this.opts.node ? null : g.owner;
+    return g.state.ownerSeenBy(this.opts.node);
   }
 
   group(name: string): GroupSlot {
@@ -98,21 +97,12 @@ export class EngineCore {
   }
 
   replaceInstance(g: GroupSlot, r: ResourceSlot, params: Record<string, unknown>): void {
-    r.config = { ...r.config, params };
-    r.instance = this.opts.resources(g.config, r.config);
-    r.pending = {};
+    r.replaceParams(params, (config) => this.opts.resources(g.config, config));
   }
 
-  setPhase(g: GroupSlot, phase: LocalPhase): void {
-    if (g.phase === phase) return;
-    g.phase = phase;
-    g.since = this.opts.timers.wallNow();
-  }
-
+  /** Sends the group's candidacy to the coordinator when its rank changed. */
   setRank(g: GroupSlot, rank: number | null): void {
-    if (g.rank === rank) return;
-    g.rank = rank;
-    this.opts.coordinator.setCandidacy(g.config.name, rank);
+    if (g.state.setRank(rank)) this.opts.coordinator.setCandidacy(g.config.name, rank);
   }
 
   /** Closes the group's failover timeline once it is started and healthy (at most once). */

@@ -1,9 +1,10 @@
 import type { GroupConfig } from '../config/model.js';
 import type { EngineCore } from './engine-core.js';
 import type { EngineMonitors } from './engine-monitors.js';
-import type { GroupSlot, ResourceSlot } from './engine-status.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
+import { type GroupSlot, GroupState } from './group-state.js';
 import { intentKeys } from './intent.js';
+import { ResourceSlot } from './resource-slot.js';
 import type { Action } from './scheduler.js';
 
 /**
@@ -41,7 +42,7 @@ export class EngineGroups {
             [intentKeys.failed(action.group, action.node)]: true,
             [intentKeys.failedReason(action.group, action.node)]: action.reason,
           });
-          g.requests = g.requests.filter((r) => r.kind === 'restart');
+          g.state.keepOnlyRestarts();
           core.event({
             type: 'group',
             level: 'warn',
@@ -64,18 +65,18 @@ export class EngineGroups {
   async startNow(g: GroupSlot): Promise<void> {
     const { core } = this;
     const name = g.config.name;
-    const term = g.term ?? '';
-    core.setPhase(g, 'starting');
-    g.abort = new AbortController();
+    const term = g.state.term ?? '';
+    g.state.setPhase('starting');
+    const signal = g.state.beginStart();
     this.refreshFence(g);
     core.event({ type: 'group', group: name, message: `starting ${name} (term ${term})` });
-    const result = await g.runner.start(term, g.abort.signal);
-    g.abort = null;
+    const result = await g.runner.start(term, signal);
+    g.state.endStart();
     if (result.status === 'ok') {
       // Resources know their full environment (term, node) only once started: re-arm the deadman.
       this.refreshFence(g);
-      core.setPhase(g, 'running');
-      g.lastError = null;
+      g.state.setPhase('running');
+      g.state.setError(null);
       this.monitors.resetLadders(g);
       core.event({ type: 'group', group: name, message: `${name} started` });
       core.timelines?.mark(name, 'started', 'activation');
@@ -83,9 +84,9 @@ export class EngineGroups {
       return;
     }
     if (result.status === 'stop-failed') return this.failedStop(g, result);
-    core.setPhase(g, 'stopped');
+    g.state.setPhase('stopped');
     this.clearFence(g);
-    g.lastError = `${result.resource}: ${result.reason}`;
+    g.state.setError(`${result.resource}: ${result.reason}`);
     core.event({
       type: 'group',
       level: result.aborted ? 'warn' : 'error',
@@ -97,7 +98,7 @@ export class EngineGroups {
       ...(result.output !== undefined ? { output: result.output } : {}),
     });
     if (!result.aborted)
-      g.requests.push({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
+      g.state.request({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
     core.timelines?.mark(name, 'stopped', 'start failed');
     core.timelines?.finish(name);
   }
@@ -106,27 +107,24 @@ export class EngineGroups {
     const { core } = this;
     const name = g.config.name;
     core.timelines?.mark(name, 'decided', reason);
-    core.setPhase(g, 'stopping');
+    g.state.setPhase('stopping');
     this.monitors.update();
     core.event({ type: 'group', group: name, message: `stopping ${name}: ${reason}` });
-    const result = await g.runner.stop(g.term ?? '');
+    const result = await g.runner.stop(g.state.term ?? '');
     if (result.status !== 'ok') return this.failedStop(g, result);
-    core.setPhase(g, 'stopped');
+    g.state.setPhase('stopped');
     this.clearFence(g);
-    g.requests = g.requests.filter((r) => r.kind !== 'restart');
+    g.state.dropRestarts();
     core.event({ type: 'group', group: name, message: `${name} stopped` });
     core.timelines?.mark(name, 'stopped', reason);
-    if (then === 'release' && g.held) await this.releaseNow(g, reason);
+    if (then === 'release' && g.state.held) await this.releaseNow(g, reason);
     core.timelines?.finish(name);
   }
 
   async releaseNow(g: GroupSlot, reason: string): Promise<void> {
-    if (!g.held) return;
+    if (!g.state.held) return;
     await this.core.opts.coordinator.release(g.config.name);
-    g.held = false;
-    g.term = null;
-    // A release also drops the backend's candidacy: make the next reconcile send it again.
-    g.rank = undefined;
+    g.state.released();
     this.core.event({
       type: 'lease',
       group: g.config.name,
@@ -137,7 +135,7 @@ export class EngineGroups {
   private async restartNow(g: GroupSlot, resource: string, monitor: string): Promise<void> {
     const { core } = this;
     const name = g.config.name;
-    g.restarting = true;
+    g.state.beginRestart();
     this.monitors.update();
     core.event({
       type: 'recovery',
@@ -146,13 +144,12 @@ export class EngineGroups {
       monitor,
       message: `restarting ${resource} for monitor ${monitor}`,
     });
-    const result = await g.runner.restart(resource, g.term ?? '');
-    g.restarting = false;
-    g.requests = g.requests.filter((r) => !(r.kind === 'restart' && r.resource === resource));
+    const result = await g.runner.restart(resource, g.state.term ?? '');
+    g.state.endRestart(resource);
     if (result.status === 'stop-failed') return this.failedStop(g, result);
     if (result.status === 'start-failed') {
       const reason = `restart of ${resource} failed: ${result.reason}`;
-      g.requests.push({ kind: 'failover', monitor, reason });
+      g.state.request({ kind: 'failover', monitor, reason });
       core.event({
         type: 'recovery',
         level: 'error',
@@ -170,10 +167,10 @@ export class EngineGroups {
   /** Never release: the lease must run out so the deadman acts before anyone else starts the group. */
   private failedStop(g: GroupSlot, result: Exclude<GroupOpResult, { status: 'ok' }>): void {
     const { core } = this;
-    core.setPhase(g, 'failed-stop');
+    g.state.setPhase('failed-stop');
     core.setRank(g, null);
     core.opts.coordinator.abandon(g.config.name);
-    g.lastError = `${result.resource}: ${result.reason}`;
+    g.state.setError(`${result.resource}: ${result.reason}`);
     core.event({
       type: 'alert',
       level: 'error',
@@ -196,34 +193,14 @@ export class EngineGroups {
 
   create(config: GroupConfig): GroupSlot {
     const { core } = this;
-    const now = core.opts.timers.wallNow();
+    const clock = () => core.opts.timers.wallNow();
     const resources = new Map<string, ResourceSlot>();
-    for (const rc of config.resources) {
-      resources.set(rc.name, {
-        config: rc,
-        instance: core.opts.resources(config, rc),
-        state: 'stopped',
-        since: now,
-        lastCheck: null,
-        lastError: null,
-        lastOutput: null,
-        pending: {},
-      });
-    }
+    for (const rc of config.resources)
+      resources.set(rc.name, new ResourceSlot(rc, core.opts.resources(config, rc), clock));
+    const state = new GroupState(clock);
     const slot: GroupSlot = {
       config,
-      phase: 'stopped',
-      since: now,
-      held: false,
-      term: null,
-      owner: null,
-      requests: [],
-      chain: null,
-      abort: null,
-      restarting: false,
-      lastError: null,
-      rank: undefined,
-      lastChain: null,
+      state,
       resources,
       runner: new GroupRunner({
         group: config,
@@ -232,8 +209,8 @@ export class EngineGroups {
         context: (name, term, signal) => core.resourceContext(slot, name, term, signal),
         beforeStart: (name) => {
           const r = resources.get(name)!;
-          if (Object.keys(r.pending).length === 0) return;
           const keys = Object.keys(r.pending);
+          if (keys.length === 0) return;
           core.replaceInstance(slot, r, { ...r.config.params, ...r.pending });
           core.event({
             type: 'params',
@@ -242,28 +219,24 @@ export class EngineGroups {
             message: `pending parameters applied: ${keys.join(', ')}`,
           });
         },
-        onChange: (name, state, detail) => {
-          const r = resources.get(name)!;
-          r.state = state;
-          r.since = core.opts.timers.wallNow();
-          if (state === 'failed') {
-            r.lastError = detail.reason ?? null;
-            r.lastOutput = detail.output ?? null;
-          }
-          if (state === 'running' || state === 'stopped' || state === 'failed') {
+        onChange: (name, runState, detail) => {
+          resources.get(name)!.changed(runState, detail);
+          if (runState === 'running' || runState === 'stopped' || runState === 'failed') {
             core.event({
               type: 'resource',
-              level: state === 'failed' ? 'error' : 'info',
+              level: runState === 'failed' ? 'error' : 'info',
               group: config.name,
               resource: name,
               message:
-                state === 'failed' ? `${detail.op} of ${name} failed: ${detail.reason}` : `${name} ${state}`,
+                runState === 'failed'
+                  ? `${detail.op} of ${name} failed: ${detail.reason}`
+                  : `${name} ${runState}`,
               ...(detail.output !== undefined ? { output: detail.output } : {}),
               details: { op: detail.op, durationMs: Math.round(detail.durationMs) },
             });
           }
-          if (state === 'running' && slot.phase === 'running') this.monitors.update();
-          if (slot.phase !== 'stopped') this.refreshFence(slot);
+          if (runState === 'running' && state.phase === 'running') this.monitors.update();
+          if (state.phase !== 'stopped') this.refreshFence(slot);
         },
       }),
     };

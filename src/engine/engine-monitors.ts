@@ -1,23 +1,39 @@
 import type { MonitorConfig } from '../config/model.js';
 import { HaloError } from '../errors.js';
 import type { EngineCore } from './engine-core.js';
-import type { GroupSlot, MonitorSlot } from './engine-status.js';
 import { opTimeouts } from './group-runner.js';
+import type { GroupSlot } from './group-state.js';
 import { monitorKey } from './intent.js';
 import { MonitorRunner, type ProbeReport } from './monitor-runner.js';
 import type { MonitorContext } from './monitors/types.js';
-import { INITIAL_LADDER, stepLadder } from './recovery.js';
+import { INITIAL_LADDER, type LadderState, stepLadder } from './recovery.js';
 import type { CheckResult } from './resources/types.js';
 import { errorText, runWithTimeout } from './timers.js';
+
+/** A monitor with its recovery ladder and last result. Only `EngineMonitors` changes it. */
+interface MonitorSlot {
+  readonly key: string;
+  readonly config: MonitorConfig;
+  readonly group: GroupSlot | null;
+  readonly runner: MonitorRunner;
+  ladder: LadderState;
+  last: (ProbeReport & { wall: number }) | null;
+  /** A result arrived since the monitor last became active (before that it shows as pending). */
+  resultSinceActive: boolean;
+}
+
+/** What status readers see of a monitor slot. */
+export type MonitorView = Readonly<MonitorSlot>;
 
 /**
  * The engine's monitors: runs each one while its group may be probed, feeds results through
  * the recovery ladder and turns its decisions into group requests (restart, failover) or this
- * node's eligibility, which it publishes to the coordinator.
+ * node's eligibility, which it publishes to the coordinator. It is the only writer of its
+ * monitor slots; group state changes go through the group's `GroupState`.
  */
 export class EngineMonitors {
   private readonly core: EngineCore;
-  readonly slots = new Map<string, MonitorSlot>();
+  private readonly slots = new Map<string, MonitorSlot>();
   private readonly ineligible = new Map<string, string>();
 
   constructor(core: EngineCore) {
@@ -30,6 +46,10 @@ export class EngineMonitors {
 
   get ineligibleReasons(): string[] {
     return [...this.ineligible.values()];
+  }
+
+  views(): Iterable<MonitorView> {
+    return this.slots.values();
   }
 
   async stopAll(): Promise<void> {
@@ -94,7 +114,9 @@ export class EngineMonitors {
       if (g) {
         const target = m.config.target ? g.resources.get(m.config.target) : undefined;
         active &&=
-          g.phase === 'running' && !g.restarting && (target === undefined || target.state === 'running');
+          g.state.phase === 'running' &&
+          !g.state.restarting &&
+          (target === undefined || target.state === 'running');
       }
       const wasActive = m.runner.state !== 'inactive';
       if (active && !wasActive) m.resultSinceActive = false;
@@ -150,7 +172,7 @@ export class EngineMonitors {
     switch (decision.kind) {
       case 'restart':
         if (!g) break;
-        g.requests.push({ kind: 'restart', resource: decision.target, monitor: m.config.name });
+        g.state.request({ kind: 'restart', resource: decision.target, monitor: m.config.name });
         this.core.event({
           type: 'recovery',
           level: 'warn',
@@ -162,7 +184,7 @@ export class EngineMonitors {
       case 'failover': {
         if (!g) break;
         const reason = `monitor ${m.key} failed ${m.config.retries + 1} times: ${firstLine}`;
-        g.requests.push({ kind: 'failover', monitor: m.config.name, reason });
+        g.state.request({ kind: 'failover', monitor: m.config.name, reason });
         timelines?.mark(g.config.name, 'decided', reason);
         this.core.event({
           type: 'recovery',
@@ -221,7 +243,7 @@ export class EngineMonitors {
     if (!r) return { state: 'failed', reason: `no resource ${resource}` };
     const { timers } = this.core.opts;
     const outcome = await runWithTimeout(timers, opTimeouts(r.config).check, signal, (s) =>
-      r.instance.check(this.core.resourceContext(g, resource, g.term ?? '', s)),
+      r.instance.check(this.core.resourceContext(g, resource, g.state.term ?? '', s)),
     );
     const result: CheckResult =
       outcome.status === 'done'
@@ -230,7 +252,7 @@ export class EngineMonitors {
             state: 'failed',
             reason: outcome.status === 'error' ? errorText(outcome.error) : `check ${outcome.status}`,
           };
-    r.lastCheck = { ...result, at: new Date(timers.wallNow()).toISOString() };
+    r.checked(result);
     return result;
   }
 }

@@ -1,15 +1,16 @@
-import type { GroupConfig, MonitorConfig, ResourceConfig } from '../config/model.js';
+import type { MonitorView } from './engine-monitors.js';
 import type { Timeline } from './event-log.js';
-import type { GroupRunner, ResourceRunState } from './group-runner.js';
+import type { ResourceRunState } from './group-runner.js';
+import type { GroupSlot } from './group-state.js';
 import { type GroupIntent, groupIntent, type ParsedIntent } from './intent.js';
-import type { MonitorRunner, ProbeReport } from './monitor-runner.js';
-import type { LadderState } from './recovery.js';
-import type { CheckResult, ResourceInstance } from './resources/types.js';
-import type { LocalPhase, LocalRequest } from './scheduler.js';
+import type { ProbeReport } from './monitor-runner.js';
+import type { CheckResult } from './resources/types.js';
+import type { LocalPhase } from './scheduler.js';
 
 /**
- * The engine's mutable per-group, per-resource and per-monitor state, and its projection
- * into the plain `EngineStatus` object the API, the CLI and the web UI show.
+ * The plain `EngineStatus` object the API, the CLI and the web UI show, and its projection
+ * from the engine's group state (owned by `group-state.ts`) and monitor slots (owned by
+ * `engine-monitors.ts`). Read-only: nothing here changes engine state.
  */
 
 export interface ResourceStatus {
@@ -75,62 +76,23 @@ export interface EngineStatus {
   monitors: MonitorStatus[];
 }
 
-export interface ResourceSlot {
-  config: ResourceConfig;
-  instance: ResourceInstance;
-  state: ResourceRunState;
-  since: number;
-  lastCheck: ResourceStatus['lastCheck'];
-  lastError: string | null;
-  lastOutput: string | null;
-  pending: Record<string, unknown>;
-}
-
-export interface GroupSlot {
-  config: GroupConfig;
-  phase: LocalPhase;
-  since: number;
-  held: boolean;
-  term: string | null;
-  owner: string | null;
-  requests: LocalRequest[];
-  chain: Promise<void> | null;
-  abort: AbortController | null;
-  restarting: boolean;
-  lastError: string | null;
-  rank: number | null | undefined;
-  lastChain: { signature: string; at: number } | null;
-  runner: GroupRunner;
-  resources: Map<string, ResourceSlot>;
-}
-
-export interface MonitorSlot {
-  key: string;
-  config: MonitorConfig;
-  group: GroupSlot | null;
-  runner: MonitorRunner;
-  ladder: LadderState;
-  last: (ProbeReport & { wall: number }) | null;
-  resultSinceActive: boolean;
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function groupStatus(
   g: GroupSlot,
   intent: ParsedIntent,
   owner: string | null,
-  monitors: Iterable<MonitorSlot>,
+  monitors: Iterable<MonitorView>,
   lastTimeline: Timeline | null,
 ): GroupStatus {
   const gi = groupIntent(intent, g.config.name);
   return {
     name: g.config.name,
     owner,
-    heldHere: g.held,
-    term: g.term,
-    phase: g.phase,
-    since: iso(g.since),
+    heldHere: g.state.held,
+    term: g.state.term,
+    phase: g.state.phase,
+    since: iso(g.state.since),
     intent: {
       state: gi.state,
       preferred: gi.preferred,
@@ -138,7 +100,7 @@ export function groupStatus(
       failedReasons: { ...gi.failedReasons },
     },
     failed: g.config.nodes.every((n) => gi.failed.includes(n)),
-    lastError: g.lastError,
+    lastError: g.state.lastError,
     resources: [...g.resources.values()].map((r) => ({
       name: r.config.name,
       type: r.config.type,
@@ -155,7 +117,7 @@ export function groupStatus(
 }
 
 export function monitorStatuses(
-  monitors: Iterable<MonitorSlot>,
+  monitors: Iterable<MonitorView>,
   intent: ParsedIntent,
   group: GroupSlot | null,
 ): MonitorStatus[] {

@@ -3,8 +3,9 @@ import { EngineAdmin } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
 import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
-import { type EngineStatus, type GroupSlot, groupStatus, monitorStatuses } from './engine-status.js';
+import { type EngineStatus, groupStatus, monitorStatuses } from './engine-status.js';
 import { TimelineRecorder } from './event-log.js';
+import type { GroupSlot } from './group-state.js';
 import { groupIntent, type ParsedIntent } from './intent.js';
 import { type Action, type Snapshot, schedule } from './scheduler.js';
 import { errorText } from './timers.js';
@@ -64,14 +65,15 @@ export class Engine {
     if (!core.running) return;
     core.running = false;
     this.cancelRetry?.();
-    for (const g of core.groups.values()) if (!g.held) core.setRank(g, null);
+    for (const g of core.groups.values()) if (!g.state.held) core.setRank(g, null);
     await this.monitors.stopAll();
     for (const g of [...core.groups.values()].reverse()) {
-      g.abort?.abort(new Error('agent stopping'));
-      await g.chain;
-      if (g.phase === 'running') await this.ops.stopNow(g, g.held ? 'release' : 'hold', 'agent stopping');
-      else if (g.phase === 'stopped' && g.held) await this.ops.releaseNow(g, 'agent stopping');
-      if (g.phase !== 'failed-stop') core.setRank(g, null);
+      g.state.abortStart(new Error('agent stopping'));
+      await g.state.chain;
+      const { phase, held } = g.state;
+      if (phase === 'running') await this.ops.stopNow(g, held ? 'release' : 'hold', 'agent stopping');
+      else if (phase === 'stopped' && held) await this.ops.releaseNow(g, 'agent stopping');
+      if (g.state.phase !== 'failed-stop') core.setRank(g, null);
     }
     this.unsubscribe?.();
     core.event({ type: 'agent', message: 'engine stopped' });
@@ -144,11 +146,11 @@ export class Engine {
           g,
           intent,
           core.ownerOf(g),
-          this.monitors.slots.values(),
+          this.monitors.views(),
           core.timelines?.last(g.config.name) ?? null,
         ),
       ),
-      monitors: monitorStatuses(this.monitors.slots.values(), intent, null),
+      monitors: monitorStatuses(this.monitors.views(), intent, null),
     };
   }
 
@@ -187,28 +189,25 @@ export class Engine {
       byGroup.set(g, [...(byGroup.get(g) ?? []), action]);
     }
     for (const [g, list] of byGroup) {
-      if (g.chain) continue;
+      if (g.state.chain) continue;
       const signature = JSON.stringify(list);
       const now = core.opts.timers.now();
-      // The same actions again right after they ran means the world has not caught up yet
-      // (e.g. an intent write not yet visible); wait instead of spinning.
-      if (g.lastChain?.signature === signature && now - g.lastChain.at < (core.opts.retryMs ?? 1000)) {
+      if (g.state.repeatsTooSoon(signature, now, core.opts.retryMs ?? 1000)) {
         this.retryLater();
         continue;
       }
-      g.lastChain = { signature, at: now };
-      // chain is cleared before the next kick so the follow-up reconcile sees the group idle.
-      g.chain = this.ops.execute(g, list).then(
-        () => {
-          g.chain = null;
-          this.kick();
-        },
-        (err: unknown) => {
-          g.chain = null;
-          g.lastError = errorText(err);
-          core.opts.log.warn({ err, group: g.config.name }, 'group action failed; will retry');
-          this.retryLater();
-        },
+      g.state.beginChain(signature, now, () =>
+        this.ops.execute(g, list).then(
+          () => {
+            g.state.endChain();
+            this.kick();
+          },
+          (err: unknown) => {
+            g.state.endChain(errorText(err));
+            core.opts.log.warn({ err, group: g.config.name }, 'group action failed; will retry');
+            this.retryLater();
+          },
+        ),
       );
     }
     this.monitors.update();
@@ -226,11 +225,10 @@ export class Engine {
     const phases: Snapshot['phases'] = {};
     const requests: Snapshot['requests'] = {};
     for (const [name, g] of core.groups) {
-      if (groupIntent(intent, name).failed.includes(self))
-        g.requests = g.requests.filter((r) => r.kind === 'restart');
+      if (groupIntent(intent, name).failed.includes(self)) g.state.keepOnlyRestarts();
       owners[name] = core.ownerOf(g);
-      phases[name] = g.phase;
-      requests[name] = g.requests;
+      phases[name] = g.state.phase;
+      requests[name] = g.state.requests;
     }
     return { self, groups: core.opts.config.groups, intent, members, owners, phases, requests };
   }
@@ -243,8 +241,7 @@ export class Engine {
       const g = core.groups.get(event.group);
       if (!g) return;
       if (event.type === 'acquired') {
-        g.held = true;
-        g.term = event.term;
+        g.state.acquired(event.term);
         core.timelines?.mark(event.group, 'lease-granted', 'lease granted');
         core.event({
           type: 'lease',
@@ -252,9 +249,8 @@ export class Engine {
           message: `lease of ${event.group} acquired (term ${event.term})`,
         });
       } else if (event.type === 'demote') {
-        g.held = false;
         // A start in progress is cut short; the scheduler then stops the group without release.
-        g.abort?.abort(new Error(`demoted: ${event.reason}`));
+        g.state.demoted(event.reason);
         core.event({
           type: 'lease',
           level: 'warn',
@@ -262,12 +258,9 @@ export class Engine {
           message: `lease of ${event.group} lost: ${event.reason}`,
         });
       } else {
-        g.owner = event.owner;
-        // An abandoned lease (failed stop) ends without a demote: once the coordinator no
-        // longer counts this node as owner, it is over here, and clearFailures may proceed.
-        if (g.phase === 'failed-stop' && g.held && event.owner !== core.opts.node) {
-          g.held = false;
-          g.term = null;
+        // After a failed stop the abandoned lease runs out without a demote; then clearFailures
+        // may proceed.
+        if (g.state.ownerChanged(event.owner, core.opts.node)) {
           core.event({
             type: 'lease',
             level: 'warn',

@@ -41,7 +41,7 @@ export interface Snapshot {
   /** Lease owner per group; equals `self` only while this node holds the lease. */
   owners: Record<string, string | null>;
   phases: Record<string, LocalPhase>;
-  requests: Record<string, LocalRequest[]>;
+  requests: Record<string, readonly LocalRequest[]>;
 }
 
 export type Action =
