@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { runCommand } from '../../../src/engine/exec/run-command.js';
 import { scriptResource } from '../../../src/engine/resources/script/index.js';
 import { scriptParams } from '../../../src/engine/resources/script/params.js';
+import { needPeer } from '../../support/requirements.js';
 import { countMarked, killMarked, uniqueSleep, waitFor } from '../exec/proc-helpers.js';
 import { makeContext, tempDir } from './context.js';
 
@@ -98,7 +99,8 @@ describe('script resource', () => {
     assert.equal((await resource.check(makeContext())).state, 'failed');
   });
 
-  it('runs the commands as the configured user', { skip: !isRoot && 'needs root' }, async (t) => {
+  it('runs the commands as the configured user', async (t) => {
+    if (!needPeer(t, 'root', isRoot)) return;
     const dir = tempDir(t);
     chmodSync(dir, 0o777);
     const resource = create({ start: `id -u > ${dir}/uid`, stop: 'true', user: 'nobody', cwd: '/' });
@@ -127,9 +129,8 @@ describe('script resource', () => {
     assert.equal(readFileSync(join(dir, 'fenced'), 'utf8'), '99 y\n');
   });
 
-  it('wraps the fence command in runuser when a user is configured', {
-    skip: !isRoot && 'needs root',
-  }, async () => {
+  it('wraps the fence command in runuser when a user is configured', async (t) => {
+    if (!needPeer(t, 'root', isRoot)) return;
     const resource = create({ start: 'true', stop: ['/usr/bin/id', '-un'], user: 'nobody' });
     const [action] = resource.fenceActions();
     assert.ok(action && action.kind === 'run');
