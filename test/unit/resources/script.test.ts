@@ -52,10 +52,17 @@ describe('script resource', () => {
     assert.match(state.reason ?? '', /exit/);
   });
 
-  it('accepts the configured success codes', async () => {
+  it('accepts the configured success codes, and only those', async () => {
     const resource = create({ start: 'exit 3', stop: ['/bin/sh', '-c', 'exit 4'], successCodes: [3, 4] });
-    await resource.start(makeContext());
-    await resource.stop(makeContext());
+    const ctx = makeContext();
+    await resource.start(ctx);
+    assert.deepEqual(await resource.check(ctx), { state: 'running', reason: 'start succeeded', output: '' });
+    await resource.stop(ctx);
+    assert.equal((await resource.check(ctx)).state, 'stopped');
+    // The list replaces the default [0]: exit 0 is now a failure too.
+    const strict = create({ start: 'exit 0', stop: 'exit 5', successCodes: [3, 4] });
+    await assert.rejects(strict.start(ctx), /start of resource "r1" exited with code 0/);
+    await assert.rejects(strict.stop(ctx), /stop of resource "r1" exited with code 5/);
   });
 
   it('maps the check command’s exit codes to running, stopped and failed', async (t) => {
