@@ -16,8 +16,8 @@ import {
 } from '../support/moto.js';
 
 /**
- * Report 003 on loopback: two real agents and a witness, moto_server as the EC2 API (behind
- * a switchable proxy), and a group of an `aws-route-vip` over three route tables plus a
+ * A route-table VIP in front of a storage service, on loopback: two real agents and a
+ * witness, moto_server as the EC2 API (behind a switchable proxy), and a group of an `aws-route-vip` over three route tables plus a
  * script resource standing in for MinIO. The VIP is never put on a host interface
  * (localAddress: false). moto is shared by the tests; each test gets its own VPC.
  */

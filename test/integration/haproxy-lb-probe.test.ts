@@ -9,8 +9,8 @@ import { accepts, startHaproxy } from '../support/haproxy.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
- * Acceptance 2 of issue #7 on loopback (report 000: WSFC behind an Azure internal load
- * balancer). HAProxy plays the load balancer: it health-checks each node's lb-probe port
+ * A cluster behind a cloud internal load balancer that routes by health probe, on loopback
+ * (as a Windows failover cluster sits behind an Azure internal load balancer). HAProxy plays the load balancer: it health-checks each node's lb-probe port
  * every 100 ms and sends traffic only to a node whose probe answers. Both agents share
  * 127.0.0.1, so each node has its own probe port (probePortByNode) and its own app port.
  * The app is a tiny HTTP responder answering its node's name.

@@ -6,7 +6,7 @@ import { freePort } from './ports-and-processes.js';
 
 /**
  * moto_server (python, an EC2 API emulator) on a free loopback port for AWS tests, a VPC
- * laid out like report 003, and a switchable TCP proxy in front of it to make the API
+ * laid out like a small two-zone deployment, and a switchable TCP proxy in front of it to make the API
  * unreachable or black-holed. Everything is stopped when the caller's `after` runs.
  */
 
@@ -88,7 +88,7 @@ export async function startMoto(t: After): Promise<Moto> {
   return { endpoint, client, stop };
 }
 
-/** Report 003's VPC: 10.0.0.0/16, a subnet per zone, three route tables, one ENI per node. */
+/** A VPC like a small two-zone deployment: 10.0.0.0/16, a subnet per zone, three route tables, one ENI per node. */
 export interface AwsLab {
   vpcId: string;
   subnets: string[];
@@ -129,7 +129,7 @@ export async function createLab(moto: Moto, nodes: string[]): Promise<AwsLab> {
         new ec2.CreateNetworkInterfaceCommand({ SubnetId: subnets[i % subnets.length]!, Description: node }),
       )
     ).NetworkInterface!;
-    // Report 003's prerequisite: the VIP is not the ENI's own address, so source/dest check must be off.
+    // Routing a VIP that is not the ENI's own address to it needs the source/dest check off.
     await c.send(
       new ec2.ModifyNetworkInterfaceAttributeCommand({
         NetworkInterfaceId: ni.NetworkInterfaceId!,
