@@ -25,6 +25,9 @@ const PHONE = { width: 390, height: 844 };
 async function cluster(t: Parameters<typeof startCluster>[0]) {
   const c = await startCluster(t, {
     nodes: ['n1', 'n2'],
+    // The UI is under test, not failover speed: 2 s leases keep a loaded machine (a browser,
+    // three agents, two cores) from losing the lease and moving the group on its own.
+    timing: 'default',
     groups: {
       web: {
         nodes: ['n1', 'n2'],
