@@ -188,10 +188,17 @@ test('the web UI signs in, moves a group with confirmation and shows the owner c
     `the hand-over ${owner} → ${other} in: ${mergedText}`,
   );
   assert.doesNotMatch(mergedText, /so far/, 'the merged failover is complete');
+  // Both halves: decided and stopped on the old owner, started and healthy on the new one.
   const mergedPhases = await merged.locator('.phase-name').allTextContents();
-  assert.deepEqual(
-    [mergedPhases[0], mergedPhases.at(-1)],
-    ['Decided', 'Healthy'],
+  const where = (p: string) => mergedPhases.indexOf(p);
+  assert.equal(where(`Decided on ${owner}`), 0, `merged phases: ${mergedPhases.join(', ')}`);
+  assert.equal(
+    where(`Healthy on ${other}`),
+    mergedPhases.length - 1,
+    `merged phases: ${mergedPhases.join(', ')}`,
+  );
+  assert.ok(
+    where(`Stopped on ${owner}`) > 0 && where(`Stopped on ${owner}`) < where(`Started on ${other}`),
     `merged phases: ${mergedPhases.join(', ')}`,
   );
   await page.locator('[data-group="web"]').scrollIntoViewIfNeeded();
