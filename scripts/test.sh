@@ -15,4 +15,5 @@ echo "== tests"
 # Only *.test.js files are tests (fixtures and helpers live beside them under dist/test).
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-exec node --test --test-reporter=spec "${files[@]}"
+# A hung test fails after 10 minutes instead of blocking the run (the slowest take ~2 minutes).
+exec node --test --test-reporter=spec --test-timeout=600000 "${files[@]}"

@@ -9,7 +9,7 @@ import { accepts, startHaproxy } from '../support/haproxy.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
- * Acceptance 2 of issue #7 on loopback (the pattern of a WSFC cluster on Azure behind an
+ * A load-balancer-probe failover on loopback (the pattern of a WSFC cluster on Azure behind an
  * internal load balancer probe). HAProxy plays the load balancer: it health-checks each node's lb-probe port
  * every 100 ms and sends traffic only to a node whose probe answers. Both agents share
  * 127.0.0.1, so each node has its own probe port (probePortByNode) and its own app port.

@@ -4,11 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
 import { encodeFrame } from '../../src/coordination/transport/codec.js';
 import { type RunningCluster, startCluster } from '../support/cluster.js';
 
 /**
- * COORDINATION.md on real processes over loopback: two agents and a witness, one group whose
+ * The lease protocol on real processes over loopback: two agents and a witness, one group whose
  * script resource writes a marker file named after its node. The stop script records when
  * it ran, so the test can order the deadman's cleanup against the standby's grant.
  */
@@ -84,26 +85,58 @@ test('witness down, then the owner crashes: the group stays down until the witne
 
 test('a tampered message or a wrong key is dropped, counted in a metric and never acted on', async (t) => {
   const c = await twoNodes(t);
-  const term = (await c.status('n1')).groups[0].term;
-  const header = { cluster: 'it', epoch: 0, from: 'n2', bootId: 'forged', seq: 1, sentAt: 0 };
+  const before = await c.status('n1');
+  const term = before.groups[0].term;
+  const epoch = Number.parseInt(before.epoch, 16);
+  const key = readFileSync(join(c.dir, 'cluster.key'));
+  // The owner's own release of its lease, as n1 would send it: acted on when genuine.
+  const header = { cluster: 'it', epoch, from: 'n1', bootId: 'forged', seq: 1, sentAt: 0 };
   const release = { k: 'lease', m: { type: 'release', g: 'web', owner: 'n1', term: Number(term) } };
   const wrongKey = encodeFrame(header, [release], Buffer.from('not the cluster key'));
-  const tampered = Buffer.from(encodeFrame({ ...header, seq: 2 }, [release], Buffer.from('x')));
+  const tampered = Buffer.from(encodeFrame({ ...header, seq: 2 }, [release], key));
   tampered[tampered.length - 1] = (tampered.at(-1) ?? 0) ^ 0xff;
   const sock = createSocket('udp4');
-  t.after(() => sock.close());
-  for (const frame of [wrongKey, tampered]) {
-    await new Promise<void>((r) => sock.send(frame, c.ports['n1']!.peer, '127.0.0.1', () => r()));
-    await new Promise<void>((r) => sock.send(frame, c.ports['n2']!.peer, '127.0.0.1', () => r()));
-  }
-  const metrics = await c.waitFor('dropped counter', async () => {
-    const { body } = await c.api('n1', 'GET', '/metrics');
-    const m = /halo_dropped_messages_total\{reason="bad-mac"\} (\d+)/.exec(body as string);
-    return m && Number(m[1]) >= 2 ? (body as string) : false;
+  let repeat: NodeJS.Timeout | undefined;
+  t.after(() => {
+    clearInterval(repeat);
+    sock.close();
   });
-  assert.match(metrics, /halo_dropped_messages_total\{reason="bad-mac"\} [2-9]/);
-  await sleep(500);
+  const witnessPort = Number(parse(readFileSync(c.configFile, 'utf8')).witness.port);
+  const sendAll = async (frame: Buffer) => {
+    for (const port of [c.ports['n1']!.peer, c.ports['n2']!.peer, witnessPort])
+      await new Promise<void>((r) => sock.send(frame, port, '127.0.0.1', () => r()));
+  };
+  const badMac = async (node: string) => (await c.status(node)).droppedMessages['bad-mac'] ?? 0;
+  const dropped = { n1: await badMac('n1'), n2: await badMac('n2') };
+  for (const frame of [wrongKey, tampered]) await sendAll(frame);
+  // Each node dropped exactly the two forged frames, as bad-mac, and says so in the metric.
+  await c.waitFor('both forged frames dropped by n1 and n2', async () => {
+    const [n1, n2] = [await badMac('n1'), await badMac('n2')];
+    return n1 === dropped.n1 + 2 && n2 === dropped.n2 + 2;
+  });
+  const { body } = await c.api('n1', 'GET', '/metrics');
+  assert.match(
+    body as string,
+    new RegExp(`halo_dropped_messages_total\\{reason="bad-mac"\\} ${dropped.n1 + 2}\\b`),
+  );
+  await sleep(1000);
   const g = (await c.status('n1')).groups[0];
   assert.equal(g.owner, 'n1');
   assert.equal(g.term, term, 'the forged release was not acted on');
+
+  // Control: the same release with the cluster key is acted on: the acceptors drop n1's lease
+  // and the standby takes the group under a new term. So "not acted on" above is the MAC's
+  // doing. One release can lose the race against n1's next renewal (which re-establishes its
+  // lease), so it is repeated until the standby wins.
+  let seq = 3;
+  repeat = setInterval(() => void sendAll(encodeFrame({ ...header, seq: seq++ }, [release], key)), 20);
+  await c.waitFor(
+    'a new term after the genuine release',
+    async () => {
+      const now = (await c.status('n2')).groups[0];
+      return now.term !== null && now.term !== term;
+    },
+    20_000,
+  );
+  clearInterval(repeat);
 });

@@ -10,7 +10,7 @@ import { LabMoto, startLabHaproxy, tcpConnects } from '../lab-kit/cloud.js';
 import { missingTools, run } from '../lab-kit/exec.js';
 import { Lab, monoMs } from '../lab-kit/lab.js';
 import { type AwsLab, createLab, MOTO_REGION, type Moto, routesOf, useFakeAwsEnv } from '../support/moto.js';
-import { needPeer } from '../support/require-peer.js';
+import { needPeer } from '../support/requirements.js';
 import { skipWithoutLab } from './support.js';
 
 /**

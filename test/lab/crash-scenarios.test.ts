@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Freezer } from '../lab-kit/freezer.js';
-import { needPeer } from '../support/require-peer.js';
+import { needPeer } from '../support/requirements.js';
 import { acquisitionsSince, assertOwner, monoMs, runScenario } from './support.js';
 
 /**

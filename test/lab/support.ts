@@ -5,13 +5,13 @@ import { missingTools } from '../lab-kit/exec.js';
 import { Lab, type LabOptions, monoMs } from '../lab-kit/lab.js';
 import type { ProbeRecord } from '../lab-kit/lab-client.js';
 import type { SplitBrainChecker, SplitBrainReport } from '../lab-kit/split-brain.js';
-import { needPeer } from '../support/require-peer.js';
+import { needPeer } from '../support/requirements.js';
 
 /**
  * Shared frame of the lab scenario tests: a lab with two agents and a witness, the
  * split-brain checker and the VIP prober running, torn down when the test ends whatever
  * happens. Lab tests need root and the network tools; without them they skip, except under
- * CI=true where they fail (test/support/require-peer.ts).
+ * CI=true where they fail (test/support/requirements.ts).
  */
 
 const TOOLS = ['ip', 'nft', 'arping'];
@@ -73,7 +73,9 @@ export async function startScenario(t: TestContext, opts: LabOptions = {}): Prom
       return change.t;
     },
     async downtime(fault, survivor, timeoutMs = 10_000) {
-      // The survivor may answer only after this is asked: wait for it (bounded).
+      // The survivor may answer only after this is asked: wait for it (bounded). A measurement
+      // only (documented exception to "no swallowed errors"): a survivor that never answers shows
+      // as "never" in the diagnostics, and every scenario asserts the new owner by assertOwner.
       const answered = await lab
         .waitFor(
           `a probe answered by ${survivor}`,

@@ -7,6 +7,7 @@ import { type LeaseEvent, LeaseProposer } from '../../src/coordination/lease/pro
 import { leaseMath } from '../../src/coordination/timing.js';
 import { EventQueue } from './event-queue.js';
 import { FakeNetwork } from './fake-network.js';
+import { findOverlaps } from './overlaps.js';
 import type { Prng } from './prng.js';
 
 /**
@@ -232,22 +233,7 @@ export class SimCluster {
 
   /** Pairs of active windows of different nodes that overlap in true time. */
   overlaps(): string[] {
-    const sorted = [...this.intervals].sort((a, b) => a.start - b.start);
-    const found: string[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i] as OwnerInterval;
-      for (let j = i + 1; j < sorted.length; j++) {
-        const b = sorted[j] as OwnerInterval;
-        if (b.start >= a.end) break;
-        if (b.node !== a.node && b.end > b.start && a.end > a.start) {
-          found.push(
-            `two owners: ${a.node} (term ${a.term}) [${fmt(a.start)}, ${fmt(a.end)}) overlaps ` +
-              `${b.node} (term ${b.term}) [${fmt(b.start)}, ${fmt(b.end)}) by ${fmt(Math.min(a.end, b.end) - b.start)}ms`,
-          );
-        }
-      }
-    }
-    return found;
+    return findOverlaps(this.intervals);
   }
 
   // ---- internals ----------------------------------------------------------------------

@@ -86,8 +86,24 @@ test('wall-clock skew between nodes never yields a negative duration', () => {
     ['started', 60],
     ['healthy', 70],
   ]);
+  // n2's clock is 22 ms behind: by the wall clocks it was granted the lease before n1 had
+  // stopped. The steps stay in wall-clock order and every gap across nodes is measured
+  // forwards, so durations add up to the total and none is negative.
   const f = mergeTimelines([oldHalf, early]);
-  for (const s of f!.steps) assert.ok(s.durationMs >= 0, `${s.phase} ${s.durationMs}`);
+  assert.ok(f);
+  assert.deepEqual(
+    f.steps.map((s) => [s.phase, s.node, s.durationMs, s.sinceStartMs]),
+    [
+      ['detected', 'n1', 0, 0],
+      ['decided', 'n1', 5, 5],
+      ['lease-granted', 'n2', 25, 30],
+      ['stopped', 'n1', 10, 40],
+      ['started', 'n2', 20, 60],
+      ['healthy', 'n2', 10, 70],
+    ],
+  );
+  assert.equal(f.totalMs, 70);
+  for (const s of f.steps) assert.ok(s.durationMs >= 0, `${s.phase} ${s.durationMs}`);
 });
 
 test('no halves, no failover', () => {

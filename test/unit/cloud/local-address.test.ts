@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { needPeer } from '../../support/requirements.js';
 
 /**
  * The local VIP commands run for real, inside a private network namespace (`unshare -n`)
@@ -11,9 +12,8 @@ const moduleUrl = new URL('../../../src/engine/resources/aws/local-address.js', 
 const canUnshare =
   process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
 
-test('adding and removing the local VIP are idempotent, and removing from a missing device succeeds', {
-  skip: canUnshare ? false : 'needs root and unshare -n',
-}, () => {
+test('adding and removing the local VIP are idempotent, and removing from a missing device succeeds', (t) => {
+  if (!needPeer(t, 'root and unshare -n (network namespaces)', canUnshare)) return;
   const script = `
       const { addLocalAddress, hasLocalAddress, removeLocalAddress } = await import(${JSON.stringify(moduleUrl)});
       const s = new AbortController().signal;

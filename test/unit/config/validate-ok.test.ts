@@ -8,7 +8,7 @@ const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const halo = `${repoRoot}dist/src/cli/main.js`;
 
-test('the DESIGN.md example validates with a one-line summary', async () => {
+test('the example cluster config (examples/seed-aws.yaml) validates with a one-line summary', async () => {
   const { stdout } = await run(process.execPath, [halo, 'config', 'validate', 'examples/seed-aws.yaml'], {
     cwd: repoRoot,
   });

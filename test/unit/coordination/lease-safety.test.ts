@@ -100,12 +100,12 @@ function isolate(sim: SimCluster, node: string): void {
   }
 }
 
-describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
+describe('PaxosLease core in hand-picked fault scenarios', () => {
   const D = TIMING_PROFILES.fast.leaseMs;
   const R = TIMING_PROFILES.fast.renewMs;
 
   for (const seed of [1, 2, 3]) {
-    it(`hands over within D(1+ρ) + 50 ms when the owner loses power (scenario 2, seed ${seed})`, () => {
+    it(`hands over within D(1+ρ) + 50 ms when the owner loses power (seed ${seed})`, () => {
       const sim = threeVoters(seed);
       const [owner, standby] = settle(sim, 1500);
       sim.crash(owner);
@@ -117,7 +117,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     });
   }
 
-  it('moves the group within tens of milliseconds on a planned release (scenario 3)', () => {
+  it('moves the group within tens of milliseconds on a planned release', () => {
     const sim = threeVoters(2);
     const [owner, standby] = settle(sim, 1500);
     sim.release(owner);
@@ -127,7 +127,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
-  it('lets an isolated owner demote before the majority side acquires (scenario 4)', () => {
+  it('lets an isolated owner demote before the majority side acquires', () => {
     const sim = threeVoters(3);
     const [owner, standby] = settle(sim, 1500);
     isolate(sim, owner);
@@ -141,7 +141,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
-  it('keeps the incumbent when only the node-to-node link is cut (scenario 7)', () => {
+  it('keeps the incumbent when only the node-to-node link is cut', () => {
     const sim = threeVoters(4);
     const [owner] = settle(sim, 1500);
     sim.net.block('n1', 'n2');
@@ -154,7 +154,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     );
   });
 
-  it("grants nothing before the isolated owner's window ends when the witness restarts (scenario 11)", () => {
+  it("grants nothing before the isolated owner's window ends when the witness restarts", () => {
     const sim = threeVoters(5);
     const [owner, standby] = settle(sim, 1500);
     isolate(sim, owner);
@@ -199,7 +199,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
-  it('changes nothing when the witness restarts while the nodes are healthy (scenario 9)', () => {
+  it('changes nothing when the witness restarts while the nodes are healthy', () => {
     const sim = threeVoters(6);
     settle(sim, 1500);
     sim.crash('w');
@@ -209,7 +209,7 @@ describe('PaxosLease core in the COORDINATION.md fault scenarios', () => {
     assert.equal(sim.intervals.length, 1);
   });
 
-  it('changes nothing when the standby is isolated (scenario 5)', () => {
+  it('changes nothing when the standby is isolated', () => {
     const sim = threeVoters(7);
     const [, standby] = settle(sim, 1500);
     isolate(sim, standby);

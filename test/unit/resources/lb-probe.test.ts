@@ -152,12 +152,31 @@ describe('lb-probe resource', () => {
     const port = await freePort();
     const probe = create({ probePort: port, mode: 'http' }, t);
     await probe.start(makeContext());
-    // A client that connects and never sends a request holds a socket open.
-    const idle = connect({ host: '127.0.0.1', port });
-    await once(idle, 'connect');
-    const closed = once(idle, 'close');
-    await probe.stop(makeContext());
-    await closed;
+    // A client that connects and never completes a request holds a socket open. It trickles
+    // bytes so the listener's idle timeout never fires: only stop can close it.
+    const open = connect({ host: '127.0.0.1', port });
+    open.on('error', () => undefined); // a reset ends the connection too; 'close' follows
+    await once(open, 'connect');
+    open.write('GET / HTTP/1.1\r\nX-Trickle: ');
+    const trickle = setInterval(() => open.write('a'), 200);
+    t.after(() => {
+      clearInterval(trickle);
+      open.destroy();
+    });
+    // Bounded: a connection left open must fail this test, not hang it (stop would wait for it).
+    const closed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 20_000);
+      open.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    await sleep(500);
+    assert.equal(open.destroyed, false, 'the half-sent request keeps the connection open');
+    const stopped = probe.stop(makeContext());
+    assert.equal(await closed, true, 'stop closed the open probe connection');
+    await stopped;
+    assert.equal(await httpProbe(port), 'refused', 'and no longer listens');
   });
 
   it('fails its start with a clear message when the probe port is taken', async (t) => {

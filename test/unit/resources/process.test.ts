@@ -8,6 +8,7 @@ import {
   processResource,
 } from '../../../src/engine/resources/process/index.js';
 import { processParams } from '../../../src/engine/resources/process/params.js';
+import { needPeer } from '../../support/requirements.js';
 import { countMarked, killMarked, uniqueSleep, waitFor } from '../exec/proc-helpers.js';
 import { makeContext, tempDir } from './context.js';
 
@@ -160,7 +161,8 @@ describe('process resource', () => {
     assert.deepEqual(resource.fenceActions(), [{ kind: 'kill-tree', pid, signal: 'SIGINT' }]);
   });
 
-  it('runs the program as the configured user', { skip: !isRoot && 'needs root' }, async (t) => {
+  it('runs the program as the configured user', async (t) => {
+    if (!needPeer(t, 'root', isRoot)) return;
     const a = uniqueSleep();
     t.after(() => killMarked(a));
     const resource = create({ command: ['sleep', a], user: 'nobody', cwd: '/', startGrace: '100ms' }, t);

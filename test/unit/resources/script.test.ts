@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { runCommand } from '../../../src/engine/exec/run-command.js';
 import { scriptResource } from '../../../src/engine/resources/script/index.js';
 import { scriptParams } from '../../../src/engine/resources/script/params.js';
+import { needPeer } from '../../support/requirements.js';
 import { countMarked, killMarked, uniqueSleep, waitFor } from '../exec/proc-helpers.js';
 import { makeContext, tempDir } from './context.js';
 
@@ -51,10 +52,17 @@ describe('script resource', () => {
     assert.match(state.reason ?? '', /exit/);
   });
 
-  it('accepts the configured success codes', async () => {
+  it('accepts the configured success codes, and only those', async () => {
     const resource = create({ start: 'exit 3', stop: ['/bin/sh', '-c', 'exit 4'], successCodes: [3, 4] });
-    await resource.start(makeContext());
-    await resource.stop(makeContext());
+    const ctx = makeContext();
+    await resource.start(ctx);
+    assert.deepEqual(await resource.check(ctx), { state: 'running', reason: 'start succeeded', output: '' });
+    await resource.stop(ctx);
+    assert.equal((await resource.check(ctx)).state, 'stopped');
+    // The list replaces the default [0]: exit 0 is now a failure too.
+    const strict = create({ start: 'exit 0', stop: 'exit 5', successCodes: [3, 4] });
+    await assert.rejects(strict.start(ctx), /start of resource "r1" exited with code 0/);
+    await assert.rejects(strict.stop(ctx), /stop of resource "r1" exited with code 5/);
   });
 
   it('maps the check command’s exit codes to running, stopped and failed', async (t) => {
@@ -104,7 +112,8 @@ describe('script resource', () => {
     assert.equal((await resource.check(makeContext())).state, 'failed');
   });
 
-  it('runs the commands as the configured user', { skip: !isRoot && 'needs root' }, async (t) => {
+  it('runs the commands as the configured user', async (t) => {
+    if (!needPeer(t, 'root', isRoot)) return;
     const dir = tempDir(t);
     chmodSync(dir, 0o777);
     const resource = create({ start: `id -u > ${dir}/uid`, stop: 'true', user: 'nobody', cwd: '/' });
@@ -133,9 +142,8 @@ describe('script resource', () => {
     assert.equal(readFileSync(join(dir, 'fenced'), 'utf8'), '99 y\n');
   });
 
-  it('wraps the fence command in runuser when a user is configured', {
-    skip: !isRoot && 'needs root',
-  }, async () => {
+  it('wraps the fence command in runuser when a user is configured', async (t) => {
+    if (!needPeer(t, 'root', isRoot)) return;
     const resource = create({ start: 'true', stop: ['/usr/bin/id', '-un'], user: 'nobody' });
     const [action] = resource.fenceActions();
     assert.ok(action && action.kind === 'run');
