@@ -113,6 +113,12 @@ export interface GroupConfig {
   nodes: string[];
   autoFailback: boolean;
   fencing: FencingPolicy;
+  /**
+   * How often a node where the group is stopped probes its resources for copies it did not
+   * start (every node also probes once when its agent starts). Optional for configs built in
+   * code; the loader always sets it.
+   */
+  probeIntervalMs?: number;
   /** Resources in a valid start order (dependencies first); stop in reverse. */
   resources: ResourceConfig[];
   monitors: MonitorConfig[];

@@ -46,6 +46,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
         nodes: g.nodes,
         autoFailback: g.autoFailback,
         fencing: g.fencing,
+        probeIntervalMs: g.probeInterval,
         resources: startOrder(Object.entries(g.resources).map(([rname, r]) => resourceConfig(rname, r))),
         monitors: Object.entries(g.monitors).map(([mname, m]) => monitorConfig(mname, m, 'failover')),
       }),

@@ -242,6 +242,9 @@ export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, '
         .describe(
           'lease: activate as soon as the grant arrives (the old owner has stopped by its lease deadline). token: the same, and the protected target must also refuse writes whose HALO_TERM is below the highest it has seen.',
         ),
+      probeInterval: duration(
+        'How often a node where the group is stopped runs every resource check to find copies it did not start (left by a crash, started at boot); a copy found where the lease is not held is stopped. Every node also probes once when its agent starts.',
+      ).prefault('10s'),
       resources: z
         .record(name('Resource name.'), resource)
         .default({})

@@ -165,7 +165,7 @@ export class EngineGroups {
   }
 
   /** Never release: the lease must run out so the deadman acts before anyone else starts the group. */
-  private failedStop(g: GroupSlot, result: Exclude<GroupOpResult, { status: 'ok' }>): void {
+  failedStop(g: GroupSlot, result: Exclude<GroupOpResult, { status: 'ok' }>): void {
     const { core } = this;
     g.state.setPhase('failed-stop');
     core.setRank(g, null);

@@ -3,6 +3,7 @@ import { EngineAdmin } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
 import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
+import { EngineProbes } from './engine-probes.js';
 import { type EngineStatus, groupStatus, monitorStatuses } from './engine-status.js';
 import { TimelineRecorder } from './event-log.js';
 import type { GroupSlot } from './group-state.js';
@@ -34,6 +35,7 @@ export class Engine {
   private readonly monitors: EngineMonitors;
   private readonly ops: EngineGroups;
   private readonly admin: EngineAdmin;
+  private readonly probes: EngineProbes;
   private unsubscribe: (() => void) | null = null;
   private kickQueued = false;
   private cancelRetry: (() => void) | null = null;
@@ -42,6 +44,7 @@ export class Engine {
     this.core = new EngineCore(opts, () => this.kick());
     this.monitors = new EngineMonitors(this.core);
     this.ops = new EngineGroups(this.core, this.monitors);
+    this.probes = new EngineProbes(this.core, this.ops);
     this.admin = new EngineAdmin(this.core, this.monitors, (intent) => this.snapshot(intent));
   }
 
@@ -56,6 +59,8 @@ export class Engine {
     this.unsubscribe = core.opts.coordinator.on((event) => this.onCoordinatorEvent(event));
     this.monitors.pushNodeStatus();
     core.event({ type: 'agent', message: `engine started with ${core.groups.size} groups` });
+    // Probes first: each group's probe holds its chain, so nothing starts before it answered.
+    this.probes.start();
     this.kick();
   }
 
@@ -65,6 +70,7 @@ export class Engine {
     if (!core.running) return;
     core.running = false;
     this.cancelRetry?.();
+    this.probes.stop();
     for (const g of core.groups.values()) if (!g.state.held) core.setRank(g, null);
     await this.monitors.stopAll();
     for (const g of [...core.groups.values()].reverse()) {

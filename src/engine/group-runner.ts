@@ -1,5 +1,6 @@
 import type { GroupConfig, ResourceConfig } from '../config/model.js';
 import { parseDuration } from '../util/duration.js';
+import type { ProbeFinding } from './probe-decision.js';
 import type { ResourceContext, ResourceInstance } from './resources/types.js';
 import { errorText, type Outcome, runWithTimeout, type Timers } from './timers.js';
 
@@ -89,6 +90,47 @@ export class GroupRunner {
       if (result !== null) return { status: 'start-failed', resource: r.name, ...result };
     }
     return { status: 'ok' };
+  }
+
+  /**
+   * Stops only `names` (copies a probe found where the group is not owned), in reverse start
+   * order; halts at the first failure like `stop`.
+   */
+  async stopOnly(names: readonly string[], term: string): Promise<GroupOpResult> {
+    const wanted = new Set(names);
+    return this.stopList(
+      [...this.opts.group.resources].reverse().filter((r) => wanted.has(r.name)),
+      term,
+    );
+  }
+
+  /**
+   * Runs every resource's check (in start order, each under its check timeout) and reports
+   * what each says about THIS node. A check that throws, hangs or is cut short counts as
+   * `failed`: it cannot vouch that nothing runs.
+   */
+  async probe(term: string, signal?: AbortSignal): Promise<ProbeFinding[]> {
+    const findings: ProbeFinding[] = [];
+    for (const r of this.opts.group.resources) {
+      const instance = this.opts.instance(r.name);
+      const timeoutMs = opTimeouts(r).check;
+      const outcome = await runWithTimeout(this.opts.timers, timeoutMs, signal, (s) =>
+        instance.check(this.opts.context(r.name, term, s)),
+      );
+      if (outcome.status === 'done') findings.push({ resource: r.name, ...outcome.value });
+      else if (outcome.status === 'aborted') break;
+      else
+        findings.push({
+          resource: r.name,
+          state: 'failed',
+          reason:
+            outcome.status === 'timeout'
+              ? `check timed out after ${timeoutMs}ms`
+              : `check failed: ${errorText(outcome.error)}`,
+          ...(outcome.status === 'error' ? outputOf(outcome.error) : {}),
+        });
+    }
+    return findings;
   }
 
   private async startList(

@@ -34,6 +34,7 @@ export class GroupState {
   private _chain: Promise<void> | null = null;
   private _lastChain: { signature: string; at: number } | null = null;
   private _abort: AbortController | null = null;
+  private _lastProbeAt: number | null = null;
 
   constructor(clock: WallClock) {
     this.clock = clock;
@@ -201,6 +202,20 @@ export class GroupState {
   /** Records the chain and runs it; `run` must end with `endChain` (both on success and failure). */
   beginChain(signature: string, now: number, run: () => Promise<void>): void {
     this._lastChain = { signature, at: now };
+    this._chain = run();
+  }
+
+  /** When the group was last probed (monotonic ms), null before the first probe. */
+  get lastProbeAt(): number | null {
+    return this._lastProbeAt;
+  }
+
+  /**
+   * A probe runs as the group's chain, so no start or stop overlaps it; unlike `beginChain` it
+   * leaves the repeat guard alone. `run` must end with `endChain`.
+   */
+  beginProbe(now: number, run: () => Promise<void>): void {
+    this._lastProbeAt = now;
     this._chain = run();
   }
 

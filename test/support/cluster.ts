@@ -21,6 +21,8 @@ import { tempDir, writePrivate } from './temp-dir.js';
 export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface ClusterSpec {
+  /** cluster.name; default `it`. */
+  name?: string;
   nodes: string[];
   witness?: boolean;
   timing?: string | Record<string, string>;
@@ -70,7 +72,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
   writePrivate(join(dir, 'cluster.key'), randomUUID() + randomUUID());
   const config = {
     cluster: {
-      name: 'it',
+      name: spec.name ?? 'it',
       secretFile: 'cluster.key',
       timing: spec.timing ?? 'fast',
       ...(spec.witness === false ? { unsafe: true } : {}),

@@ -14,7 +14,14 @@ export type Behavior = 'ok' | 'fail' | 'hang' | 'stuck';
 export class FakeResource implements ResourceInstance {
   startBehavior: Behavior = 'ok';
   stopBehavior: Behavior = 'ok';
-  checkState: ResourceState = 'running';
+  /** What check says; by default `running` between a successful start and stop, else `stopped`. */
+  checkState: ResourceState | undefined = undefined;
+  /** A successful start happened and no stop since. */
+  started = false;
+  /** While set, check waits for it (a test holds a probe in flight this way). */
+  checkGate: Promise<void> | undefined = undefined;
+  /** A copy this instance did not start runs (a probe should find it); a successful stop ends it. */
+  stray = false;
   readonly live: Array<Record<string, unknown>> = [];
 
   constructor(
@@ -23,16 +30,23 @@ export class FakeResource implements ResourceInstance {
     private readonly journal: string[],
   ) {}
 
-  start(ctx: ResourceContext): Promise<void> {
-    return this.act('start', this.startBehavior, ctx);
+  async start(ctx: ResourceContext): Promise<void> {
+    await this.act('start', this.startBehavior, ctx);
+    this.started = true;
   }
 
-  stop(ctx: ResourceContext): Promise<void> {
-    return this.act('stop', this.stopBehavior, ctx);
+  async stop(ctx: ResourceContext): Promise<void> {
+    await this.act('stop', this.stopBehavior, ctx);
+    this.started = false;
+    this.stray = false;
   }
 
   async check(): Promise<CheckResult> {
-    return { state: this.checkState, reason: 'fake check' };
+    if (this.checkGate) await this.checkGate;
+    return {
+      state: this.checkState ?? (this.started || this.stray ? 'running' : 'stopped'),
+      reason: 'fake check',
+    };
   }
 
   fenceActions(): FenceAction[] {
@@ -70,7 +84,7 @@ export class FakeResources {
   /** Behaviour presets applied to every new instance of `group/resource`. */
   readonly presets = new Map<
     string,
-    Partial<Pick<FakeResource, 'startBehavior' | 'stopBehavior' | 'checkState'>>
+    Partial<Pick<FakeResource, 'startBehavior' | 'stopBehavior' | 'checkState' | 'stray' | 'checkGate'>>
   >();
 
   readonly factory = (group: GroupConfig, rc: ResourceConfig): ResourceInstance => {

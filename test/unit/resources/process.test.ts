@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,9 +9,28 @@ import {
   processResource,
 } from '../../../src/engine/resources/process/index.js';
 import { processParams } from '../../../src/engine/resources/process/params.js';
+import type { ResourceContext } from '../../../src/engine/resources/types.js';
 import { needPeer } from '../../support/requirements.js';
 import { countMarked, killMarked, uniqueSleep, waitFor } from '../exec/proc-helpers.js';
-import { makeContext, tempDir } from './context.js';
+import { makeContext as baseContext, tempDir } from './context.js';
+
+/**
+ * The resource ends every process on the machine that carries its identity (cluster, node,
+ * group, resource) in its environment as a stray copy; other test files run programs with the
+ * shared test identity, so this file uses a cluster name of its own.
+ */
+const CLUSTER = `process-test-${process.pid}`;
+const makeContext = (overrides: Partial<ResourceContext> = {}) =>
+  baseContext({ cluster: CLUSTER, ...overrides });
+
+/** Starts `sleep marker` outside the resource, as an agent of `node` would have started it. */
+function strayCopy(marker: string, node = 'n1'): number {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] };
+  Object.assign(env, { HALO_CLUSTER: CLUSTER, HALO_NODE: node, HALO_GROUP: 'g1', HALO_RESOURCE: 'r1' });
+  const child = spawn('sleep', [marker], { env, detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid!;
+}
 
 const isRoot = process.getuid?.() === 0;
 
@@ -171,5 +191,43 @@ describe('process resource', () => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     assert.match(status, /^Uid:\s+65534\s/m);
     await resource.stop(makeContext());
+  });
+
+  it('finds a copy it did not start by the environment its programs carry, and stop ends it', async (t) => {
+    const a = uniqueSleep();
+    const b = uniqueSleep();
+    t.after(async () => {
+      await killMarked(a);
+      await killMarked(b);
+    });
+    const stray = strayCopy(a);
+    strayCopy(b, 'n2');
+    assert.ok(await waitFor(async () => (await countMarked(a)) + (await countMarked(b)) === 2));
+    const resource = create({ command: `sleep ${a}`, startGrace: '100ms' }, t);
+    const ctx = makeContext();
+    const found = await resource.check(ctx);
+    assert.equal(found.state, 'running');
+    assert.match(found.reason ?? '', new RegExp(`not started by this agent: pid ${stray} runs here`));
+    assert.match(found.output ?? '', new RegExp(`pid ${stray} \\(process group ${stray}\\): sleep ${a}`));
+    assert.doesNotMatch(found.output ?? '', new RegExp(b), "another node's copy is not this node's");
+    await resource.stop(ctx);
+    assert.equal(await countMarked(a), 0);
+    assert.equal(await countMarked(b), 1, "another node's copy is left alone");
+    assert.equal((await resource.check(ctx)).state, 'stopped');
+  });
+
+  it('start ends a copy it did not start before it spawns its own: one copy only', async (t) => {
+    const a = uniqueSleep();
+    t.after(() => killMarked(a));
+    const stray = strayCopy(a);
+    assert.ok(await waitFor(async () => (await countMarked(a)) === 1));
+    const resource = create({ command: ['sleep', a], startGrace: '100ms' }, t);
+    await resource.start(makeContext());
+    assert.equal(isAlive(stray), false);
+    assert.equal(await countMarked(a), 1);
+    const pid = resource.pid();
+    assert.ok(pid !== undefined && pid !== stray && isAlive(pid));
+    const own = await resource.check(makeContext());
+    assert.match(own.reason ?? '', new RegExp(`pid ${pid} is alive`));
   });
 });

@@ -11,6 +11,7 @@ import {
   type ResourcePlugin,
 } from '../types.js';
 import { type ProcessParams, processParams } from './params.js';
+import { describeCopies, findStrayCopies, markerOf, type StrayCopy } from './stray-copies.js';
 import { type ExitInfo, SupervisedChild } from './supervised-child.js';
 
 /** How often readyCheck runs while the program starts. */
@@ -60,8 +61,9 @@ class ProcessResource implements ProcessResourceInstance {
 
   async start(ctx: ResourceContext): Promise<void> {
     if (this.child?.alive && !this.stopRequested) return;
-    // Leftovers of an earlier run that died (its group may live on) go first.
-    if (this.child) await this.stop(ctx);
+    // Leftovers of an earlier run that died (its group may live on) go first, and so do copies
+    // this agent did not start (an earlier agent's, found by their environment): one copy only.
+    await this.stop(ctx);
     if (ctx.signal.aborted) throw this.cancelled(ctx, 'start', '');
 
     this.stopRequested = false;
@@ -194,6 +196,34 @@ class ProcessResource implements ProcessResourceInstance {
   }
 
   async stop(ctx: ResourceContext): Promise<void> {
+    await this.stopOwn(ctx);
+    await this.stopStrays(ctx);
+  }
+
+  /** Ends every copy of this resource on this node that this agent did not start. */
+  private async stopStrays(ctx: ResourceContext): Promise<void> {
+    const copies = await findStrayCopies(markerOf(ctx));
+    if (copies.length === 0) return;
+    ctx.log.warn({ resource: ctx.resource, copies }, 'stopping copies this agent did not start');
+    const remaining: number[] = [];
+    for (const copy of copies) {
+      const result = await terminateTree(copy.pid, {
+        signal: this.params.stopSignal,
+        graceMs: this.params.timeout.stop,
+        hurry: ctx.signal,
+      });
+      remaining.push(...result.remaining);
+    }
+    if (remaining.length > 0) {
+      throw new HaloError(
+        'HALO_E_RESOURCE_UNKILLABLE',
+        `process resource "${this.name}": copies not started by this agent did not exit even after SIGKILL (PIDs ${remaining.join(', ')}); the node must fence itself`,
+        { resource: ctx.resource, pids: remaining, output: describeCopies(copies) },
+      );
+    }
+  }
+
+  private async stopOwn(ctx: ResourceContext): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.stopRequested = true;
@@ -223,10 +253,13 @@ class ProcessResource implements ProcessResourceInstance {
     if (this.child === child) this.child = undefined;
   }
 
-  async check(): Promise<CheckResult> {
+  async check(ctx: ResourceContext): Promise<CheckResult> {
     const child = this.child;
+    if (child?.alive) return { state: 'running', reason: `pid ${child.pid} is alive` };
+    // Not running under this agent: a copy may still run here (see stray-copies.ts).
+    const strays = await findStrayCopies(markerOf(ctx), child?.pid);
+    if (strays.length > 0) return strayResult(strays);
     if (!child) return { state: 'stopped', reason: 'not running' };
-    if (child.alive) return { state: 'running', reason: `pid ${child.pid} is alive` };
     if (this.stopRequested) return { state: 'stopped', reason: 'stopped' };
     const info = child.exitInfo ?? { code: null, signal: null };
     const output = child.output.text();
@@ -256,6 +289,15 @@ class ProcessResource implements ProcessResourceInstance {
     }
     this.params = merged;
   }
+}
+
+function strayResult(copies: StrayCopy[]): CheckResult {
+  const pids = copies.map((c) => c.pid).join(', ');
+  return {
+    state: 'running',
+    reason: `not started by this agent: ${copies.length === 1 ? 'pid' : 'pids'} ${pids} ${copies.length === 1 ? 'runs' : 'run'} here`,
+    output: describeCopies(copies),
+  };
 }
 
 function validateProcess(params: ProcessParams): Array<[string, string]> {
