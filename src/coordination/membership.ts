@@ -21,6 +21,10 @@ export interface HeartbeatMessage {
   ping: number;
   /** The receiver's last ping as heard by the sender, and how long the sender held it. */
   echo?: { ping: number; heldMs: number };
+  /** How long ago the sender started (its cold-start wait is timed from that). */
+  upMs?: number;
+  /** The sender is past its cold-start wait: the cluster is running (nodes only). */
+  settled?: boolean;
 }
 
 export function isHeartbeat(x: unknown): x is HeartbeatMessage {
@@ -29,6 +33,8 @@ export function isHeartbeat(x: unknown): x is HeartbeatMessage {
   if (m['type'] !== 'heartbeat' || typeof m['eligible'] !== 'boolean') return false;
   if (!Array.isArray(m['reasons']) || !m['reasons'].every((r) => typeof r === 'string')) return false;
   if (!Number.isSafeInteger(m['configEpoch']) || !Number.isFinite(m['ping'])) return false;
+  if (m['upMs'] !== undefined && !(Number.isFinite(m['upMs']) && (m['upMs'] as number) >= 0)) return false;
+  if (m['settled'] !== undefined && typeof m['settled'] !== 'boolean') return false;
   const echo = m['echo'];
   if (echo === undefined) return true;
   if (typeof echo !== 'object' || echo === null) return false;
@@ -53,6 +59,18 @@ interface PeerState {
   rttMs: number | null;
   /** Last ping heard from this peer and when, to echo back. */
   heardPing: { ping: number; at: number } | null;
+  /** When the peer started, on our clock (from its upMs). */
+  startedAt: number | null;
+  settled: boolean;
+}
+
+/** A peer as the cold-start wait sees it. */
+export interface PeerSighting {
+  name: string;
+  kind: 'node' | 'witness';
+  up: boolean;
+  startedAt: number | null;
+  settled: boolean;
 }
 
 /** Heard within this many heartbeat periods = up. */
@@ -65,9 +83,12 @@ export class Membership {
   private readonly peers = new Map<string, PeerState>();
   private selfStatus: NodeStatus = { eligible: true, reasons: [] };
   private selfEpoch = 0;
+  private selfSettled: boolean | undefined;
+  private readonly startedAt: number;
 
   constructor(opts: MembershipOptions) {
     this.opts = opts;
+    this.startedAt = opts.clock.now();
     for (const m of opts.members) {
       if (m.name === opts.self) continue;
       this.peers.set(m.name, {
@@ -78,6 +99,8 @@ export class Membership {
         configEpoch: null,
         rttMs: null,
         heardPing: null,
+        startedAt: null,
+        settled: false,
       });
     }
   }
@@ -85,6 +108,11 @@ export class Membership {
   setSelfStatus(status: NodeStatus, configEpoch: number): void {
     this.selfStatus = { eligible: status.eligible, reasons: [...status.reasons] };
     this.selfEpoch = configEpoch;
+  }
+
+  /** Whether this node is past its cold-start wait (said in every heartbeat from now on). */
+  setSelfSettled(settled: boolean): void {
+    this.selfSettled = settled;
   }
 
   /** The heartbeat to send to `peer` now (the echo differs per peer). */
@@ -96,7 +124,9 @@ export class Membership {
       reasons: this.selfStatus.reasons,
       configEpoch: this.selfEpoch,
       ping: now,
+      upMs: Math.max(0, now - this.startedAt),
     };
+    if (this.selfSettled !== undefined) hb.settled = this.selfSettled;
     const heard = this.peers.get(peer)?.heardPing;
     if (heard) hb.echo = { ping: heard.ping, heldMs: Math.max(0, now - heard.at) };
     return hb;
@@ -114,6 +144,10 @@ export class Membership {
     peer.reasons = peer.kind === 'witness' ? [] : [...hb.reasons];
     peer.configEpoch = hb.configEpoch;
     peer.heardPing = { ping: hb.ping, at: now };
+    // The frame's delay makes this a little late, never early: a later start only waits longer.
+    // (A peer of a version without upMs counts as started when first heard.)
+    peer.startedAt = hb.upMs === undefined ? (peer.startedAt ?? now) : now - hb.upMs;
+    peer.settled = hb.settled === true;
     if (hb.echo) {
       const sample = now - hb.echo.ping - hb.echo.heldMs;
       // An echo of a ping from before our restart, or a bogus one, would give nonsense.
@@ -128,6 +162,18 @@ export class Membership {
     if (name === this.opts.self) return true;
     const peer = this.peers.get(name);
     return peer !== undefined && this.isUpAt(peer, this.opts.clock.now());
+  }
+
+  /** Every peer with what its heartbeats said about its start. */
+  sightings(): PeerSighting[] {
+    const now = this.opts.clock.now();
+    return [...this.peers].map(([name, p]) => ({
+      name,
+      kind: p.kind,
+      up: this.isUpAt(p, now),
+      startedAt: p.startedAt,
+      settled: p.settled,
+    }));
   }
 
   /** Names of members (this node included) currently up. */
