@@ -61,6 +61,8 @@ export function readProcUptimeMs(): number | null {
 }
 
 const MAX_SAMPLES = 512;
+/** Two boot-time reads around one monotonic read further apart than this are not used (/proc/uptime has 10 ms steps). */
+const UPTIME_READ_SLACK_MS = 20;
 /** The window is cut into this many equal parts; each must hold a sample. */
 const PARTS = 8;
 
@@ -75,8 +77,14 @@ export class ClockSanity {
 
   /** Call once per coordinator tick. */
   tick(): ClockAnomaly[] {
+    const readUptime = this.opts.readUptimeMs ?? readProcUptimeMs;
+    // Boot time is read on both sides of the monotonic clock: a process descheduled between two
+    // reads (a loaded machine) would otherwise see boot time run ahead, like after a suspend.
+    const before = readUptime();
     const mono = this.opts.clock.now();
-    const uptime = (this.opts.readUptimeMs ?? readProcUptimeMs)();
+    const after = readUptime();
+    const uptime =
+      before !== null && after !== null && after - before <= UPTIME_READ_SLACK_MS ? before : null;
     const anomalies: ClockAnomaly[] = [];
     const last = this.last;
     this.last = { mono, uptime };

@@ -90,3 +90,37 @@ describe('clock drift after a partition heals', () => {
     assert.deepEqual(h.verdicts, []);
   });
 });
+
+describe('suspend detection on a loaded machine', () => {
+  it('does not take a process descheduled between its clock reads for a suspend', () => {
+    const clock = { t: 0, now: () => clock.t };
+    let uptime = 50_000;
+    // The next boot-time read comes this much later than the monotonic read it brackets.
+    let stall = 0;
+    let reads = 0;
+    const sanity = new ClockSanity({
+      clock,
+      readUptimeMs: () => {
+        reads++;
+        if (reads % 2 === 0) return uptime + stall; // the read after the monotonic one
+        return uptime;
+      },
+    });
+    assert.deepEqual(sanity.tick(), []);
+    for (let i = 1; i <= 20; i++) {
+      clock.t += 20;
+      uptime += 20;
+      stall = i % 3 === 0 ? 300 : 0; // descheduled for 300 ms right after reading the clock
+      assert.deepEqual(sanity.tick(), [], `tick ${i}`);
+      if (stall > 0) {
+        // The stall was real time: both clocks moved on by it before the next tick.
+        clock.t += stall;
+        uptime += stall;
+      }
+    }
+    clock.t += 20;
+    uptime += 20 + 30_000;
+    stall = 0;
+    assert.deepEqual(sanity.tick(), [{ kind: 'suspend', gapMs: 30_000 }], 'a real suspend is still seen');
+  });
+});
