@@ -52,6 +52,8 @@ export interface ClusterConfig {
   coordination: Coordination;
   api: ApiConfig;
   keepalive: KeepaliveConfig;
+  /** Cold start: wait at most this long for every voter before proposing (0 = no wait). */
+  waitForAllMs: number;
   /** Allow a two-node cluster without a witness (split brain is then possible). */
   unsafe: boolean;
 }

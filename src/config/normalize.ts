@@ -29,6 +29,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
         intervalMs: cluster.keepalive.interval,
         count: cluster.keepalive.count,
       },
+      waitForAllMs: cluster.waitForAll,
       unsafe: cluster.unsafe,
     },
     nodes: Object.entries(raw.nodes).map(([name, n]) => ({

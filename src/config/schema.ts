@@ -115,6 +115,9 @@ const cluster = z
     coordination,
     api,
     keepalive,
+    waitForAll: duration(
+      'Cold start: a node that has just started proposes nothing until it has heard every voter (so each group starts on its most preferred eligible node), at most this long; then it goes on with a majority. A node joining a running cluster does not wait. 0s turns the wait off. Embedded coordination only.',
+    ).prefault('10s'),
     unsafe: z
       .boolean()
       .default(false)

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import type { Clock } from '../util/clock.js';
-import { RHO } from './timing.js';
 import type { MemberView, NodeStatus } from './types.js';
 
 /**
@@ -23,6 +21,10 @@ export interface HeartbeatMessage {
   ping: number;
   /** The receiver's last ping as heard by the sender, and how long the sender held it. */
   echo?: { ping: number; heldMs: number };
+  /** How long ago the sender started (its cold-start wait is timed from that). */
+  upMs?: number;
+  /** The sender is past its cold-start wait: the cluster is running (nodes only). */
+  settled?: boolean;
 }
 
 export function isHeartbeat(x: unknown): x is HeartbeatMessage {
@@ -31,6 +33,8 @@ export function isHeartbeat(x: unknown): x is HeartbeatMessage {
   if (m['type'] !== 'heartbeat' || typeof m['eligible'] !== 'boolean') return false;
   if (!Array.isArray(m['reasons']) || !m['reasons'].every((r) => typeof r === 'string')) return false;
   if (!Number.isSafeInteger(m['configEpoch']) || !Number.isFinite(m['ping'])) return false;
+  if (m['upMs'] !== undefined && !(Number.isFinite(m['upMs']) && (m['upMs'] as number) >= 0)) return false;
+  if (m['settled'] !== undefined && typeof m['settled'] !== 'boolean') return false;
   const echo = m['echo'];
   if (echo === undefined) return true;
   if (typeof echo !== 'object' || echo === null) return false;
@@ -55,6 +59,18 @@ interface PeerState {
   rttMs: number | null;
   /** Last ping heard from this peer and when, to echo back. */
   heardPing: { ping: number; at: number } | null;
+  /** When the peer started, on our clock (from its upMs). */
+  startedAt: number | null;
+  settled: boolean;
+}
+
+/** A peer as the cold-start wait sees it. */
+export interface PeerSighting {
+  name: string;
+  kind: 'node' | 'witness';
+  up: boolean;
+  startedAt: number | null;
+  settled: boolean;
 }
 
 /** Heard within this many heartbeat periods = up. */
@@ -67,9 +83,12 @@ export class Membership {
   private readonly peers = new Map<string, PeerState>();
   private selfStatus: NodeStatus = { eligible: true, reasons: [] };
   private selfEpoch = 0;
+  private selfSettled: boolean | undefined;
+  private readonly startedAt: number;
 
   constructor(opts: MembershipOptions) {
     this.opts = opts;
+    this.startedAt = opts.clock.now();
     for (const m of opts.members) {
       if (m.name === opts.self) continue;
       this.peers.set(m.name, {
@@ -80,6 +99,8 @@ export class Membership {
         configEpoch: null,
         rttMs: null,
         heardPing: null,
+        startedAt: null,
+        settled: false,
       });
     }
   }
@@ -87,6 +108,11 @@ export class Membership {
   setSelfStatus(status: NodeStatus, configEpoch: number): void {
     this.selfStatus = { eligible: status.eligible, reasons: [...status.reasons] };
     this.selfEpoch = configEpoch;
+  }
+
+  /** Whether this node is past its cold-start wait (said in every heartbeat from now on). */
+  setSelfSettled(settled: boolean): void {
+    this.selfSettled = settled;
   }
 
   /** The heartbeat to send to `peer` now (the echo differs per peer). */
@@ -98,7 +124,9 @@ export class Membership {
       reasons: this.selfStatus.reasons,
       configEpoch: this.selfEpoch,
       ping: now,
+      upMs: Math.max(0, now - this.startedAt),
     };
+    if (this.selfSettled !== undefined) hb.settled = this.selfSettled;
     const heard = this.peers.get(peer)?.heardPing;
     if (heard) hb.echo = { ping: heard.ping, heldMs: Math.max(0, now - heard.at) };
     return hb;
@@ -116,6 +144,10 @@ export class Membership {
     peer.reasons = peer.kind === 'witness' ? [] : [...hb.reasons];
     peer.configEpoch = hb.configEpoch;
     peer.heardPing = { ping: hb.ping, at: now };
+    // The frame's delay makes this a little late, never early: a later start only waits longer.
+    // (A peer of a version without upMs counts as started when first heard.)
+    peer.startedAt = hb.upMs === undefined ? (peer.startedAt ?? now) : now - hb.upMs;
+    peer.settled = hb.settled === true;
     if (hb.echo) {
       const sample = now - hb.echo.ping - hb.echo.heldMs;
       // An echo of a ping from before our restart, or a bogus one, would give nonsense.
@@ -130,6 +162,18 @@ export class Membership {
     if (name === this.opts.self) return true;
     const peer = this.peers.get(name);
     return peer !== undefined && this.isUpAt(peer, this.opts.clock.now());
+  }
+
+  /** Every peer with what its heartbeats said about its start. */
+  sightings(): PeerSighting[] {
+    const now = this.opts.clock.now();
+    return [...this.peers].map(([name, p]) => ({
+      name,
+      kind: p.kind,
+      up: this.isUpAt(p, now),
+      startedAt: p.startedAt,
+      settled: p.settled,
+    }));
   }
 
   /** Names of members (this node included) currently up. */
@@ -174,118 +218,5 @@ export class Membership {
   }
 }
 
-/**
- * Pause and clock sanity: leases assume clocks advance at nearly the same rate. Reports anomalies; the
- * coordinator decides (it drops every lease and enters quarantine).
- * - suspend: CLOCK_BOOTTIME (/proc/uptime) advanced more than CLOCK_MONOTONIC between ticks,
- *   i.e. the machine slept and monotonic time did not count it;
- * - pause: this process did not run for much longer than a tick (SIGSTOP, frozen cgroup);
- * - drift: a peer's send timestamps advance at a rate that differs from ours by more than
- *   10·ρ over the window (frozen VM, broken clock). Network delay is filtered by comparing
- *   the minimum one-way offset at the start and the end of the window.
- */
-export type ClockAnomaly =
-  | { kind: 'suspend'; gapMs: number }
-  | { kind: 'pause'; gapMs: number }
-  | { kind: 'drift'; peer: string; rate: number; windowMs: number };
-
-export interface ClockSanityOptions {
-  clock: Clock;
-  /** CLOCK_BOOTTIME in ms; default reads /proc/uptime (null when unavailable). */
-  readUptimeMs?: () => number | null;
-  /** Boottime minus monotonic gap that counts as a suspend. Default 100 ms (/proc/uptime has 10 ms steps). */
-  suspendThresholdMs?: number;
-  /** Expected interval between `tick()` calls; with `pauseThresholdMs`, enables pause detection. */
-  tickMs?: number;
-  pauseThresholdMs?: number;
-  /** Span of peer samples a drift verdict needs. Default 10 s. */
-  driftWindowMs?: number;
-  /** Default 10·ρ. */
-  maxRateError?: number;
-}
-
-interface DriftSample {
-  local: number;
-  offset: number;
-}
-
-export function readProcUptimeMs(): number | null {
-  try {
-    const first = readFileSync('/proc/uptime', 'utf8').split(' ')[0];
-    const seconds = Number(first);
-    return Number.isFinite(seconds) ? seconds * 1000 : null;
-  } catch {
-    return null;
-  }
-}
-
-const MAX_SAMPLES = 512;
-
-export class ClockSanity {
-  private readonly opts: ClockSanityOptions;
-  private last: { mono: number; uptime: number | null } | null = null;
-  private readonly peers = new Map<string, { bootId: string; samples: DriftSample[] }>();
-
-  constructor(opts: ClockSanityOptions) {
-    this.opts = opts;
-  }
-
-  /** Call once per coordinator tick. */
-  tick(): ClockAnomaly[] {
-    const mono = this.opts.clock.now();
-    const uptime = (this.opts.readUptimeMs ?? readProcUptimeMs)();
-    const anomalies: ClockAnomaly[] = [];
-    const last = this.last;
-    this.last = { mono, uptime };
-    if (last === null) return anomalies;
-    const monoDelta = mono - last.mono;
-    if (uptime !== null && last.uptime !== null) {
-      const gap = uptime - last.uptime - monoDelta;
-      if (gap > (this.opts.suspendThresholdMs ?? 100))
-        anomalies.push({ kind: 'suspend', gapMs: Math.round(gap) });
-    }
-    if (this.opts.tickMs !== undefined && this.opts.pauseThresholdMs !== undefined) {
-      const late = monoDelta - this.opts.tickMs;
-      if (late > this.opts.pauseThresholdMs) anomalies.push({ kind: 'pause', gapMs: Math.round(late) });
-    }
-    if (anomalies.length > 0) {
-      // Samples straddling a suspend or pause would read as drift.
-      this.peers.clear();
-    }
-    return anomalies;
-  }
-
-  /** Feed every authenticated frame's (from, bootId, sentAt); returns a drift anomaly if any. */
-  observePeer(peer: string, bootId: string, sentAt: number): ClockAnomaly | null {
-    const local = this.opts.clock.now();
-    let state = this.peers.get(peer);
-    if (state === undefined || state.bootId !== bootId) {
-      // A restarted peer (or one after reboot) has an unrelated monotonic origin.
-      state = { bootId, samples: [] };
-      this.peers.set(peer, state);
-    }
-    const windowMs = this.opts.driftWindowMs ?? 10_000;
-    const samples = state.samples;
-    samples.push({ local, offset: local - sentAt });
-    while (samples.length > MAX_SAMPLES || (samples.length > 0 && local - samples[0]!.local > 2 * windowMs)) {
-      samples.shift();
-    }
-    const first = samples[0];
-    if (first === undefined || local - first.local < windowMs) return null;
-
-    const quarter = (local - first.local) / 4;
-    const early = minOffset(samples.filter((s) => s.local <= first.local + quarter));
-    const late = minOffset(samples.filter((s) => s.local >= local - quarter));
-    if (early === null || late === null || late.local - early.local <= 0) return null;
-    const rate = 1 - (late.offset - early.offset) / (late.local - early.local);
-    if (Math.abs(rate - 1) <= (this.opts.maxRateError ?? 10 * RHO)) return null;
-    state.samples = [];
-    return { kind: 'drift', peer, rate, windowMs: Math.round(late.local - early.local) };
-  }
-}
-
-function minOffset(samples: DriftSample[]): DriftSample | null {
-  let best: DriftSample | null = null;
-  for (const s of samples) if (best === null || s.offset < best.offset) best = s;
-  return best;
-}
+// Clock sanity has its own module; re-exported here, where its users have always found it.
+export { type ClockAnomaly, ClockSanity, type ClockSanityOptions, readProcUptimeMs } from './clock-sanity.js';

@@ -60,6 +60,7 @@ function configFor(endpoints: string[], prefix: string): HaloConfig {
       coordination: { type: 'etcd', endpoints, prefix },
       api: { port: 0, host: '127.0.0.1' },
       keepalive: { idleMs: 1000, intervalMs: 1000, count: 3 },
+      waitForAllMs: 10_000,
       unsafe: false,
     },
     nodes: ['n1', 'n2'].map((name) => ({

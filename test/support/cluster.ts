@@ -30,6 +30,11 @@ export interface ClusterSpec {
   monitors?: Record<string, unknown>;
   /** Extra keys of cluster.api (e.g. readOnlyTokenFile: an absolute path the test wrote). */
   api?: Record<string, unknown>;
+  /**
+   * cluster.waitForAll. Default here 3s, not the product's 10s: many tests start one agent
+   * and wait for it to own its groups before starting the next.
+   */
+  waitForAll?: string;
 }
 
 export interface RunningCluster {
@@ -75,6 +80,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
       name: spec.name ?? 'it',
       secretFile: 'cluster.key',
       timing: spec.timing ?? 'fast',
+      waitForAll: spec.waitForAll ?? '3s',
       ...(spec.witness === false ? { unsafe: true } : {}),
       ...(spec.api ? { api: spec.api } : {}),
     },

@@ -91,7 +91,10 @@ export class EmbeddedCoordinator implements Coordinator {
       flush: () => this.transport.flush(),
       changed: () => this.shell.emit({ type: 'intent', intent: this.intent() }),
     });
-    this.gate = new ProposeGate(leaseMath(opts.config.cluster.timing).quarantineMs);
+    this.gate = new ProposeGate({
+      quarantineMs: leaseMath(opts.config.cluster.timing).quarantineMs,
+      waitForAllMs: opts.config.cluster.waitForAllMs,
+    });
   }
 
   private get log() {
@@ -277,19 +280,29 @@ export class EmbeddedCoordinator implements Coordinator {
     if (!this.shell.running) return;
     for (const anomaly of this.sanity.tick()) this.onClockAnomaly(anomaly);
     const now = this.now();
+    const opened = this.gate.settle(now, this.peers!.sightings());
+    if (opened)
+      this.log.info(
+        {
+          reason: opened.reason,
+          missing: opened.missing,
+          proposeInMs: Math.max(0, Math.round(opened.at - now)),
+        },
+        'cold-start wait over',
+      );
     for (const [group, rank] of this.gate.due(now)) this.roles.setCandidacy(group, rank);
     this.roles.tick(now);
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
     this.intents.tick(now, exchange);
     this.updateOwners();
-    const peers = this.peers!.tick(now);
+    const peers = this.peers!.tick(now, this.gate.isOpen(now));
     for (const h of peers.heartbeats) this.transport.send(h.to, h.message);
     if (peers.quorumChanged !== null)
       this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
-    const wake = this.roles.nextWakeAt(now + MAX_TICK_MS);
+    const wake = Math.min(this.roles.nextWakeAt(now + MAX_TICK_MS), this.gate.nextWakeAt());
     this.cancelTick = this.shell.after(Math.max(1, wake - this.now()), () => this.tick());
   }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../../util/clock.js';
-import { type HeartbeatMessage, Membership } from '../membership.js';
+import { type HeartbeatMessage, Membership, type PeerSighting } from '../membership.js';
 import type { MemberView, NodeStatus } from '../types.js';
 import { majorityWeight, type VoterInfo } from './voters.js';
 
@@ -35,6 +35,7 @@ export class PeerStatus {
   private lastQuorum = false;
   private lastQuorumEmitted = false;
   private lastMembers = '';
+  private settled: boolean | undefined;
 
   constructor(opts: PeerStatusOptions) {
     this.opts = opts;
@@ -62,13 +63,27 @@ export class PeerStatus {
     return this.membership.view();
   }
 
+  /** The other voters as the cold-start wait needs them. */
+  sightings(): PeerSighting[] {
+    return this.membership.sightings();
+  }
+
   hasQuorum(): boolean {
     const { voters, self } = this.opts;
     const up = voters.filter((v) => v.name === self || this.membership.isUp(v.name));
     return up.reduce((s, v) => s + v.weight, 0) >= majorityWeight(voters);
   }
 
-  tick(now: number): PeerTick {
+  /**
+   * `settled`: this node is past its cold-start wait. Peers are told at once when it becomes
+   * so, because a node that has just started joins a running cluster without waiting.
+   */
+  tick(now: number, settled?: boolean): PeerTick {
+    if (settled !== undefined && settled !== this.settled) {
+      this.settled = settled;
+      this.membership.setSelfSettled(settled);
+      this.nextHeartbeat = 0;
+    }
     const heartbeats: PeerTick['heartbeats'] = [];
     if (now >= this.nextHeartbeat) {
       this.nextHeartbeat = now + this.opts.heartbeatMs;

@@ -1,4 +1,5 @@
 import type { ClockAnomaly } from '../membership.js';
+import { type VoterSighting, type WaitForAllVerdict, waitForAll } from './wait-for-all.js';
 
 /**
  * When this node may propose, and what a clock anomaly does to its leases; no I/O.
@@ -7,7 +8,8 @@ import type { ClockAnomaly } from '../membership.js';
  * quarantine M: its own old lease may still be reported by acceptors (a fresh proposer would
  * take it for an extension), and after a cold start of the whole cluster every candidate then
  * races from the same moment, so the rank back-off gives each group to its preferred node.
- * Candidacies set meanwhile wait here and take effect when the quarantine ends.
+ * Candidacies set meanwhile wait here and take effect when the quarantine ends. On a start,
+ * proposing also waits for every voter to be heard, up to a bound (see wait-for-all.ts).
  *
  * A suspend (boot time jumped, monotonic time did not), a long pause, or a peer whose clock
  * runs at a rate far from ours breaks the timing the leases rely on: every lease held here is
@@ -27,37 +29,110 @@ export interface AnomalyPlan {
   demote: Array<{ group: string; term: number; reason: string }>;
 }
 
+/**
+ * After a cold-start wait, a candidacy of rank r > 0 waits r × this longer than rank 0: all
+ * nodes open at the same computed moment, but a loaded machine may run its tick late, and the
+ * lease protocol's own rank back-off (20 ms a step) is too short to cover that.
+ */
+export const COLD_START_STAGGER_MS = 500;
+/** After a cold-start wait, time for the engine to rank the voters last heard (see wait-for-all.ts). */
+export const COLD_START_SETTLE_MS = 500;
+
+export interface ProposeGateOptions {
+  quarantineMs: number;
+  /** Bound of the cold-start wait for every voter; 0 (the default) turns it off. */
+  waitForAllMs?: number;
+}
+
 export class ProposeGate {
   private readonly quarantineMs: number;
+  private readonly waitForAllMs: number;
   private proposeAfter = 0;
+  private bootAt = 0;
+  /** Until the cold-start wait is over; null once it is. */
+  private coldStart: { until: number } | null = null;
+  /** When proposing opened after a cold-start wait (for the stagger); null otherwise. */
+  private coldOpenedAt: number | null = null;
   private readonly deferred = new Map<string, number | null>();
 
-  constructor(quarantineMs: number) {
-    this.quarantineMs = quarantineMs;
+  constructor(opts: number | ProposeGateOptions) {
+    const o = typeof opts === 'number' ? { quarantineMs: opts } : opts;
+    this.quarantineMs = o.quarantineMs;
+    this.waitForAllMs = o.waitForAllMs ?? 0;
   }
 
-  /** The node (re)started at `now`: no proposing for the quarantine. */
+  /** The node (re)started at `now`: no proposing for the quarantine, nor before the cold-start wait is over. */
   boot(now: number): void {
-    this.proposeAfter = now + this.quarantineMs;
+    this.bootAt = now;
+    this.quarantine(now);
+    this.coldStart =
+      this.waitForAllMs > 0 ? { until: now + Math.max(this.waitForAllMs, this.quarantineMs) } : null;
   }
 
   get quarantinedUntil(): number {
     return this.proposeAfter;
   }
 
-  /** A candidacy change: true when it applies now, false when it waits for the quarantine. */
+  /** Past the cold-start wait and the quarantine: what peers are told, so a late starter joins at once. */
+  isOpen(now: number): boolean {
+    return this.coldStart === null && now >= this.proposeAfter;
+  }
+
+  /**
+   * Weighs the cold-start wait against what the heartbeats tell of the other voters; returns
+   * the verdict once, when the wait ends (for the log), and null otherwise.
+   */
+  settle(now: number, peers: readonly VoterSighting[]): Extract<WaitForAllVerdict, { open: true }> | null {
+    if (this.coldStart === null) return null;
+    const verdict = waitForAll({
+      now,
+      bootAt: this.bootAt,
+      quarantineMs: this.quarantineMs,
+      waitForAllMs: this.waitForAllMs,
+      settleMs: COLD_START_SETTLE_MS,
+      peers,
+    });
+    if (!verdict.open) return null;
+    this.coldStart = null;
+    this.proposeAfter = Math.max(this.proposeAfter, verdict.at);
+    if (verdict.reason === 'all-voters' || verdict.reason === 'timeout')
+      this.coldOpenedAt = this.proposeAfter;
+    return verdict;
+  }
+
+  /** When the gate next has something to let through (a timer for the caller). */
+  nextWakeAt(): number {
+    if (this.deferred.size === 0) return Number.POSITIVE_INFINITY;
+    if (this.coldStart !== null) return this.coldStart.until;
+    return Math.min(...[...this.deferred.values()].map((rank) => this.releaseAt(rank)));
+  }
+
+  /** A candidacy change: true when it applies now, false when it waits (the latest one waiting wins). */
   offer(group: string, rank: number | null, now: number): boolean {
-    if (now >= this.proposeAfter) return true;
+    if (this.isOpen(now) && now >= this.releaseAt(rank)) {
+      this.deferred.delete(group);
+      return true;
+    }
     this.deferred.set(group, rank);
     return false;
   }
 
-  /** Candidacies to apply now that the quarantine is over (each once). */
+  /** Candidacies to apply now that the quarantine (and the cold-start wait) is over (each once). */
   due(now: number): Array<[string, number | null]> {
-    if (this.deferred.size === 0 || now < this.proposeAfter) return [];
-    const out = [...this.deferred];
-    this.deferred.clear();
+    if (this.deferred.size === 0 || !this.isOpen(now)) return [];
+    const out = [...this.deferred].filter(([, rank]) => now >= this.releaseAt(rank));
+    for (const [group] of out) this.deferred.delete(group);
     return out;
+  }
+
+  /** When a candidacy of this rank may apply: lower preferences later on a cold start. */
+  private releaseAt(rank: number | null): number {
+    if (this.coldOpenedAt === null || rank === null || rank === 0) return this.proposeAfter;
+    return Math.max(this.proposeAfter, this.coldOpenedAt + rank * COLD_START_STAGGER_MS);
+  }
+
+  private quarantine(now: number): void {
+    this.proposeAfter = now + this.quarantineMs;
   }
 
   /**
@@ -65,7 +140,7 @@ export class ProposeGate {
    * ends (a non-null candidacy already waiting wins over the proposer's), and demote what is held.
    */
   onAnomaly(anomaly: ClockAnomaly, groups: readonly GroupStanding[], now: number): AnomalyPlan {
-    this.boot(now);
+    this.quarantine(now);
     const demote: AnomalyPlan['demote'] = [];
     for (const g of groups) {
       this.deferred.set(g.group, this.deferred.get(g.group) ?? g.rank);

@@ -34,6 +34,7 @@ test('--json prints the normalized config with defaults filled in', async () => 
     stopBudgetMs: 600,
   });
   assert.deepEqual(config.cluster.keepalive, { idleMs: 230000, intervalMs: 1000, count: 5 });
+  assert.equal(config.cluster.waitForAllMs, 10_000, 'cold start waits up to 10 s for every voter');
   assert.equal(config.nodes[0].peerPort, 7401);
   assert.equal(config.nodes[0].apiPort, 7400);
   const group = config.groups[0];

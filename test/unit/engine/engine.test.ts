@@ -64,6 +64,7 @@ async function setup(t: TestContext, opts: { groups?: GroupConfig[]; nodeMonitor
       coordination: { type: 'embedded' },
       api: { port: 7400, host: '127.0.0.1' },
       keepalive: { idleMs: 230_000, intervalMs: 1000, count: 5 },
+      waitForAllMs: 10_000,
       unsafe: false,
     },
     nodes: [
