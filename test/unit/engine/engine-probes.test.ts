@@ -49,6 +49,7 @@ async function setup(
       api: { port: 7400, host: '127.0.0.1' },
       keepalive: { idleMs: 230_000, intervalMs: 1000, count: 5 },
       unsafe: false,
+      waitForAllMs: 0,
     },
     nodes: [
       { name: 'n1', address: '127.0.0.1', peerPort: 7401, apiPort: 7400, links: [], weight: 1 },
