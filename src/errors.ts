@@ -81,6 +81,13 @@ export const ERRORS = {
     summary: 'This node cannot reach a majority of the votes, so it may not own groups or store intent.',
     next: 'Check that the other nodes and the witness (or etcd) are up and reachable (`halo doctor`).',
   },
+  HALO_E_STATE_WRITE_FAILED: {
+    kind: 'operational',
+    httpStatus: 503,
+    summary:
+      'This node cannot write its state directory (no space, I/O error, read-only), so it refused the change before any node applied it.',
+    next: 'Free space in or repair the state directory (`halo doctor` checks it; `halo status` shows `stateDir`), then retry; or send the request to another node.',
+  },
   HALO_E_AGENT_UNREACHABLE: {
     kind: 'operational',
     httpStatus: 502,

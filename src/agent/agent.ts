@@ -16,7 +16,7 @@ import { EventLog, type Timeline } from '../engine/event-log.js';
 import { monitorTypes } from '../engine/monitors/registry.js';
 import { resourceTypes } from '../engine/resources/registry.js';
 import { realTimers } from '../engine/timers.js';
-import { HaloError } from '../errors.js';
+import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
 import { registerWebUi } from '../web/web-ui.js';
@@ -25,8 +25,16 @@ import { registerDestroy } from './destroy.js';
 import { renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
+import { describeStateDir, type StateDirHealth } from './state-dir.js';
+import { StateDirWatch } from './state-dir-watch.js';
 import { buildStatus } from './status.js';
 import { installTestHooks } from './test-hooks.js';
+
+/** How often the agent checks that its state directory can be written. */
+const STATE_DIR_PROBE_MS = 2000;
+
+/** `GET /v1/status`: the cluster as this node sees it, and this node's state dir health. */
+export type AgentStatus = ReturnType<typeof buildStatus> & { stateDir: StateDirHealth | null };
 
 export interface AgentOptions {
   configFile: string;
@@ -64,6 +72,7 @@ export class Agent implements ClusterOps {
   private events!: EventLog;
   private api!: FastifyInstance;
   private configStore!: ConfigStore;
+  private stateDirWatch: StateDirWatch | undefined;
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly failovers: Record<string, number> = {};
   private lastTick = Date.now();
@@ -112,6 +121,21 @@ export class Agent implements ClusterOps {
     }, 100);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
+    this.stateDirWatch = new StateDirWatch({
+      dir: stateDir,
+      everyMs: STATE_DIR_PROBE_MS,
+      changed: (h, previous) => {
+        const bad = h.level === 'full' || h.level === 'unwritable';
+        log[bad ? 'error' : 'info']({ stateDir: h }, describeStateDir(h));
+        this.events.append({
+          type: 'agent',
+          level: bad ? 'error' : h.level === 'low' ? 'warn' : 'info',
+          message: `state directory ${describeStateDir(h)}`,
+          details: { stateDir: h, previous },
+        });
+      },
+    });
+    await this.stateDirWatch.start();
     this.coordinator = new WorkerCoordinator({ config: this.config, node: self.name, key, stateDir });
     this.engine = new Engine({
       config: this.config,
@@ -192,20 +216,26 @@ export class Agent implements ClusterOps {
     await this.engine?.stop();
     closeEc2Clients();
     await this.coordinator?.stop();
+    await this.stateDirWatch?.stop();
     this.opts.log.info({ node: this.opts.node }, 'agent stopped');
   }
 
   // ---- ClusterOps (the API) -------------------------------------------------------------
 
   /** With `peers`, each group's lastFailover includes the other nodes' halves. */
-  async status(opts: { peers?: boolean } = {}): Promise<ReturnType<typeof buildStatus>> {
-    const local = buildStatus(
-      this.config,
-      this.engine.status(),
-      this.coordinator.view(),
-      [],
-      this.configStore.version(),
-    );
+  async status(opts: { peers?: boolean } = {}): Promise<AgentStatus> {
+    // The state dir's health: a node that cannot write it refuses intent writes.
+    const stateDir = this.stateDirWatch?.current() ?? null;
+    const local = {
+      ...buildStatus(
+        this.config,
+        this.engine.status(),
+        this.coordinator.view(),
+        [],
+        this.configStore.version(),
+      ),
+      stateDir,
+    };
     if (opts.peers === false) return local;
     const scheme = this.config.cluster.api.tls ? 'https' : 'http';
     const up = this.config.nodes.filter(
@@ -215,13 +245,16 @@ export class Agent implements ClusterOps {
       up.map((n) => ({ name: n.name, url: `${scheme}://${n.address}:${n.apiPort}` })),
       this.peerToken,
     );
-    return buildStatus(
-      this.config,
-      this.engine.status(),
-      this.coordinator.view(),
-      halves,
-      this.configStore.version(),
-    );
+    return {
+      ...buildStatus(
+        this.config,
+        this.engine.status(),
+        this.coordinator.view(),
+        halves,
+        this.configStore.version(),
+      ),
+      stateDir,
+    };
   }
 
   timelines(): Timeline[] {
@@ -242,16 +275,16 @@ export class Agent implements ClusterOps {
 
   async move(group: string, to?: string): Promise<void> {
     if (to !== undefined) await this.checkTarget('move', group, to);
-    await this.engine.move(group, to);
+    await this.writing(() => this.engine.move(group, to));
   }
 
   async startGroup(group: string, on?: string): Promise<void> {
     if (on !== undefined) await this.checkTarget('start', group, on);
-    await this.engine.startGroup(group, on);
+    await this.writing(() => this.engine.startGroup(group, on));
   }
 
   async stopGroup(group: string): Promise<void> {
-    await this.engine.stopGroup(group);
+    await this.writing(() => this.engine.stopGroup(group));
   }
 
   getParams(group: string, resource: string) {
@@ -263,11 +296,21 @@ export class Agent implements ClusterOps {
   }
 
   suspendMonitor(name: string): Promise<void> {
-    return this.engine.suspendMonitor(name);
+    return this.writing(() => this.engine.suspendMonitor(name));
   }
 
   resumeMonitor(name: string): Promise<void> {
-    return this.engine.resumeMonitor(name);
+    return this.writing(() => this.engine.resumeMonitor(name));
+  }
+
+  /** An intent write the state dir refused: probe it at once so status shows why. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (isHaloError(err) && err.code === 'HALO_E_STATE_WRITE_FAILED') await this.stateDirWatch?.refresh();
+      throw err;
+    }
   }
 
   recentEvents(limit: number): HaloEvent[] {

@@ -8,7 +8,13 @@ import { name, type schemas } from './openapi-schemas.js';
 const ref = (n: keyof typeof schemas) => ({ $ref: `#/components/schemas/${n}` });
 const json = (n: keyof typeof schemas) => ({ content: { 'application/json': { schema: ref(n) } } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', ...json('Error') }]));
+  Object.fromEntries(
+    codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? 'Error', ...json('Error') }]),
+  );
+/** 503 on an intent write: no majority confirmed it, or this node's state dir refused it first. */
+const ERROR_TEXT: Record<number, string> = {
+  503: 'Error: HALO_E_NO_QUORUM (no majority stored the change) or HALO_E_STATE_WRITE_FAILED (this node cannot write its state directory; nothing was changed on any node)',
+};
 const groupParam = { name: 'group', in: 'path', required: true, schema: name };
 const resourceParam = { name: 'resource', in: 'path', required: true, schema: name };
 const monitorParam = { name: 'monitor', in: 'path', required: true, schema: { type: 'string' } };
@@ -69,7 +75,7 @@ export const paths = {
       summary: 'Move a group (to a node, or to the next best one)',
       parameters: [groupParam],
       requestBody: json('MoveBody'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
     },
   },
   '/v1/groups/{group}/start': {
@@ -77,7 +83,7 @@ export const paths = {
       summary: 'Start a stopped group (optionally on a node)',
       parameters: [groupParam],
       requestBody: json('StartBody'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
     },
   },
   '/v1/groups/{group}/stop': {
@@ -85,7 +91,7 @@ export const paths = {
       summary: 'Stop a group everywhere (admin intent, survives restarts)',
       parameters: [groupParam],
       requestBody: json('Empty'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
     },
   },
   '/v1/groups/{group}/resources/{resource}/params': {
@@ -106,14 +112,14 @@ export const paths = {
     post: {
       summary: 'Suspend a monitor (GROUP/MONITOR for group monitors)',
       parameters: [monitorParam],
-      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503) },
     },
   },
   '/v1/monitors/{monitor}/resume': {
     post: {
       summary: 'Resume a suspended monitor',
       parameters: [monitorParam],
-      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409) },
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503) },
     },
   },
   '/v1/agent/destroy': {

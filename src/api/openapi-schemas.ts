@@ -71,6 +71,26 @@ export const schemas = {
       monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
       droppedMessages: { type: 'object', additionalProperties: { type: 'integer' } },
       config: { $ref: '#/components/schemas/ConfigVersion' },
+      stateDir: {
+        description:
+          "This node's state directory as last probed (null before the first probe). When it is full or unwritable, intent writes sent to this node are refused with HALO_E_STATE_WRITE_FAILED.",
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['dir', 'writable', 'error', 'freeBytes', 'totalBytes', 'level', 'checkedAt'],
+            properties: {
+              dir: { type: 'string' },
+              writable: { type: 'boolean' },
+              error: { type: ['string', 'null'] },
+              freeBytes: { type: ['integer', 'null'] },
+              totalBytes: { type: ['integer', 'null'] },
+              level: { type: 'string', enum: ['ok', 'low', 'full', 'unwritable'] },
+              checkedAt: { type: 'string' },
+            },
+          },
+        ],
+      },
     },
   },
   ConfigVersion: {

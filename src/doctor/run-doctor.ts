@@ -10,6 +10,7 @@ import { checkKeepaliveSysctls, readKeepaliveSysctls } from './keepalive-sysctl.
 import { peerResult, peerResultsFromStatus, probePeers, probeTargets } from './peers.js';
 import { checkApiPort, checkPeerPort, probeLocalAgent, tryBindTcp, tryBindUdp } from './ports.js';
 import { checkSecretFiles } from './secret-files.js';
+import { checkStateDir } from './state-dir.js';
 import type { CheckResult, CheckStatus, DoctorReport, ExecFn } from './types.js';
 
 export interface DoctorOptions {
@@ -21,6 +22,8 @@ export interface DoctorOptions {
   readFile?: (path: string) => string | undefined;
   /** How long to wait for peers' answers (default 1.5 s, at least 3 heartbeats). */
   probeMs?: number;
+  /** The agent's state directory (default /var/lib/halo/NODE, as `halo agent`). */
+  stateDir?: string | undefined;
 }
 
 /** The node doctor runs for: `--node`, else the only configured node with a local address. */
@@ -59,6 +62,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   checks.push(checkKeepaliveSysctls(readKeepaliveSysctls(readFile), config.cluster.keepalive));
   checks.push(await checkClockSync(exec));
   checks.push(...checkSecretFiles(config));
+  checks.push(await checkStateDir(opts.stateDir ?? `/var/lib/halo/${self.name}`));
 
   const apiHost = config.cluster.api.host;
   const [apiBind, peerBind] = await Promise.all([

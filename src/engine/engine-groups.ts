@@ -1,4 +1,5 @@
 import type { GroupConfig } from '../config/model.js';
+import { isHaloError } from '../errors.js';
 import type { EngineCore } from './engine-core.js';
 import type { EngineMonitors } from './engine-monitors.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
@@ -6,6 +7,7 @@ import { type GroupSlot, GroupState } from './group-state.js';
 import { intentKeys } from './intent.js';
 import { ResourceSlot } from './resource-slot.js';
 import type { Action } from './scheduler.js';
+import { errorText } from './timers.js';
 
 /**
  * Executes the scheduler's actions on one group at a time: start, stop, release, restart, and
@@ -38,10 +40,25 @@ export class EngineGroups {
           await this.restartNow(g, action.resource, action.monitor);
           break;
         case 'mark-failed':
-          await core.writeIntent({
-            [intentKeys.failed(action.group, action.node)]: true,
-            [intentKeys.failedReason(action.group, action.node)]: action.reason,
-          });
+          try {
+            await core.writeIntent({
+              [intentKeys.failed(action.group, action.node)]: true,
+              [intentKeys.failedReason(action.group, action.node)]: action.reason,
+            });
+          } catch (err) {
+            // This node's state dir refused the mark: the local stop that follows must happen
+            // anyway. The failure stays in this node's group state, so the scheduler keeps it
+            // out of candidacy and retries the mark. (Without quorum the chain fails and is
+            // retried: the embedded backend keeps such a write locally, so the retry stops.)
+            if (!isHaloError(err) || err.code !== 'HALO_E_STATE_WRITE_FAILED') throw err;
+            core.event({
+              type: 'group',
+              level: 'error',
+              group: action.group,
+              message: `${action.node} could not be marked failed (${errorText(err)}); stopping here anyway`,
+            });
+            break;
+          }
           g.state.keepOnlyRestarts();
           core.event({
             type: 'group',

@@ -16,8 +16,8 @@ export class FakeCoordinator implements Coordinator {
   readonly fence = new Map<string, FenceAction[]>();
   readonly owners = new Map<string, string | null>();
   nodeStatus: NodeStatus = { eligible: true, reasons: [] };
-  /** Make updateIntent fail as without quorum. */
-  intentFails = false;
+  /** Make updateIntent fail: `true` as without quorum, or with the code given. */
+  intentFails: boolean | 'HALO_E_STATE_WRITE_FAILED' = false;
   private data: ClusterIntent = {};
   private version = 0;
   private readonly members = new Map<string, MemberView>();
@@ -66,7 +66,8 @@ export class FakeCoordinator implements Coordinator {
   }
 
   async updateIntent(entries: Record<string, unknown>): Promise<void> {
-    if (this.intentFails) throw new HaloError('HALO_E_NO_QUORUM', 'no quorum (fake)');
+    if (this.intentFails === true) throw new HaloError('HALO_E_NO_QUORUM', 'no quorum (fake)');
+    if (this.intentFails) throw new HaloError(this.intentFails, 'state dir full (fake)');
     this.data = { ...this.data };
     for (const [key, value] of Object.entries(entries)) this.data[key] = { value, version: ++this.version };
     this.calls.push(`intent ${JSON.stringify(entries)}`);

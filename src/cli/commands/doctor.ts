@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 export const doctorCommand: Command = {
   words: ['doctor'],
   summary:
-    'Check this node against the config: keepalive sysctls, clock, key files, ports, peers, programs, cloud.',
+    'Check this node against the config: keepalive sysctls, clock, key files, state dir, ports, peers, programs, cloud.',
   options: {
     config: {
       type: 'string',
@@ -25,6 +25,12 @@ export const doctorCommand: Command = {
         'API token, to read the running agent’s view of its peers (default: HALO_TOKEN, else the config tokenFile).',
       valueName: 'FILE',
     },
+    'state-dir': {
+      type: 'string',
+      description:
+        "The agent's state directory, checked for writes and free space (default /var/lib/halo/NODE).",
+      valueName: 'DIR',
+    },
     json: { type: 'boolean', description: 'Print the report as JSON.' },
   },
   details: `Each check prints PASS, WARN or FAIL; every WARN and FAIL comes with the fix.
@@ -39,6 +45,7 @@ Sysctls are read in the network namespace doctor runs in (containers have their 
       config,
       node: options['node'] as string | undefined,
       token: token(options['token-file'] as string | undefined, env, config.cluster.api.tokenFile),
+      stateDir: options['state-dir'] as string | undefined,
     });
     stdout(options['json'] ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
     return report.summary.fail > 0 ? 1 : 0;

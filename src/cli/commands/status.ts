@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeStateDir, type StateDirHealth } from '../../agent/state-dir.js';
 import { apiClient, apiOptions } from '../api-client.js';
 import type { Command } from '../command.js';
 import { table } from '../table.js';
@@ -34,10 +35,14 @@ interface StatusDoc {
     } | null;
   }>;
   monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
+  stateDir?: StateDirHealth | null;
 }
 
 export function renderStatus(s: StatusDoc): string {
   const lines = [`cluster ${s.cluster} — seen from ${s.node} — quorum: ${s.quorum ? 'yes' : 'NO'}`, ''];
+  // Only when it matters: a full or unwritable state dir makes this node refuse intent writes.
+  if (s.stateDir && s.stateDir.level !== 'ok')
+    lines.splice(1, 0, `state dir: ${describeStateDir(s.stateDir)}`);
   const nodeRows = s.nodes.map((n) => [
     n.name + (n.self ? ' (this node)' : ''),
     n.up ? 'up' : 'DOWN',

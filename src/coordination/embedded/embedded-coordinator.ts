@@ -90,6 +90,13 @@ export class EmbeddedCoordinator implements Coordinator {
       send: (to, env) => this.transport.send(to, env),
       flush: () => this.transport.flush(),
       changed: () => this.shell.emit({ type: 'intent', intent: this.intent() }),
+      persistChanged: (err) =>
+        err
+          ? this.log.error(
+              { err },
+              'a peer intent write is applied here but cannot be stored: this node does not acknowledge it',
+            )
+          : this.log.info('the cluster intent is stored on disk again'),
     });
     this.gate = new ProposeGate({
       quarantineMs: leaseMath(opts.config.cluster.timing).quarantineMs,

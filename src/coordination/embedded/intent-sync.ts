@@ -1,7 +1,7 @@
 import { HaloError } from '../../errors.js';
 import type { ClusterIntent, IntentEntry } from '../types.js';
 import { IntentReplication, type ReplicationOutput } from './intent-replication.js';
-import { IntentStore } from './intent-store.js';
+import { IntentStore, type PersistFn } from './intent-store.js';
 
 /** Intent messages between voters (heartbeats and lease messages travel beside them). */
 export type IntentEnvelope =
@@ -20,6 +20,10 @@ export interface IntentSyncOptions {
   flush: () => void;
   /** The local copy changed (written here or merged from a peer). */
   changed: () => void;
+  /** The local copy stopped (error) or started again (null) being on disk. */
+  persistChanged?: (error: HaloError | null) => void;
+  /** Replaces the durable file write (tests). */
+  persist?: PersistFn;
 }
 
 /**
@@ -38,7 +42,7 @@ export class IntentSync {
 
   constructor(opts: IntentSyncOptions) {
     this.opts = opts;
-    this.store = new IntentStore(opts.file);
+    this.store = new IntentStore(opts.file, opts.persist);
     this.writes = new IntentReplication({ self: opts.self, voters: opts.voters, timeoutMs: opts.timeoutMs });
   }
 
@@ -50,10 +54,34 @@ export class IntentSync {
     return this.store.snapshot();
   }
 
-  /** Stores the values here at once; resolves once a majority of voters holds them. */
+  /** Why the local copy could not be stored, while it cannot (null: it is on disk). */
+  persistError(): HaloError | null {
+    return this.store.durable ? null : this.store.persistError;
+  }
+
+  /**
+   * Stores the values on this node's disk first, then proposes them; resolves once a majority
+   * of voters holds them. When the local disk refuses (no space, I/O error, read-only) it
+   * rejects with HALO_E_STATE_WRITE_FAILED before anything is applied or sent, so the write is
+   * refused everywhere instead of being half-applied.
+   */
   write(values: Record<string, unknown>, now: number): Promise<void> {
     const entries = this.store.prepare(values, this.opts.voterIndex);
-    if (this.store.merge(entries)) this.opts.changed();
+    const wasDurable = this.store.durable;
+    let changed: boolean;
+    try {
+      changed = this.store.commit(entries);
+    } catch (err) {
+      this.reportPersist(wasDurable);
+      const e = err as HaloError;
+      return Promise.reject(
+        new HaloError(e.code, `${e.message}: the change was refused before any node applied it`, e.details, {
+          cause: e,
+        }),
+      );
+    }
+    this.reportPersist(wasDurable);
+    if (changed) this.opts.changed();
     return new Promise<void>((resolve, reject) => {
       const out = this.writes.begin(entries, now);
       this.waiting.set(out.id, { resolve, reject, keys: Object.keys(values) });
@@ -65,8 +93,16 @@ export class IntentSync {
   receive(from: string, payload: unknown): boolean {
     const env = payload as IntentEnvelope | null;
     if (env?.k === 'intent' && typeof env.entries === 'object' && env.entries !== null) {
-      if (this.store.merge(env.entries as Record<string, IntentEntry>)) this.opts.changed();
-      if (typeof env.id === 'number') this.opts.send(from, { k: 'intent-ack', id: env.id });
+      // Applied even when it cannot be stored here (see IntentStore.adopt), but acknowledged
+      // only once on disk: a voter that would lose the write on restart does not count.
+      const wasDurable = this.store.durable;
+      const r = this.store.adopt(env.entries as Record<string, IntentEntry>);
+      this.reportPersist(wasDurable);
+      if (r.changed) this.opts.changed();
+      // An empty write (doctor's probe) stores nothing, so acknowledging it claims nothing.
+      const empty = Object.keys(env.entries).length === 0;
+      if (typeof env.id === 'number' && (r.durable || empty))
+        this.opts.send(from, { k: 'intent-ack', id: env.id });
       return true;
     }
     if (env?.k === 'intent-ack' && typeof env.id === 'number') {
@@ -78,6 +114,10 @@ export class IntentSync {
 
   /** Time passed; `exchange`: send the whole map to every peer and re-send pending writes. */
   tick(now: number, exchange: boolean): void {
+    if (exchange && !this.store.durable) {
+      this.store.retry();
+      this.reportPersist(false);
+    }
     if (exchange) {
       const entries = this.snapshot();
       if (Object.keys(entries).length > 0)
@@ -91,6 +131,10 @@ export class IntentSync {
   cancelAll(): void {
     for (const id of this.writes.cancelAll())
       this.settle(id, new HaloError('HALO_E_NO_QUORUM', 'the agent is stopping'));
+  }
+
+  private reportPersist(wasDurable: boolean): void {
+    if (wasDurable !== this.store.durable) this.opts.persistChanged?.(this.persistError());
   }
 
   private apply(out: ReplicationOutput): void {

@@ -192,6 +192,35 @@ describe('Engine', () => {
     assert.equal(monitorEvent?.output, 'app not answering');
   });
 
+  test('a monitor failover stops and releases the group even when the failure mark cannot be stored, and stores the mark later', async (t) => {
+    const appw = monitor('appw', {
+      target: 'app',
+      startWaitMs: 500,
+      onFailure: { restart: 0, then: 'failover' },
+    });
+    const { coord, monitors, journal, timers, webStatus, events } = await setup(t, {
+      groups: [group('web', [appw])],
+    });
+    coord.grant('web');
+    await settle();
+    await timers.advance(500);
+    assert.equal(webStatus().monitors[0]?.state, 'passing');
+    coord.intentFails = 'HALO_E_STATE_WRITE_FAILED';
+    monitors.get('web/appw')!.ok = false;
+    await timers.advance(1000);
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip'], 'the group is stopped here');
+    assert.ok(coord.calls.includes('release web'));
+    assert.equal(coord.intent()['group/web/failed/n1'], undefined, 'the mark could not be stored');
+    assert.equal(coord.candidacy.get('web'), null, 'n1 stays out of the group');
+    assert.ok(
+      events('group').some((e) => e.level === 'error' && /could not be marked failed/.test(e.message)),
+    );
+    coord.intentFails = false;
+    await timers.advance(1000);
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, true, 'the mark is retried and stored');
+    assert.deepEqual(journal.slice(2), ['stop app', 'stop vip'], 'nothing started again');
+  });
+
   test('a failed stop withdraws candidacy, alerts and never releases', async (t) => {
     const { engine, coord, resources, webStatus, events } = await setup(t);
     coord.grant('web');
