@@ -134,7 +134,7 @@ export function renderMetrics(m: MetricsInput): string {
     metric(
       'halo_deadman_unfenced_groups',
       'gauge',
-      'Groups held here whose latest deadline the running helper has not acknowledged.',
+      'Groups held here for which no running helper holds a deadline (demoted at their demote point if that lasts).',
       [[{ node }, deadman.unfenced.length]],
     );
   }

@@ -76,7 +76,10 @@ test('in etcd mode the owner restarts a killed deadman helper at once, and a lat
   const metrics = await api(agents, 'n1', '/metrics');
   assert.match(metrics, /halo_deadman_restarts_total\{node="n1"\} 1\b/);
   assert.match(metrics, /halo_deadman_up\{node="n1",state="ready"\} 1\b/);
-  const deadmanEvents = agents.events('n1').filter((e) => e['details']?.deadman);
+  const deadmanEvents = await waitFor('the two deadman events', async () => {
+    const found = agents.events('n1').filter((e) => e['details']?.deadman);
+    return found.length >= 2 ? found : undefined;
+  });
   assert.deepEqual(
     deadmanEvents.map((e) => e['details'].deadman.state),
     ['down', 'ready'],

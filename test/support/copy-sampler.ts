@@ -83,20 +83,25 @@ export function sampleCopies(intervalMs = 12): CopySampler {
   };
 }
 
-/** Waits until the sampler's last `stableMs` of samples all show exactly `nodes`. */
+/**
+ * Waits until the sampler's last `stableMs` of samples all show exactly `nodes`, or, with
+ * `'any one'`, all show the same single node (returned).
+ */
 export async function copiesSettle(
   sampler: CopySampler,
-  nodes: string[],
+  nodes: string[] | 'any one',
   what: string,
   { stableMs = 1000, timeoutMs = 30_000 } = {},
-): Promise<void> {
-  const want = [...nodes].sort().join(',');
+): Promise<string> {
+  const wanted = () =>
+    nodes === 'any one' ? (sampler.current().length === 1 ? sampler.current() : []) : nodes;
   const until = Date.now() + timeoutMs;
   for (;;) {
     const now = Date.now();
+    const want = [...wanted()].sort().join(',');
     const recent = sampler.samples.filter((s) => s.at >= now - stableMs);
     const earlier = sampler.samples.some((s) => s.at < now - stableMs);
-    if (earlier && recent.length > 0 && recent.every((s) => s.nodes.join(',') === want)) return;
+    if (want && earlier && recent.length > 0 && recent.every((s) => s.nodes.join(',') === want)) return want;
     if (now > until)
       throw new Error(`timed out waiting for ${what}: copies now on [${sampler.current().join(', ')}]`);
     await new Promise((r) => setTimeout(r, 25));

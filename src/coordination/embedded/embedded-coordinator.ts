@@ -74,6 +74,12 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly wanted = new Map<string, number | null>();
   /** Groups whose lease was abandoned after a failed stop: the helper fences them, no demote. */
   private readonly abandoned = new Set<string>();
+  /**
+   * Groups dropped for want of a helper, with when this node may compete again: not before
+   * every acceptor has let the dropped lease go (a fresh proposer that sees its own old lease
+   * in the promises would take it for its own and run beside the next owner).
+   */
+  private readonly notBefore = new Map<string, number>();
 
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
@@ -205,7 +211,9 @@ export class EmbeddedCoordinator implements Coordinator {
    * the deadman guard demotes if the helper is not back in time). True when it changed.
    */
   private applyCandidacy(group: string, rank: number | null): boolean {
-    const effective = rank !== null && !this.shell.deadmanCanAcquire && !this.held.has(group) ? null : rank;
+    const waiting = (this.notBefore.get(group) ?? 0) > this.now();
+    const effective =
+      rank !== null && (!this.shell.deadmanCanAcquire || waiting) && !this.held.has(group) ? null : rank;
     const current = this.roles.candidacy(group);
     if (current === undefined || current === effective) return false;
     this.roles.setCandidacy(group, effective);
@@ -230,6 +238,7 @@ export class EmbeddedCoordinator implements Coordinator {
     // A fresh proposer neither renews nor releases: the acceptors keep the lease until it
     // runs out, by which time the engine has stopped the group (it has S for that).
     this.roles.reset(group);
+    this.notBefore.set(group, this.now() + leaseMath(this.opts.config.cluster.timing).quarantineMs);
     this.applyCandidacy(group, this.wanted.get(group) ?? null);
     const reason = 'the deadman helper is not running: no fencing past the demote point';
     this.log.error({ group, term: termToString(held.term) }, `lease dropped: ${reason}`);
@@ -327,6 +336,12 @@ export class EmbeddedCoordinator implements Coordinator {
     const now = this.now();
     for (const [group, rank] of this.gate.due(now)) this.applyCandidacy(group, rank);
     for (const group of this.shell.deadmanDue(now)) this.demoteUnfenced(group);
+    for (const [group, at] of this.notBefore)
+      if (at <= now) {
+        this.notBefore.delete(group);
+        if (this.gate.offer(group, this.wanted.get(group) ?? null, now))
+          this.applyCandidacy(group, this.wanted.get(group) ?? null);
+      }
     this.roles.tick(now);
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
@@ -339,6 +354,7 @@ export class EmbeddedCoordinator implements Coordinator {
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
     const wake = Math.min(
+      ...this.notBefore.values(),
       this.roles.nextWakeAt(now + MAX_TICK_MS),
       this.shell.deadmanNextDueAt(now) ?? Infinity,
     );

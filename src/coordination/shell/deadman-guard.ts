@@ -34,9 +34,9 @@ export interface DeadmanView {
   pid: number | null;
   /** Helpers spawned after the first one died. */
   restarts: number;
-  /** Held groups whose latest deadline the running helper acknowledged. */
+  /** Held groups for which the running helper acknowledged a deadline. */
   armed: string[];
-  /** Held groups the running helper does not cover yet (demoted at their bound if it stays so). */
+  /** Held groups the running helper does not cover (yet): demoted at their bound if it stays so. */
   unfenced: string[];
   /** How the last helper ended, if one died. */
   lastExit: { code: number | null; signal: string | null; reason: string } | null;
@@ -131,7 +131,8 @@ export class DeadmanGuard {
   held(): Array<GuardedGroup & { covered: boolean }> {
     return [...this.groups.values()].map((g) => ({
       ...g,
-      covered: this.current === 'off' || (this.current === 'ready' && g.byLive && g.acked === g.requested),
+      // The running helper holds a deadline for it (a re-arm in flight is the normal case).
+      covered: this.current === 'off' || (this.current === 'ready' && g.byLive),
     }));
   }
 
