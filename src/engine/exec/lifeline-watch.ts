@@ -16,7 +16,8 @@ import { execFileSync } from 'node:child_process';
  *   program by its command line does not count it; the program gets no fd 3.
  * - A non-interactive shell starts background jobs with SIGINT and SIGQUIT ignored, and a
  *   shell cannot undo that; `env --default-signal` restores them, so a stop with any of the
- *   configured stop signals ends the watcher with the program instead of waiting for SIGKILL.
+ *   configured stop signals ends the watcher with the program instead of waiting for SIGKILL
+ *   (only a stop in the first milliseconds, before the watcher has exec'd, waits for it).
  * - What leaves the process group (setsid, a double-forking daemon) escapes the watcher, as it
  *   escapes the helper's `kill-tree`.
  */

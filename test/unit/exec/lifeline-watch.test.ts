@@ -47,6 +47,21 @@ function groupMembers(pgid: number): number {
   return n;
 }
 
+function watcherRunning(pgid: number): boolean {
+  return readdirSync('/proc').some((entry) => {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (
+        Number(rest[2]) === pgid &&
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('/bin/sh\0-c\0read ')
+      );
+    } catch {
+      return false;
+    }
+  });
+}
+
 function holds(pid: number, path: string): boolean {
   try {
     return readdirSync(`/proc/${pid}/fd`).some((fd) => {
@@ -89,8 +104,9 @@ async function startWatched(t: TestContext, argv: string[]): Promise<number> {
   const pid = child.pid!;
   t.after(() => killGroup(pid));
   child.unref();
-  // The program and its watcher.
-  await until(() => groupMembers(pid) >= 2, 'the watcher in the program’s group');
+  // The program and its watcher, once the watcher runs as itself (before that, in the
+  // moment between fork and exec, it still ignores SIGINT like any background job).
+  await until(() => groupMembers(pid) >= 2 && watcherRunning(pid), 'the watcher in the program’s group');
   return pid;
 }
 
