@@ -8,11 +8,13 @@ import { checkTarget } from '../api/preconditions.js';
 import { buildApi } from '../api/server.js';
 import { closeEc2Clients, setEc2Keepalive } from '../cloud/aws/ec2-api.js';
 import type { HaloConfig } from '../config/model.js';
+import { type Lifeline, lifelinePath, openLifeline } from '../coordination/deadman/lifeline.js';
 import type { Coordinator } from '../coordination/types.js';
 import { WorkerCoordinator } from '../coordination/worker/worker-coordinator.js';
 import { loadConfig } from '../engine/config-catalog.js';
 import { Engine } from '../engine/engine.js';
 import { EventLog, type Timeline } from '../engine/event-log.js';
+import { useLifeline } from '../engine/exec/index.js';
 import { monitorTypes } from '../engine/monitors/registry.js';
 import { resourceTypes } from '../engine/resources/registry.js';
 import { realTimers } from '../engine/timers.js';
@@ -77,6 +79,7 @@ export class Agent implements ClusterOps {
   private readonly failovers: Record<string, number> = {};
   private lastTick = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
+  private lifeline: Lifeline | undefined;
 
   constructor(opts: AgentOptions) {
     this.opts = opts;
@@ -121,6 +124,16 @@ export class Agent implements ClusterOps {
     }, 100);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
+    // Before the coordinator: its deadman helper holds the same FIFO (see lifeline.ts).
+    try {
+      this.lifeline = openLifeline(lifelinePath(stateDir));
+      useLifeline(this.lifeline.readFd);
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message },
+        'no lifeline: resources outlive an agent and helper killed together',
+      );
+    }
     this.stateDirWatch = new StateDirWatch({
       dir: stateDir,
       everyMs: STATE_DIR_PROBE_MS,
@@ -158,6 +171,15 @@ export class Agent implements ClusterOps {
       const steps = (e.details?.['timeline'] as Timeline | undefined)?.steps ?? [];
       if (e.type === 'timeline' && e.group && steps.some((s) => s.phase === 'started'))
         this.failovers[e.group] = (this.failovers[e.group] ?? 0) + 1;
+    });
+    this.coordinator.on((e) => {
+      if (e.type !== 'deadman') return;
+      this.events.append({
+        type: 'agent',
+        level: e.state === 'ready' ? 'warn' : 'error',
+        message: e.reason,
+        details: { deadman: { state: e.state, restarts: e.restarts, pid: e.pid } },
+      });
     });
     await this.coordinator.start();
     await this.engine.start();
@@ -217,6 +239,9 @@ export class Agent implements ClusterOps {
     closeEc2Clients();
     await this.coordinator?.stop();
     await this.stateDirWatch?.stop();
+    // Last: with the helper gone, closing our end would SIGKILL whatever still runs.
+    useLifeline(null);
+    this.lifeline?.close();
     this.opts.log.info({ node: this.opts.node }, 'agent stopped');
   }
 

@@ -123,6 +123,21 @@ export function renderMetrics(m: MetricsInput): string {
     'Sum of renewal round times (PREPARE sent → majority ACCEPTED); divide by halo_lease_renewals_total.',
     [[{}, renewals.sumMs / 1000]],
   );
+  const deadman = c.deadman;
+  if (deadman) {
+    metric('halo_deadman_up', 'gauge', 'The deadman helper runs and answers (1), or not (0).', [
+      [{ node, state: deadman.state }, deadman.state === 'ready' ? 1 : 0],
+    ]);
+    metric('halo_deadman_restarts_total', 'counter', 'Deadman helpers started after the previous one died.', [
+      [{ node }, deadman.restarts],
+    ]);
+    metric(
+      'halo_deadman_unfenced_groups',
+      'gauge',
+      'Groups held here for which no running helper holds a deadline (demoted at their demote point if that lasts).',
+      [[{ node }, deadman.unfenced.length]],
+    );
+  }
   metric(
     'halo_dropped_messages_total',
     'counter',

@@ -59,6 +59,8 @@ export function buildStatus(
     }),
     monitors: engine.monitors,
     droppedMessages: coordination.droppedMessages,
+    // The self-fencing helper: down or restarting means held groups may be demoted (null: none).
+    deadman: coordination.deadman ?? null,
     // `halo config push` stores a new version that applies only when this agent restarts.
     ...(configVersion ? { config: configVersion } : {}),
   };

@@ -70,6 +70,38 @@ export const schemas = {
       groups: { type: 'array', items: { $ref: '#/components/schemas/Group' } },
       monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
       droppedMessages: { type: 'object', additionalProperties: { type: 'integer' } },
+      deadman: {
+        description:
+          'The self-fencing helper: ready, starting or down, restarts, and the held groups it covers (armed) or not yet (unfenced); null without one',
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['state', 'pid', 'restarts', 'armed', 'unfenced', 'lastExit'],
+            properties: {
+              state: { enum: ['off', 'starting', 'ready', 'down'] },
+              pid: { type: ['integer', 'null'] },
+              restarts: { type: 'integer' },
+              armed: { type: 'array', items: { type: 'string' } },
+              unfenced: { type: 'array', items: { type: 'string' } },
+              lastExit: {
+                oneOf: [
+                  { type: 'null' },
+                  {
+                    type: 'object',
+                    required: ['reason'],
+                    properties: {
+                      code: { type: ['integer', 'null'] },
+                      signal: { type: ['string', 'null'] },
+                      reason: { type: 'string' },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        ],
+      },
       config: { $ref: '#/components/schemas/ConfigVersion' },
       stateDir: {
         description:

@@ -1,4 +1,5 @@
 import type { FenceAction } from './deadman/fence-action.js';
+import type { DeadmanView } from './shell/deadman-guard.js';
 
 /**
  * The coordination contract, shared by the embedded backend (PaxosLease among nodes +
@@ -45,6 +46,8 @@ export interface CoordinatorView {
   members: MemberView[];
   leases: GroupLeaseView[];
   droppedMessages: Record<string, number>;
+  /** The deadman helper: running or not, restarts, which held groups it covers (absent: no helper). */
+  deadman?: DeadmanView;
   /** Successful renewals of leases held here, and the sum of their round times (t0 → majority ACCEPTED). */
   leaseRenewals?: { count: number; sumMs: number };
 }
@@ -76,7 +79,15 @@ export type CoordinatorEvent =
   /** Membership or quorum changed. */
   | { type: 'membership'; view: CoordinatorView }
   /** The replicated intent changed (locally or from a peer). */
-  | { type: 'intent'; intent: ClusterIntent };
+  | { type: 'intent'; intent: ClusterIntent }
+  /** The deadman helper died or was restarted (for the event log; the backend acts itself). */
+  | {
+      type: 'deadman';
+      state: 'off' | 'starting' | 'ready' | 'down';
+      reason: string;
+      restarts: number;
+      pid: number | null;
+    };
 
 export interface NodeStatus {
   eligible: boolean;

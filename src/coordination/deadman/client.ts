@@ -23,6 +23,8 @@ export interface DeadmanSpawnOptions {
   voters: Record<string, Link[]>;
   /** SIGTERM → SIGKILL grace when the agent died (bounded by each group's deadline). Default 200 ms. */
   killGraceMs?: number;
+  /** The lifeline FIFO the helper holds open for writing (see lifeline.ts); none when absent. */
+  lifeline?: string;
   /** The helper's stderr (JSON lines). Default: inherit the agent's. */
   stderr?: 'inherit' | 'ignore';
   /** How long to wait for the helper to answer a request. Default 5 s. */
@@ -80,6 +82,7 @@ export class DeadmanClient {
         key: opts.key.toString('base64'),
         voters: opts.voters,
         ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+        ...(opts.lifeline !== undefined ? { lifeline: opts.lifeline } : {}),
       });
     } catch (err) {
       child.kill('SIGKILL');
@@ -118,6 +121,11 @@ export class DeadmanClient {
       ...(change.key !== undefined ? { key: change.key.toString('base64') } : {}),
       ...(change.voters !== undefined ? { voters: change.voters } : {}),
     });
+  }
+
+  /** Ends a helper that stopped answering (the exit event follows, as unexpected). */
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
   }
 
   /** Planned shutdown: the helper disarms everything and exits without acting. */

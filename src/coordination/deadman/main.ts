@@ -1,4 +1,5 @@
 import { DeadmanHelper, type HelperLog } from './helper.js';
+import { holdLifeline } from './lifeline.js';
 import { LineDecoder } from './protocol.js';
 
 /**
@@ -58,8 +59,12 @@ const helper = new DeadmanHelper({
 
 const decoder = new LineDecoder(
   (value) => {
-    const v = value as { t?: unknown; nodeName?: unknown };
+    const v = value as { t?: unknown; nodeName?: unknown; lifeline?: unknown };
     if (v.t === 'init' && typeof v.nodeName === 'string') nodeName = v.nodeName;
+    // Held (never closed) until this process ends: with the agent's own hold it keeps the
+    // resources' lifeline watchers waiting; see lifeline.ts.
+    if (v.t === 'init' && typeof v.lifeline === 'string' && holdLifeline(v.lifeline) === null)
+      log('warn', { lifeline: v.lifeline }, 'no lifeline to hold');
     helper.handle(value);
   },
   (length) => log('warn', { length }, 'ignored a line from the agent that is not JSON'),

@@ -27,6 +27,8 @@ export type AgentToHelper =
       key: string;
       voters: Record<string, Link[]>;
       killGraceMs?: number;
+      /** Path of the lifeline FIFO to hold open until the helper exits. */
+      lifeline?: string;
     }
   | { t: 'config'; id: number; epoch?: number; key?: string; voters?: Record<string, Link[]> }
   | ({ t: 'arm'; id: number; group: string } & ArmSpec)

@@ -4,6 +4,7 @@ import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
+import { lifelinePath } from '../deadman/lifeline.js';
 import { termToString } from '../lease/ballot.js';
 import { type LeaseMessage, parseLeaseMessage } from '../lease/messages.js';
 import type { LeaseEvent } from '../lease/proposer.js';
@@ -69,6 +70,16 @@ export class EmbeddedCoordinator implements Coordinator {
   private nextIntentSync = 0;
   private status: NodeStatus = { eligible: true, reasons: [] };
   private readonly renewals = { count: 0, sumMs: 0 };
+  /** The engine's candidacy per group; what the proposer gets also depends on the deadman. */
+  private readonly wanted = new Map<string, number | null>();
+  /** Groups whose lease was abandoned after a failed stop: the helper fences them, no demote. */
+  private readonly abandoned = new Set<string>();
+  /**
+   * Groups dropped for want of a helper, with when this node may compete again: not before
+   * every acceptor has let the dropped lease go (a fresh proposer that sees its own old lease
+   * in the promises would take it for its own and run beside the next owner).
+   */
+  private readonly notBefore = new Map<string, number>();
 
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
@@ -158,13 +169,18 @@ export class EmbeddedCoordinator implements Coordinator {
     try {
       await this.transport.start();
       if (this.opts.deadman !== false) {
-        await this.shell.spawnDeadman({
-          nodeName: this.self.name,
-          cluster: config.cluster.name,
-          epoch: config.epoch,
-          key: this.opts.key,
-          voters: linksByName(this.voters, this.self.name),
-        });
+        this.shell.onDeadman(() => this.refreshCandidacies());
+        await this.shell.spawnDeadman(
+          {
+            nodeName: this.self.name,
+            cluster: config.cluster.name,
+            epoch: config.epoch,
+            key: this.opts.key,
+            voters: linksByName(this.voters, this.self.name),
+            lifeline: lifelinePath(this.opts.stateDir),
+          },
+          math.deadmanAtMs - math.demoteAtMs,
+        );
       }
       if (!this.shell.stillStarting)
         throw new HaloError('HALO_E_INTERNAL', 'coordination was stopped while it was starting');
@@ -194,11 +210,49 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   setCandidacy(group: string, rank: number | null): void {
+    this.wanted.set(group, rank);
     if (!this.gate.offer(group, rank, this.now())) return;
+    if (this.applyCandidacy(group, rank)) this.kick();
+  }
+
+  /**
+   * Hands the proposer the engine's candidacy, or none while no deadman helper is ready (a
+   * node that cannot fence acquires nothing new; a lease it holds keeps its proposer, which
+   * the deadman guard demotes if the helper is not back in time). True when it changed.
+   */
+  private applyCandidacy(group: string, rank: number | null): boolean {
+    const waiting = (this.notBefore.get(group) ?? 0) > this.now();
+    const effective =
+      rank !== null && (!this.shell.deadmanCanAcquire || waiting) && !this.held.has(group) ? null : rank;
     const current = this.roles.candidacy(group);
-    if (current === undefined || current === rank) return;
-    this.roles.setCandidacy(group, rank);
-    this.kick();
+    if (current === undefined || current === effective) return false;
+    this.roles.setCandidacy(group, effective);
+    return true;
+  }
+
+  /** The helper died or came back: withdraw or restore candidacies (through the quarantine gate). */
+  private refreshCandidacies(): void {
+    if (!this.shell.running) return;
+    const now = this.now();
+    let changed = false;
+    for (const [group, rank] of this.wanted)
+      if (this.gate.offer(group, rank, now)) changed = this.applyCandidacy(group, rank) || changed;
+    if (changed) this.kick();
+  }
+
+  /** A held group's demote point passed while no helper covered it: stop and let the lease run out. */
+  private demoteUnfenced(group: string): void {
+    const held = this.held.get(group);
+    if (!held || this.abandoned.has(group)) return;
+    this.held.delete(group);
+    // A fresh proposer neither renews nor releases: the acceptors keep the lease until it
+    // runs out, by which time the engine has stopped the group (it has S for that).
+    this.roles.reset(group);
+    this.notBefore.set(group, this.now() + leaseMath(this.opts.config.cluster.timing).quarantineMs);
+    this.applyCandidacy(group, this.wanted.get(group) ?? null);
+    const reason = 'the deadman helper is not running: no fencing past the demote point';
+    this.log.error({ group, term: termToString(held.term) }, `lease dropped: ${reason}`);
+    this.shell.emit({ type: 'demote', group, term: termToString(held.term), reason });
   }
 
   async release(group: string): Promise<void> {
@@ -213,6 +267,8 @@ export class EmbeddedCoordinator implements Coordinator {
     // A fresh proposer without candidacy: the acceptors keep the old lease until it expires
     // and the deadman stays armed with the last deadline.
     if (!this.roles.reset(group)) return;
+    this.abandoned.add(group);
+    this.shell.forgetDeadman(group);
     this.log.error(
       { group },
       'abandoning the lease after a failed stop: the deadman helper fences at the deadline',
@@ -257,6 +313,7 @@ export class EmbeddedCoordinator implements Coordinator {
       leases,
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
       leaseRenewals: { ...this.renewals },
+      ...(this.shell.deadmanView() ? { deadman: this.shell.deadmanView() } : {}),
     };
   }
 
@@ -297,7 +354,14 @@ export class EmbeddedCoordinator implements Coordinator {
         },
         'cold-start wait over',
       );
-    for (const [group, rank] of this.gate.due(now)) this.roles.setCandidacy(group, rank);
+    for (const [group, rank] of this.gate.due(now)) this.applyCandidacy(group, rank);
+    for (const group of this.shell.deadmanDue(now)) this.demoteUnfenced(group);
+    for (const [group, at] of this.notBefore)
+      if (at <= now) {
+        this.notBefore.delete(group);
+        if (this.gate.offer(group, this.wanted.get(group) ?? null, now))
+          this.applyCandidacy(group, this.wanted.get(group) ?? null);
+      }
     this.roles.tick(now);
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
@@ -309,7 +373,12 @@ export class EmbeddedCoordinator implements Coordinator {
       this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
-    const wake = Math.min(this.roles.nextWakeAt(now + MAX_TICK_MS), this.gate.nextWakeAt());
+    const wake = Math.min(
+      ...this.notBefore.values(),
+      this.roles.nextWakeAt(now + MAX_TICK_MS),
+      this.gate.nextWakeAt(),
+      this.shell.deadmanNextDueAt(now) ?? Infinity,
+    );
     this.cancelTick = this.shell.after(Math.max(1, wake - this.now()), () => this.tick());
   }
 
@@ -333,6 +402,7 @@ export class EmbeddedCoordinator implements Coordinator {
   private onLeaseEvent(group: string, e: LeaseEvent): void {
     switch (e.type) {
       case 'acquired':
+        this.abandoned.delete(group);
         this.held.set(group, { term: e.term, validUntil: e.validUntil });
         this.arm(group, e.term, e.validUntil);
         this.log.info({ group, term: termToString(e.term) }, 'lease acquired');

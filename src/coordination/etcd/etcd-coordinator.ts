@@ -5,6 +5,7 @@ import { HaloError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
+import { lifelinePath } from '../deadman/lifeline.js';
 import { CoordinatorShell } from '../shell/coordinator-shell.js';
 import type {
   ClusterIntent,
@@ -41,6 +42,8 @@ export interface EtcdCoordinatorOptions {
   node: string;
   /** Cluster key: only for the deadman helper's identity (it sends nothing in etcd mode). */
   key: Buffer;
+  /** Where the lifeline FIFO lives (the helper holds it; see deadman/lifeline.ts). */
+  stateDir?: string;
   log: Logger;
   clock?: TimerClock;
   /** Spawn the deadman helper (default true; in-process tests may turn it off). */
@@ -111,14 +114,20 @@ export class EtcdCoordinator implements Coordinator {
     try {
       snap = await this.firstContact(c.endpoints);
       if (this.opts.deadman !== false) {
-        await this.shell.spawnDeadman({
-          nodeName: this.opts.node,
-          cluster: config.cluster.name,
-          epoch: config.epoch,
-          key: this.opts.key,
-          // Nobody to send a release to: in etcd mode a dead agent's lease runs out in etcd.
-          voters: {},
-        });
+        this.shell.onDeadman(() => this.apply(this.core.setFenceable(this.shell.deadmanCanAcquire)));
+        const { math } = this.timing;
+        await this.shell.spawnDeadman(
+          {
+            nodeName: this.opts.node,
+            cluster: config.cluster.name,
+            epoch: config.epoch,
+            key: this.opts.key,
+            // Nobody to send a release to: in etcd mode a dead agent's lease runs out in etcd.
+            voters: {},
+            ...(this.opts.stateDir ? { lifeline: lifelinePath(this.opts.stateDir) } : {}),
+          },
+          math.deadmanAtMs - math.demoteAtMs,
+        );
       }
       if (!this.shell.stillStarting)
         throw new HaloError('HALO_E_INTERNAL', 'coordination was stopped while it was starting');
@@ -170,6 +179,7 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   abandon(group: string): void {
+    this.shell.forgetDeadman(group);
     this.apply(this.core.abandon(group));
   }
 
@@ -214,6 +224,7 @@ export class EtcdCoordinator implements Coordinator {
       members: this.core.mirror.members(now),
       leases,
       droppedMessages: {},
+      ...(this.shell.deadmanView() ? { deadman: this.shell.deadmanView() } : {}),
     };
   }
 
@@ -328,7 +339,9 @@ export class EtcdCoordinator implements Coordinator {
   /** Every TICK_MS: the local deadline never waits for etcd. */
   private tick(): void {
     if (!this.shell.running) return;
-    this.apply(this.core.tick(this.now()));
+    const now = this.now();
+    for (const group of this.shell.deadmanDue(now)) this.apply(this.core.unfenced(group));
+    this.apply(this.core.tick(now));
     this.shell.after(TICK_MS, () => this.tick());
   }
 

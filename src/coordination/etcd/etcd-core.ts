@@ -43,6 +43,8 @@ export class EtcdCore {
   private nextPoll = 0;
   private lastPollOk = Number.NEGATIVE_INFINITY;
   private lastQuorum = false;
+  /** A deadman helper is ready: without one nothing new is acquired (see DeadmanGuard). */
+  private fenceable = true;
   private readonly buffer = new EtcdOutputBuffer<EtcdCommand>();
   /** What etcd holds, as far as this agent knows (read-only for the shell). */
   readonly mirror: EtcdMirror;
@@ -142,6 +144,27 @@ export class EtcdCore {
     return this.flush();
   }
 
+  /** The deadman helper died (false) or is back (true). */
+  setFenceable(ready: boolean): EtcdOutput {
+    this.fenceable = ready;
+    if (ready) for (const g of this.candidacy.keys()) this.scheduleAcquire(g);
+    return this.flush();
+  }
+
+  /**
+   * A held group's demote point passed with no helper covering it: demote, and let the key run
+   * out on the throwaway lease as after a failed stop (the engine stops the group meanwhile);
+   * the candidacy stays, so the node competes again once the key is gone and a helper is up.
+   */
+  unfenced(group: string): EtcdOutput {
+    const h = this.held.get(group);
+    if (!h?.active) return this.flush();
+    this.demote(group, h, 'the deadman helper is not running: no fencing past the demote point');
+    h.abandoned = true;
+    this.cmd({ type: 'move-abandoned', group, term: h.term });
+    return this.flush();
+  }
+
   // ---- inputs from etcd and the clock ----------------------------------------------------------
 
   /** Every 20 ms: the local deadline never waits for etcd. */
@@ -234,7 +257,8 @@ export class EtcdCore {
   acquireDue(group: string, now: number): EtcdOutput {
     this.scheduled.delete(group);
     const lease = this.lease;
-    if (!this.candidacy.has(group) || this.held.has(group) || this.mirror.epochMismatch) return this.flush();
+    if (!this.candidacy.has(group) || this.held.has(group) || this.mirror.epochMismatch || !this.fenceable)
+      return this.flush();
     if (this.mirror.ownerOf(group) !== null) return this.flush();
     if (!lease || now >= lease.validUntil - this.opts.timing.stopBudgetMs) return this.flush();
     this.acquiring.add(group);
@@ -327,8 +351,8 @@ export class EtcdCore {
     const h = this.held.get(group);
     const lease = this.lease;
     if (!h || h.active || h.abandoned || !lease || lease.id !== h.leaseId) return;
-    if (!this.candidacy.has(group)) {
-      // Nobody asked for it any more: give it back rather than sit on it.
+    if (!this.candidacy.has(group) || !this.fenceable) {
+      // Nobody asked for it any more, or nothing could fence it: give it back rather than sit on it.
       this.held.delete(group);
       this.cmd({ type: 'delete-key', group, term: h.term });
       return;

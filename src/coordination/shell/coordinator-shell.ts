@@ -1,8 +1,10 @@
 import type { Logger } from '../../log.js';
 import type { Cancel, TimerClock } from '../../util/clock.js';
-import { DeadmanClient, type DeadmanSpawnOptions } from '../deadman/client.js';
+import type { DeadmanSpawnOptions } from '../deadman/client.js';
 import type { FenceAction } from '../deadman/fence-action.js';
 import type { CoordinatorEvent, CoordinatorView } from '../types.js';
+import { DeadmanGuard } from './deadman-guard.js';
+import { type DeadmanChange, DeadmanSupervisor, type DeadmanView } from './deadman-supervisor.js';
 import { canMove, type Lifecycle } from './lifecycle.js';
 import { TaskTracker } from './task-tracker.js';
 
@@ -42,7 +44,9 @@ export class CoordinatorShell {
   private readonly fence = new Map<string, FenceAction[]>();
   private readonly timers = new Set<Cancel>();
   private readonly tasks: TaskTracker;
-  private deadman: DeadmanClient | undefined;
+  private deadman: DeadmanSupervisor | undefined;
+  private guard: DeadmanGuard | undefined;
+  private readonly deadmanListeners = new Set<(change: DeadmanChange) => void>();
   private state: Lifecycle = 'idle';
 
   constructor(opts: ShellOptions) {
@@ -86,6 +90,9 @@ export class CoordinatorShell {
   }
 
   emit(event: CoreEvent): void {
+    // A demoted group is stopped by the engine; the helper keeps its last deadline in case
+    // that stop hangs, but there is nothing left to demote.
+    if (event.type === 'demote') this.deadman?.forget(event.group);
     if (event.type === 'owner') {
       this.setOwner(event.group, event.owner, event.term);
       return;
@@ -121,15 +128,52 @@ export class CoordinatorShell {
 
   // ---- fencing and the deadman helper ---------------------------------------------------------
 
-  async spawnDeadman(opts: Omit<DeadmanSpawnOptions, 'log'>): Promise<void> {
-    const deadman = await DeadmanClient.spawn({ ...opts, log: this.log });
-    deadman.on((e) => {
-      if (e.type === 'fenced')
-        this.log.error({ group: e.group, confirmed: e.confirmed }, 'deadman helper fenced a group');
-      if (e.type === 'exit' && !e.expected)
-        this.log.error({ code: e.code }, 'deadman helper exited unexpectedly');
+  /**
+   * Starts the deadman helper and keeps one running (see DeadmanSupervisor); `slackMs` is
+   * S − gh, the distance from the helper's deadline back to the agent's own demote point.
+   */
+  async spawnDeadman(opts: Omit<DeadmanSpawnOptions, 'log'>, slackMs: number): Promise<void> {
+    const guard = new DeadmanGuard({ slackMs, enabled: true });
+    const deadman = new DeadmanSupervisor({
+      spawn: opts,
+      log: this.log,
+      guard,
+      actions: (group) => this.fence.get(group) ?? [],
+      task: (name, fn) => this.spawn(name, fn),
+      after: (ms, fn) => this.after(ms, fn),
+      onChange: (change) => {
+        const level = change.state === 'ready' ? 'warn' : 'error';
+        this.log[level]({ ...change }, change.reason);
+        for (const l of this.deadmanListeners) l(change);
+        this.publish({ type: 'deadman', ...change });
+      },
     });
+    this.guard = guard;
     this.deadman = deadman;
+    await deadman.start();
+  }
+
+  /** The helper's state changed (died, restarted): backends re-decide their candidacies. */
+  onDeadman(listener: (change: DeadmanChange) => void): void {
+    this.deadmanListeners.add(listener);
+  }
+
+  /** False while no helper is ready: the node must not acquire anything new. */
+  get deadmanCanAcquire(): boolean {
+    return this.guard?.canAcquire() ?? true;
+  }
+
+  /** Held groups that lost their cover and must be demoted now (see DeadmanGuard). */
+  deadmanDue(now: number): string[] {
+    return this.guard?.due(now) ?? [];
+  }
+
+  deadmanNextDueAt(now: number): number | null {
+    return this.guard?.nextDueAt(now) ?? null;
+  }
+
+  deadmanView(): DeadmanView | undefined {
+    return this.deadman?.view();
   }
 
   setFenceActions(group: string, actions: FenceAction[]): void {
@@ -138,22 +182,20 @@ export class CoordinatorShell {
 
   /**
    * (Re)arms the helper for a held group: at `deadlineMonoMs` it runs the group's fence actions
-   * and sends `releasePayload` to the voters, unless re-armed or disarmed before.
+   * (and, if the agent died, sends `releasePayload` to the voters), unless re-armed or disarmed
+   * before.
    */
   armDeadman(group: string, deadlineMonoMs: number, releasePayload: unknown): void {
-    const deadman = this.deadman;
-    if (!deadman) return;
-    this.spawn(`arm ${group}`, async () => {
-      try {
-        await deadman.arm(group, { deadlineMonoMs, actions: this.fence.get(group) ?? [], releasePayload });
-      } catch (err) {
-        this.log.error({ group, err: (err as Error).message }, 'could not arm the deadman helper');
-      }
-    });
+    this.deadman?.arm(group, deadlineMonoMs, releasePayload);
   }
 
   async disarmDeadman(group: string): Promise<void> {
-    await this.deadman?.disarm(group).catch(() => undefined);
+    await this.deadman?.disarm(group);
+  }
+
+  /** Stop guarding a group whose lease is abandoned; the helper stays armed and fences it. */
+  forgetDeadman(group: string): void {
+    this.deadman?.forget(group);
   }
 
   // ---- timers and tasks -----------------------------------------------------------------------

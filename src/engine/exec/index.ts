@@ -1,3 +1,4 @@
+export { lifelineFd3, useLifeline, watchedArgv } from './lifeline-watch.js';
 export { OutputTail } from './output-tail.js';
 export { type ProcEntry, readCmdline } from './proc-table.js';
 export {

@@ -1,5 +1,6 @@
 import type { SpawnOptions } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { lifelineFd3, watchedArgv } from './lifeline-watch.js';
 import { assertCanRunAs, resolveUser } from './run-as.js';
 
 /** A command as configured: one string for `/bin/sh -c`, or an argv list run without a shell. */
@@ -9,12 +10,16 @@ export interface SpawnSpecOptions {
   env?: Record<string, string> | undefined;
   cwd?: string | undefined;
   user?: string | undefined;
+  /** Run under a lifeline watcher when the agent holds a lifeline (long-running programs only). */
+  lifeline?: boolean | undefined;
 }
 
 export interface SpawnSpec {
   file: string;
   args: string[];
   options: SpawnOptions & { env: NodeJS.ProcessEnv };
+  /** Extra descriptors for the child's stdio from fd 3 on (the lifeline's read end). */
+  extraFds: number[];
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -48,7 +53,10 @@ function buildEnv(): NodeJS.ProcessEnv {
  * the whole tree can be signalled through its PGID.
  */
 export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): Promise<SpawnSpec> {
-  const [file, ...args] = commandArgv(cmd);
+  const argv = commandArgv(cmd);
+  if (!argv[0]) throw new TypeError('empty command');
+  const fd3 = options.lifeline ? lifelineFd3() : null;
+  const [file, ...args] = fd3 === null ? argv : watchedArgv(argv);
   if (!file) throw new TypeError('empty command');
   const env = buildEnv();
   const spawnOptions: SpawnSpec['options'] = { env, detached: true };
@@ -64,7 +72,7 @@ export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): 
     env['LOGNAME'] = ids.name;
   }
   Object.assign(env, options.env);
-  return { file, args, options: spawnOptions };
+  return { file, args, options: spawnOptions, extraFds: fd3 === null ? [] : [fd3] };
 }
 
 /** Node reports a missing working directory as "spawn /bin/sh ENOENT"; say what is really missing. */

@@ -259,3 +259,57 @@ describe('etcd core: lease and key changes', () => {
     assert.equal(d.of('delete-key').length, 1);
   });
 });
+
+describe('etcd core: the deadman helper', () => {
+  it('a node whose helper is down asks for no key, and competes again once a helper is back', async () => {
+    const d = new Driver();
+    d.grant();
+    d.apply(d.core.setFenceable(false));
+    d.apply(d.core.setCandidacy('g', 0));
+    await d.clock.advance(5 * RANK_STEP_MS);
+    assert.equal(d.of('acquire').length, 0);
+    d.apply(d.core.setFenceable(true));
+    await d.clock.advance(0);
+    assert.equal(d.of('acquire').length, 1);
+  });
+
+  it('a key won just as the helper died is given back instead of announced', async () => {
+    const d = new Driver();
+    d.grant();
+    d.apply(d.core.setCandidacy('g', 0));
+    await d.clock.advance(0);
+    const attempt = d.of('acquire')[0];
+    assert.ok(attempt);
+    d.apply(d.core.setFenceable(false));
+    d.apply(d.core.onAcquired('g', attempt.c.leaseId, { kind: 'created', term: '7' }, d.now));
+    assert.equal(d.eventsOf('acquired').length, 0);
+    assert.deepEqual(
+      d.of('delete-key').map((x) => x.c.term),
+      ['7'],
+    );
+  });
+
+  it('an owner left without cover demotes and moves its key to the throwaway lease, keeping its candidacy', async () => {
+    const d = new Driver();
+    d.grant();
+    await d.acquire(0, '5');
+    d.apply(d.core.unfenced('g'));
+    const [demote] = d.eventsOf('demote');
+    assert.equal(demote?.term, '5');
+    assert.match(demote?.reason ?? '', /deadman helper is not running/);
+    assert.equal(d.core.isActive('g'), false);
+    assert.deepEqual(
+      d.of('move-abandoned').map((x) => x.c.term),
+      ['5'],
+    );
+    // Renewals of the etcd lease no longer re-arm or re-announce the group.
+    const arms = d.of('arm').length;
+    d.apply(d.core.onLeaseRenewed({ id: 'L1', validUntil: d.now + V }, d.now));
+    assert.equal(d.of('arm').length, arms);
+    assert.equal(d.eventsOf('acquired').length, 1);
+    // Once the key is gone the node tries again.
+    d.apply(d.core.onDelete(GROUP_KEY, 9, d.now));
+    await d.clock.advance(0);
+    assert.equal(d.of('acquire').length, 2);
+  });
+});

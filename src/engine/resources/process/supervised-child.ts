@@ -45,9 +45,13 @@ export class SupervisedChild {
 
   /** Spawns `cmd`; rejects with the OS error when it cannot be started at all. */
   static async spawn(cmd: Command, options: SuperviseOptions): Promise<SupervisedChild> {
-    const spec = await buildSpawn(cmd, options);
+    // Under a lifeline watcher: the program dies even if the agent and its helper both do.
+    const spec = await buildSpawn(cmd, { ...options, lifeline: true });
     const output = new OutputTail(options.maxOutputBytes);
-    const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(spec.file, spec.args, {
+      ...spec.options,
+      stdio: ['ignore', 'pipe', 'pipe', ...spec.extraFds],
+    });
     if (child.pid === undefined) {
       const error = await new Promise<Error>((resolve) => child.once('error', resolve));
       throw new Error(explainSpawnError(error, spec), { cause: error });
