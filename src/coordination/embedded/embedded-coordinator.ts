@@ -20,6 +20,7 @@ import type {
   GroupLeaseView,
   NodeStatus,
 } from '../types.js';
+import { CandidacyFilter } from './candidacy-filter.js';
 import { type IntentEnvelope, IntentSync } from './intent-sync.js';
 import { LeaseRoles } from './lease-roles.js';
 import { ownerToShow } from './owner-view.js';
@@ -71,15 +72,9 @@ export class EmbeddedCoordinator implements Coordinator {
   private status: NodeStatus = { eligible: true, reasons: [] };
   private readonly renewals = { count: 0, sumMs: 0 };
   /** The engine's candidacy per group; what the proposer gets also depends on the deadman. */
-  private readonly wanted = new Map<string, number | null>();
+  private readonly candidacies = new CandidacyFilter();
   /** Groups whose lease was abandoned after a failed stop: the helper fences them, no demote. */
   private readonly abandoned = new Set<string>();
-  /**
-   * Groups dropped for want of a helper, with when this node may compete again: not before
-   * every acceptor has let the dropped lease go (a fresh proposer that sees its own old lease
-   * in the promises would take it for its own and run beside the next owner).
-   */
-  private readonly notBefore = new Map<string, number>();
 
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
@@ -210,7 +205,7 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   setCandidacy(group: string, rank: number | null): void {
-    this.wanted.set(group, rank);
+    this.candidacies.want(group, rank);
     if (!this.gate.offer(group, rank, this.now())) return;
     if (this.applyCandidacy(group, rank)) this.kick();
   }
@@ -221,9 +216,11 @@ export class EmbeddedCoordinator implements Coordinator {
    * the deadman guard demotes if the helper is not back in time). True when it changed.
    */
   private applyCandidacy(group: string, rank: number | null): boolean {
-    const waiting = (this.notBefore.get(group) ?? 0) > this.now();
-    const effective =
-      rank !== null && (!this.shell.deadmanCanAcquire || waiting) && !this.held.has(group) ? null : rank;
+    const effective = this.candidacies.effective(group, rank, {
+      now: this.now(),
+      canAcquire: this.shell.deadmanCanAcquire,
+      held: this.held.has(group),
+    });
     const current = this.roles.candidacy(group);
     if (current === undefined || current === effective) return false;
     this.roles.setCandidacy(group, effective);
@@ -235,7 +232,7 @@ export class EmbeddedCoordinator implements Coordinator {
     if (!this.shell.running) return;
     const now = this.now();
     let changed = false;
-    for (const [group, rank] of this.wanted)
+    for (const [group, rank] of this.candidacies.wishes())
       if (this.gate.offer(group, rank, now)) changed = this.applyCandidacy(group, rank) || changed;
     if (changed) this.kick();
   }
@@ -248,8 +245,8 @@ export class EmbeddedCoordinator implements Coordinator {
     // A fresh proposer neither renews nor releases: the acceptors keep the lease until it
     // runs out, by which time the engine has stopped the group (it has S for that).
     this.roles.reset(group);
-    this.notBefore.set(group, this.now() + leaseMath(this.opts.config.cluster.timing).quarantineMs);
-    this.applyCandidacy(group, this.wanted.get(group) ?? null);
+    this.candidacies.holdBack(group, this.now() + leaseMath(this.opts.config.cluster.timing).quarantineMs);
+    this.applyCandidacy(group, this.candidacies.wantedRank(group));
     const reason = 'the deadman helper is not running: no fencing past the demote point';
     this.log.error({ group, term: termToString(held.term) }, `lease dropped: ${reason}`);
     this.shell.emit({ type: 'demote', group, term: termToString(held.term), reason });
@@ -356,12 +353,10 @@ export class EmbeddedCoordinator implements Coordinator {
       );
     for (const [group, rank] of this.gate.due(now)) this.applyCandidacy(group, rank);
     for (const group of this.shell.deadmanDue(now)) this.demoteUnfenced(group);
-    for (const [group, at] of this.notBefore)
-      if (at <= now) {
-        this.notBefore.delete(group);
-        if (this.gate.offer(group, this.wanted.get(group) ?? null, now))
-          this.applyCandidacy(group, this.wanted.get(group) ?? null);
-      }
+    for (const group of this.candidacies.dueAt(now)) {
+      const rank = this.candidacies.wantedRank(group);
+      if (this.gate.offer(group, rank, now)) this.applyCandidacy(group, rank);
+    }
     this.roles.tick(now);
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
@@ -374,7 +369,7 @@ export class EmbeddedCoordinator implements Coordinator {
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
     const wake = Math.min(
-      ...this.notBefore.values(),
+      this.candidacies.nextWakeAt(),
       this.roles.nextWakeAt(now + MAX_TICK_MS),
       this.gate.nextWakeAt(),
       this.shell.deadmanNextDueAt(now) ?? Infinity,
