@@ -118,11 +118,22 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
     },
     async startAgent(node) {
       launch(node, ['agent', '-c', configFile, '--node', node, '--state-dir', join(dir, `state-${node}`)]);
-      await cluster.waitFor(`agent ${node} started`, () => {
-        const out = logs.get(node) ?? '';
-        if (procs.get(node)?.exitCode !== null) throw new Error(`agent ${node} exited:\n${out}`);
-        return out.includes('"agent started"');
-      });
+      // A generous liveness bound (a loaded CI machine right after `npm ci` can be slow); on
+      // timeout the agent's last log lines say where its start got stuck.
+      try {
+        await cluster.waitFor(
+          `agent ${node} started`,
+          () => {
+            const out = logs.get(node) ?? '';
+            if (procs.get(node)?.exitCode !== null) throw new Error(`agent ${node} exited:\n${out}`);
+            return out.includes('"agent started"');
+          },
+          60_000,
+        );
+      } catch (err) {
+        const tail = (logs.get(node) ?? '').split('\n').slice(-30).join('\n');
+        throw new Error(`${(err as Error).message}\n--- last log lines of ${node}:\n${tail}`);
+      }
     },
     async kill(name, signal = 'SIGKILL') {
       const child = procs.get(name);
