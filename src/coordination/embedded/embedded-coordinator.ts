@@ -11,20 +11,14 @@ import type { LeaseEvent } from '../lease/proposer.js';
 import { type ClockAnomaly, ClockSanity, isHeartbeat } from '../membership.js';
 import { CoordinatorShell } from '../shell/coordinator-shell.js';
 import { leaseMath } from '../timing.js';
-import { UdpTransport } from '../transport/udp-transport.js';
-import type {
-  ClusterIntent,
-  Coordinator,
-  CoordinatorEvent,
-  CoordinatorView,
-  GroupLeaseView,
-  NodeStatus,
-} from '../types.js';
+import type { UdpTransport } from '../transport/udp-transport.js';
+import type { ClusterIntent, Coordinator, CoordinatorEvent, CoordinatorView, NodeStatus } from '../types.js';
 import { CandidacyFilter } from './candidacy-filter.js';
 import { type IntentEnvelope, IntentSync } from './intent-sync.js';
 import { LeaseRoles } from './lease-roles.js';
-import { ownerToShow } from './owner-view.js';
-import { PeerStatus } from './peer-status.js';
+import { networkParts } from './network-parts.js';
+import { type HeldLease, leaseViews, showOwners } from './owner-view.js';
+import type { PeerStatus } from './peer-status.js';
 import { ProposeGate } from './propose-gate.js';
 import { linksByName, type VoterInfo, votersOf } from './voters.js';
 
@@ -60,7 +54,8 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly shell: CoordinatorShell;
   private readonly voters: VoterInfo[];
   private readonly self: VoterInfo;
-  private readonly held = new Map<string, { term: number; validUntil: number }>();
+  private readonly held = new Map<string, HeldLease>();
+  private readonly groupNames: readonly string[];
   private readonly gate: ProposeGate;
   private readonly intents: IntentSync;
   private roles!: LeaseRoles;
@@ -83,6 +78,7 @@ export class EmbeddedCoordinator implements Coordinator {
       clock: opts.clock ?? monotonicTimers,
       view: () => this.view(),
     });
+    this.groupNames = opts.config.groups.map((g) => g.name);
     this.voters = votersOf(opts.config);
     const self = this.voters.find((v) => v.name === opts.node);
     if (!self) throw new HaloError('HALO_E_USAGE', `node "${opts.node}" is not in the config's nodes`);
@@ -137,24 +133,17 @@ export class EmbeddedCoordinator implements Coordinator {
     // before it restarted (see ProposeGate for why proposing waits too).
     this.roles.acceptor.boot(now);
     this.gate.boot(now);
-    this.peers = new PeerStatus({
-      self: this.self.name,
+    const net = networkParts({
+      config,
+      self: this.self,
       voters: this.voters,
-      heartbeatMs: config.cluster.timing.heartbeatMs,
-      epoch: config.epoch,
-      clock: this.shell.clock,
-      status: this.status,
-    });
-    this.transport = new UdpTransport({
-      cluster: config.cluster.name,
-      epoch: config.epoch,
-      self: this.self.name,
       key: this.opts.key,
-      listen: this.self.links,
-      peers: linksByName(this.voters, this.self.name),
       clock: this.shell.clock,
       log: this.log,
+      status: this.status,
     });
+    this.peers = net.peers;
+    this.transport = net.transport;
     this.sanity = new ClockSanity({ clock: this.shell.clock });
     this.transport.onMessage((from, payloads, meta) => {
       const drift = this.sanity.observePeer(from, meta.bootId, meta.sentAt);
@@ -294,20 +283,12 @@ export class EmbeddedCoordinator implements Coordinator {
 
   view(): CoordinatorView {
     const now = this.now();
-    const leases: GroupLeaseView[] = this.opts.config.groups.map((g) => {
-      const held = this.held.get(g.name);
-      return {
-        group: g.name,
-        ...this.shell.owner(g.name),
-        validForMs: held ? Math.max(0, Math.round(held.validUntil - now)) : null,
-      };
-    });
     return {
       node: this.self.name,
       quorum: this.peers?.hasQuorum() ?? false,
       quarantined: this.roles?.acceptor.isQuarantined(now) ?? true,
       members: this.peers?.view() ?? [],
-      leases,
+      leases: leaseViews(this.groupNames, this.held, this.shell, now),
       droppedMessages: { ...(this.transport?.stats().dropped ?? {}) },
       leaseRenewals: { ...this.renewals },
       ...(this.shell.deadmanView() ? { deadman: this.shell.deadmanView() } : {}),
@@ -434,18 +415,7 @@ export class EmbeddedCoordinator implements Coordinator {
 
   private updateOwners(): void {
     if (!this.roles) return;
-    const { acceptor } = this.roles;
-    const now = this.now();
-    for (const g of this.opts.config.groups) {
-      const show = ownerToShow({
-        self: this.self.name,
-        now,
-        held: this.held.get(g.name),
-        accepted: acceptor.view(g.name, now).accepted,
-        shown: this.shell.owner(g.name).owner,
-        quarantined: acceptor.isQuarantined(now),
-      });
-      if (show) this.shell.setOwner(g.name, show.owner, show.term === null ? null : termToString(show.term));
-    }
+    const { groupNames: groups, held, shell: board } = this;
+    showOwners({ groups, self: this.self.name, now: this.now(), held, acceptor: this.roles.acceptor, board });
   }
 }
