@@ -35,10 +35,19 @@ async function api(agents: EtcdAgents, node: string, path: string): Promise<any>
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const v = await probe().catch(() => undefined);
+    // A probe that throws (an agent not answering yet) is polled again; its last error is
+    // reported if the wait times out.
+    const v = await probe().catch((err: unknown) => {
+      last = err;
+      return undefined;
+    });
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await sleep(25);
   }
 }
