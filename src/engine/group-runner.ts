@@ -87,7 +87,8 @@ export class GroupRunner {
     if (stopped.status !== 'ok') return stopped;
     for (const r of affected) {
       const result = await this.op(r, 'start', term, signal);
-      if (result !== null) return { status: 'start-failed', resource: r.name, ...result };
+      if (result?.unsettled) return unknownState(r.name, result);
+      if (result !== null) return { status: 'start-failed', resource: r.name, ...withoutFlag(result) };
     }
     return { status: 'ok' };
   }
@@ -145,7 +146,9 @@ export class GroupRunner {
       if (failure === null) continue;
       const cleanup = await this.stopList(touched.reverse(), term);
       if (cleanup.status !== 'ok') return cleanup;
-      return { status: 'start-failed', resource: r.name, ...failure };
+      // The start may still act after this stop (it never returned): only fencing is sure.
+      if (failure.unsettled) return unknownState(r.name, failure);
+      return { status: 'start-failed', resource: r.name, ...withoutFlag(failure) };
     }
     return { status: 'ok' };
   }
@@ -154,7 +157,7 @@ export class GroupRunner {
     for (const r of list) {
       const failure = await this.op(r, 'stop', term, undefined);
       if (failure !== null) {
-        const { aborted: _aborted, ...rest } = failure;
+        const { aborted: _aborted, ...rest } = withoutFlag(failure);
         return { status: 'stop-failed', resource: r.name, ...rest };
       }
     }
@@ -167,16 +170,24 @@ export class GroupRunner {
     op: 'start' | 'stop',
     term: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ reason: string; output?: string; aborted: boolean } | null> {
+  ): Promise<OpFailure | null> {
     const { timers, onChange } = this.opts;
     if (op === 'start') this.opts.beforeStart?.(r.name);
     const instance = this.opts.instance(r.name);
     const timeoutMs = opTimeouts(r)[op];
     onChange(r.name, op === 'start' ? 'starting' : 'stopping', { op, durationMs: 0 });
-    const outcome: Outcome<void> = await runWithTimeout(timers, timeoutMs, signal, (s) => {
-      const ctx = this.opts.context(r.name, term, s);
-      return op === 'start' ? instance.start(ctx) : instance.stop(ctx);
-    });
+    const outcome: Outcome<void> = await runWithTimeout(
+      timers,
+      timeoutMs,
+      signal,
+      (s) => {
+        const ctx = this.opts.context(r.name, term, s);
+        return op === 'start' ? instance.start(ctx) : instance.stop(ctx);
+      },
+      // A stop that does not return is a failed stop anyway (fencing follows); a start must
+      // have returned before anything stops it, or the stop could run before the start acts.
+      op === 'start' ? { settleMs: startSettleMs(timeoutMs) } : {},
+    );
     if (outcome.status === 'done') {
       onChange(r.name, op === 'start' ? 'running' : 'stopped', { op, durationMs: outcome.durationMs });
       return null;
@@ -188,8 +199,46 @@ export class GroupRunner {
           ? { reason: `${op} timed out after ${timeoutMs}ms`, aborted: false }
           : { reason: `${op} aborted`, aborted: true };
     onChange(r.name, 'failed', { op, durationMs: outcome.durationMs, ...failure });
-    return failure;
+    return outcome.status !== 'error' && outcome.unsettled
+      ? { ...failure, unsettled: true }
+      : failure;
   }
+}
+
+interface OpFailure {
+  reason: string;
+  output?: string;
+  aborted: boolean;
+  /** A timed-out or aborted start that had still not returned when we stopped waiting. */
+  unsettled?: true;
+}
+
+/** The longest a start is waited for after its timeout, however long the timeout itself. */
+const SETTLE_GRACE_MAX_MS = 5_000;
+
+/**
+ * How long a timed-out or aborted start is still waited for: an abort leaves the start the
+ * rest of its own timeout (it was allowed that long anyway), a timeout a short grace for the
+ * plugin to kill what it ran.
+ */
+export function startSettleMs(timeoutMs: number) {
+  const grace = Math.min(timeoutMs, SETTLE_GRACE_MAX_MS);
+  return (status: 'timeout' | 'aborted', elapsedMs: number): number =>
+    status === 'aborted' ? Math.max(timeoutMs - elapsedMs, grace) : grace;
+}
+
+function withoutFlag(failure: OpFailure): Omit<OpFailure, 'unsettled'> {
+  const { unsettled: _unsettled, ...rest } = failure;
+  return rest;
+}
+
+/** A start that never returned: whether it acted is unknown, so the engine must fence. */
+function unknownState(resource: string, failure: OpFailure): GroupOpResult {
+  return {
+    status: 'stop-failed',
+    resource,
+    reason: `${failure.reason}, and the start still had not returned after ${failure.aborted ? 'the abort' : 'the timeout'}: its state is unknown`,
+  };
 }
 
 /** `resource` and every resource that depends on it, in config (start) order. */

@@ -8,8 +8,12 @@ import type {
   ResourceState,
 } from '../../src/engine/resources/types.js';
 
-/** ok · fail (throws with output) · hang (until aborted) · stuck (ignores the abort too). */
-export type Behavior = 'ok' | 'fail' | 'hang' | 'stuck';
+/**
+ * ok · fail (throws with output) · hang (until aborted) · stuck (ignores the abort too) ·
+ * late (ignores the abort and returns when the test calls `finishLate()`, journalled
+ * as `<op> <name> returned`: an `ip addr add` still in flight when its start was aborted).
+ */
+export type Behavior = 'ok' | 'fail' | 'hang' | 'stuck' | 'late';
 
 export class FakeResource implements ResourceInstance {
   startBehavior: Behavior = 'ok';
@@ -23,6 +27,7 @@ export class FakeResource implements ResourceInstance {
   /** A copy this instance did not start runs (a probe should find it); a successful stop ends it. */
   stray = false;
   readonly live: Array<Record<string, unknown>> = [];
+  private lateFinishers: Array<() => void> = [];
 
   constructor(
     readonly name: string,
@@ -57,6 +62,13 @@ export class FakeResource implements ResourceInstance {
     this.live.push(params);
   }
 
+  /** Lets every `late` operation in flight return. */
+  finishLate(): void {
+    const finishers = this.lateFinishers;
+    this.lateFinishers = [];
+    for (const finish of finishers) finish();
+  }
+
   private act(op: string, behavior: Behavior, ctx: ResourceContext): Promise<void> {
     this.journal.push(`${op} ${this.name}`);
     switch (behavior) {
@@ -72,6 +84,13 @@ export class FakeResource implements ResourceInstance {
         );
       case 'stuck':
         return new Promise(() => {});
+      case 'late':
+        return new Promise((resolve) =>
+          this.lateFinishers.push(() => {
+            this.journal.push(`${op} ${this.name} returned`);
+            resolve();
+          }),
+        );
     }
   }
 }

@@ -47,6 +47,11 @@ function setup(resources: ResourceConfig[]) {
   return { runner, fakes, journal, states, timers, fake: (n: string) => fakes.get(n)! };
 }
 
+/** Lets promise callbacks queued by an abort run. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
 describe('GroupRunner', () => {
   test('starts resources in config order and stops them in reverse', async () => {
     const { runner, journal } = setup([res('vip'), res('fs', ['vip']), res('app', ['fs'])]);
@@ -94,6 +99,64 @@ describe('GroupRunner', () => {
     const result = await pending;
     assert.equal(result.status, 'start-failed');
     assert.equal(result.status === 'start-failed' && result.aborted, true);
+  });
+
+  test('an aborted start that is still acting is waited for before the cleanup stop runs', async () => {
+    const { runner, journal, fake } = setup([res('vip'), res('app')]);
+    fake('vip').startBehavior = 'late';
+    const abort = new AbortController();
+    const pending = runner.start('t1', abort.signal);
+    abort.abort();
+    await flush();
+    // The abort has fired but the address is still being added: stopping now would be undone.
+    assert.deepEqual(journal, ['start vip']);
+    fake('vip').finishLate();
+    const result = await pending;
+    assert.equal(result.status === 'start-failed' && result.aborted, true);
+    assert.deepEqual(journal, ['start vip', 'start vip returned', 'stop vip']);
+    assert.equal(fake('vip').started, false);
+  });
+
+  test('a start that times out is given a grace to return before the cleanup stop', async () => {
+    const { runner, journal, fake, timers } = setup([res('app', [], { timeout: { start: 2000 } })]);
+    fake('app').startBehavior = 'late';
+    const pending = runner.start('t1');
+    await timers.advance(2000);
+    await timers.advance(1999);
+    assert.deepEqual(journal, ['start app']);
+    fake('app').finishLate();
+    const result = await pending;
+    assert.equal(result.status, 'start-failed');
+    assert.deepEqual(journal, ['start app', 'start app returned', 'stop app']);
+  });
+
+  test('a start that never returns after its abort leaves an unknown state, reported as a failed stop', async () => {
+    const { runner, journal, fake, timers } = setup([res('app', [], { timeout: { start: 20_000 } })]);
+    fake('app').startBehavior = 'stuck';
+    const abort = new AbortController();
+    const pending = runner.start('t1', abort.signal);
+    await timers.advance(8000);
+    abort.abort();
+    // The abort leaves the start the rest of its own timeout (12 s here) to return.
+    await timers.advance(11_999);
+    assert.deepEqual(journal, ['start app']);
+    await timers.advance(1);
+    const result = await pending;
+    assert.equal(result.status, 'stop-failed');
+    assert.match(result.status === 'stop-failed' ? result.reason : '', /start aborted.*state is unknown/);
+    // The cleanup stop was still tried: it may well have worked.
+    assert.deepEqual(journal, ['start app', 'stop app']);
+  });
+
+  test('a restart whose start never returns is reported as a failed stop', async () => {
+    const { runner, fake, timers } = setup([res('app', [], { timeout: { start: 1000 } })]);
+    await runner.start('t1');
+    fake('app').startBehavior = 'stuck';
+    const pending = runner.restart('app', 't1');
+    await timers.advance(1000);
+    await timers.advance(1000);
+    const result = await pending;
+    assert.equal(result.status, 'stop-failed');
   });
 
   test('a failing cleanup stop after a failed start is reported as stop-failed', async () => {
