@@ -199,9 +199,7 @@ export class GroupRunner {
           ? { reason: `${op} timed out after ${timeoutMs}ms`, aborted: false }
           : { reason: `${op} aborted`, aborted: true };
     onChange(r.name, 'failed', { op, durationMs: outcome.durationMs, ...failure });
-    return outcome.status !== 'error' && outcome.unsettled
-      ? { ...failure, unsettled: true }
-      : failure;
+    return outcome.status !== 'error' && outcome.unsettled ? { ...failure, unsettled: true } : failure;
   }
 }
 

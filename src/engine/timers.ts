@@ -74,7 +74,8 @@ export function runWithTimeout<T>(
       controller.abort(new Error(outcome.status));
       const status = outcome.status as 'timeout' | 'aborted';
       const waitMs = options.settleMs?.(status, outcome.durationMs) ?? 0;
-      if (opSettled || waitMs <= 0) return resolve(opSettled || !options.settleMs ? outcome : { ...outcome, status, unsettled: true });
+      if (opSettled || waitMs <= 0)
+        return resolve(opSettled || !options.settleMs ? outcome : { ...outcome, status, unsettled: true });
       const cancelWait = timers.setTimeout(() => resolve({ ...outcome, status, unsettled: true }), waitMs);
       settleWaiters.push(() => {
         cancelWait();
