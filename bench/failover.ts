@@ -113,7 +113,13 @@ async function haloBench(
       ? {
           timing: profile,
           witness: false,
-          coordination: { type: 'etcd', endpoints: labEtcdEndpoints(), prefix: '/halo/lab' },
+          coordination: {
+            type: 'etcd',
+            endpoints: labEtcdEndpoints(),
+            prefix: '/halo/lab',
+            // Tell Halo the election timeout the lab's etcd runs with (it sizes the lease TTL).
+            electionTimeout: `${etcdElectionMs}ms`,
+          },
         }
       : { timing: profile },
   );

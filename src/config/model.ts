@@ -25,6 +25,8 @@ export type Coordination =
       type: 'etcd';
       endpoints: string[];
       prefix: string;
+      /** etcd's --election-timeout; the lease TTL is raised to outlast an election (etcd-timing.ts). */
+      electionTimeoutMs?: number;
       tls?: { ca?: string; cert?: string; key?: string };
       username?: string;
       passwordFile?: string;

@@ -22,7 +22,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
       name: cluster.name,
       secretFile: cluster.secretFile,
       timing: resolveTiming(cluster.timing, profiles),
-      coordination: cluster.coordination,
+      coordination: coordinationOf(cluster.coordination),
       api: cluster.api,
       keepalive: {
         idleMs: cluster.keepalive.idle,
@@ -129,4 +129,10 @@ export function startOrder(resources: ResourceConfig[]): ResourceConfig[] {
 function configEpoch(body: unknown): number {
   const digest = createHash('sha256').update(JSON.stringify(body)).digest();
   return digest.readUIntBE(0, 6);
+}
+
+function coordinationOf(c: RawConfig['cluster']['coordination']): HaloConfig['cluster']['coordination'] {
+  if (c.type !== 'etcd') return c;
+  const { electionTimeout, ...rest } = c;
+  return { ...rest, electionTimeoutMs: electionTimeout };
 }

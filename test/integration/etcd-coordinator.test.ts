@@ -236,6 +236,24 @@ test('killing the etcd leader never gives two owners and leaves exactly one', as
   assertSafe(h.records, t);
 });
 
+test('killing the etcd leader five times in a row never stops the owner: its lease outlasts each election', async (t) => {
+  if (!needEtcd(t)) return;
+  const h = await harness(t);
+  const [owner] = await h.firstOwner();
+  for (let trial = 1; trial <= 5; trial++) {
+    const leader = await h.etcd.leader();
+    await h.etcd.kill(leader);
+    // Long enough for the election and for several keepalives afterwards.
+    await sleep(3000);
+    await h.etcd.restart(leader);
+    await h.etcd.waitHealthy();
+    const changes = h.records.filter((r) => r.type !== 'acquired' || r.node !== owner.name);
+    assert.deepEqual(changes, [], `after leader kill ${trial} (${leader}) the ownership changed`);
+  }
+  assert.deepEqual(h.owners(), [owner.name]);
+  assertSafe(h.records, t);
+});
+
 test('freezing every etcd member makes the owner demote by its deadline; after the thaw one owner returns', async (t) => {
   if (!needEtcd(t)) return;
   const h = await harness(t);

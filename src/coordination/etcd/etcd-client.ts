@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import { handleWhen, noop, retry } from 'cockatiel';
+import { Etcd3, type IOptions, isRecoverableError } from 'etcd3';
 import type { Coordination, KeepaliveConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
 import { etcdGrpcKeepaliveOptions } from '../../net/keepalive.js';
@@ -8,9 +9,13 @@ import { privateFileProblem } from '../../util/private-file.js';
 export type EtcdCoordination = Extract<Coordination, { type: 'etcd' }>;
 
 /**
- * Builds the etcd3 client from `cluster.coordination`. The library's own retry and circuit
- * breaker stay on (they pick another endpoint when one member is down); every call Halo makes
- * carries its own deadline, so no call can outlive the lease it serves.
+ * Builds the etcd3 client from `cluster.coordination`. Every call Halo makes carries its own
+ * deadline, so no call can outlive the lease it serves. A call that fails on one member is
+ * retried on another (the library's retry), but the library's per-member circuit breaker is
+ * off: after a leader election it kept refusing every call to members that were healthy
+ * again for up to 5 s ("circuit breaker is open"), so an agent that had lost its lease during
+ * the election could not take a new one, and a group stayed down for seconds after etcd was
+ * back. Halo paces its own retries instead.
  */
 export function createEtcdClient(
   c: EtcdCoordination,
@@ -22,6 +27,10 @@ export function createEtcdClient(
     dialTimeout: dialTimeoutMs,
     // Stateful middleboxes (NAT, firewalls) drop idle flows: gRPC pings below the configured idle.
     grpcOptions: etcdGrpcKeepaliveOptions(keepalive),
+    faultHandling: {
+      host: () => noop,
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(1, c.endpoints.length - 1) }),
+    },
   };
   if (c.tls) {
     const read = (path: string | undefined, what: string) => {

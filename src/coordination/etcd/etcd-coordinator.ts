@@ -61,6 +61,8 @@ export class EtcdCoordinator implements Coordinator {
   private readonly bootId = randomUUID();
   private readonly core: EtcdCore;
   private client!: Etcd3;
+  /** One client per endpoint: keepalives go to every member at once (lease-keeper.ts). */
+  private memberClients: Etcd3[] = [];
   private writes!: EtcdWrites;
   private keeper: LeaseKeeper | undefined;
   private watcher: Watcher | undefined;
@@ -72,8 +74,8 @@ export class EtcdCoordinator implements Coordinator {
       clock: opts.clock ?? monotonicTimers,
       view: () => this.view(),
     });
-    this.timing = etcdTiming(opts.config.cluster.timing);
     const c = opts.config.cluster.coordination;
+    this.timing = etcdTiming(opts.config.cluster.timing, c.type === 'etcd' ? c.electionTimeoutMs : undefined);
     this.keys = new EtcdKeys(c.type === 'etcd' ? c.prefix : '/halo');
     this.core = new EtcdCore({
       node: opts.node,
@@ -102,6 +104,16 @@ export class EtcdCoordinator implements Coordinator {
       throw new HaloError('HALO_E_USAGE', `node "${this.opts.node}" is not in the config's nodes`);
     this.shell.enter('starting');
     this.client = createEtcdClient(c, this.timing.callTimeoutMs * 2, this.opts.config.cluster.keepalive);
+    this.memberClients =
+      c.endpoints.length > 1
+        ? c.endpoints.map((e) =>
+            createEtcdClient(
+              { ...c, endpoints: [e] },
+              this.timing.callTimeoutMs * 2,
+              this.opts.config.cluster.keepalive,
+            ),
+          )
+        : [];
     this.writes = new EtcdWrites({
       client: this.client,
       keys: this.keys,
@@ -132,7 +144,7 @@ export class EtcdCoordinator implements Coordinator {
       if (!this.shell.stillStarting)
         throw new HaloError('HALO_E_INTERNAL', 'coordination was stopped while it was starting');
     } catch (err) {
-      this.client.close();
+      this.closeClients();
       await this.shell.finish();
       throw err;
     }
@@ -140,6 +152,7 @@ export class EtcdCoordinator implements Coordinator {
     this.shell.enter('running');
     this.keeper = new LeaseKeeper({
       client: this.client,
+      memberClients: this.memberClients,
       timing: this.timing,
       clock: this.shell.clock,
       log: this.log,
@@ -161,7 +174,13 @@ export class EtcdCoordinator implements Coordinator {
     // Revoking drops this node's keys at once; never while a group may still be running here.
     await this.keeper?.stop(!this.core.busy());
     await this.shell.finish();
+    this.closeClients();
+  }
+
+  private closeClients(): void {
     this.client?.close();
+    for (const m of this.memberClients) m.close();
+    this.memberClients = [];
   }
 
   on(listener: (event: CoordinatorEvent) => void): () => void {

@@ -2,12 +2,19 @@ import { type Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import type { Logger } from '../../log.js';
 import type { TimerClock } from '../../util/clock.js';
 import type { EtcdTiming } from './etcd-timing.js';
+import { keepaliveAnyMember } from './keepalive-fanout.js';
 
 /**
  * This agent's one etcd lease: granted, then renewed by us
  * with one keepalive every TTL/5 — not with the library's automatic keepalive or its `lost`
  * event, whose timing we cannot bound. `validUntil` only moves forward on a keepalive etcd
  * answered, and is computed from the moment that keepalive was *sent*.
+ *
+ * Each keepalive goes to every member at once (`memberClients`, one client per endpoint) and
+ * the first answer counts: a member forwards it to the leader, so whichever live member is
+ * reached first renews the lease. Sent through the pooled client alone, a keepalive waits out
+ * its whole deadline whenever the pool picks a member that just died, and two such picks in a
+ * row during a leader election cost the owner its group.
  *
  * `poison()` gives a lease up without revoking it: its keys stay until etcd expires them,
  * which is what a demoted owner needs (its resources may still be stopping), and a fresh
@@ -28,6 +35,8 @@ export type LeaseKeeperEvent =
 
 export interface LeaseKeeperOptions {
   client: Etcd3;
+  /** One client per etcd endpoint, for keepalives (default: the pooled client alone). */
+  memberClients?: readonly Etcd3[];
   timing: EtcdTiming;
   /** Time and the pauses between calls (tests drive it with a fake). */
   clock: TimerClock;
@@ -158,8 +167,12 @@ export class LeaseKeeper {
     const t0 = clock.now();
     this.lastSend = t0;
     try {
+      const deadline = Date.now() + timing.callTimeoutMs;
+      const members = this.opts.memberClients ?? [];
       const res = await withTimeout(
-        lease.keepaliveOnce({ deadline: Date.now() + timing.callTimeoutMs }),
+        members.length > 0
+          ? keepaliveAnyMember(members, held.id, deadline)
+          : lease.keepaliveOnce({ deadline }),
         timing.callTimeoutMs,
       );
       // Poisoned or replaced while the call was in flight: the answer is about an old lease.
