@@ -24,13 +24,16 @@ export interface LabOptions {
   logLevel?: string;
   /** cluster.coordination (e.g. etcd, with `witness: false`; see etcd.ts); default embedded. */
   coordination?: Record<string, unknown>;
+  /** cluster.waitForAll (default: Halo's own, 10s). */
+  waitForAll?: string;
 }
 
 /**
  * The cluster configuration every agent and the witness of a lab read (as YAML): the lab's
  * nodes at their namespace addresses, the witness if there is one, and by default one group
- * `vip` holding the lab's VIP on `eth0`. A lab without a witness or another coordination
- * backend has no majority of three, so it must say `unsafe: true` to start at all.
+ * `vip` holding the lab's VIP on `eth0`. Two nodes without a witness or another coordination
+ * backend have no majority of three, so that lab must say `unsafe: true` to start at all;
+ * three or five nodes are a config as a user would write it.
  */
 export function labConfig(
   opts: LabOptions,
@@ -45,8 +48,9 @@ export function labConfig(
       name: 'lab',
       secretFile: keyFile,
       timing: opts.timing ?? 'fast',
-      ...(witness || opts.coordination ? {} : { unsafe: true }),
+      ...(witness || opts.coordination || nodes.length % 2 === 1 ? {} : { unsafe: true }),
       ...(opts.coordination ? { coordination: opts.coordination } : {}),
+      ...(opts.waitForAll ? { waitForAll: opts.waitForAll } : {}),
     },
     nodes: Object.fromEntries(nodes.map((n) => [n.name, { address: n.address }])),
     ...(witness ? { witness: { address: witness.address, port: 7402 } } : {}),

@@ -1,6 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,7 +166,11 @@ export class LabCore {
   /** Copies every log of this lab to a directory that outlives the teardown; returns it. */
   keepLogs(): string {
     const dest = join(tmpdir(), 'halo-lab-logs', this.prefix.slice(0, -1));
-    cpSync(this.dir, dest, { recursive: true, filter: (src) => !src.endsWith('.key') });
+    // Not the key, and not the deadman's lifeline FIFO (cpSync refuses FIFOs and sockets).
+    cpSync(this.dir, dest, {
+      recursive: true,
+      filter: (src) => !src.endsWith('.key') && !isSpecialFile(src),
+    });
     return dest;
   }
 
@@ -288,4 +301,14 @@ class ProbeFailed extends LabError {
 /** Ends a `waitFor` at once: the thing waited for can no longer happen. */
 export function fail(message: string): never {
   throw new ProbeFailed(message);
+}
+
+/** A FIFO, socket or device: nothing to keep, and cpSync cannot copy it. */
+function isSpecialFile(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFIFO() || st.isSocket() || st.isCharacterDevice() || st.isBlockDevice();
+  } catch {
+    return false;
+  }
 }

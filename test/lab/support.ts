@@ -52,64 +52,69 @@ export async function startScenario(t: TestContext, opts: LabOptions = {}): Prom
     await checker.stop();
     await lab.cleanup();
   });
-  await checker.start();
-  if (opts.witness !== false) await lab.startWitness();
-  const [first, ...rest] = lab.nodes;
-  await lab.startAgent(first!);
-  const s: Scenario = {
-    lab,
-    checker,
-    holders: () => checker.holders(),
-    async waitHolder(node, timeoutMs = 30_000) {
-      // By the checker's samples, so the time returned is the sample that first saw it.
-      const change = await lab.waitFor(
-        `the VIP on ${node} alone`,
-        () => {
-          const last = checker.lastChange();
-          return last && last.holders.length === 1 && last.holders[0] === node ? last : false;
-        },
-        timeoutMs,
-      );
-      return change.t;
-    },
-    async downtime(fault, survivor, timeoutMs = 10_000) {
-      // The survivor may answer only after this is asked: wait for it (bounded). A measurement
-      // only (documented exception to "no swallowed errors"): a survivor that never answers shows
-      // as "never" in the diagnostics, and every scenario asserts the new owner by assertOwner.
-      const answered = await lab
-        .waitFor(
-          `a probe answered by ${survivor}`,
-          async () => (await lab.client.probeRecords(fault)).find((r) => r[1] === survivor),
+  try {
+    await checker.start();
+    if (opts.witness !== false) await lab.startWitness();
+    const [first, ...rest] = lab.nodes;
+    await lab.startAgent(first!);
+    const s: Scenario = {
+      lab,
+      checker,
+      holders: () => checker.holders(),
+      async waitHolder(node, timeoutMs = 30_000) {
+        // By the checker's samples, so the time returned is the sample that first saw it.
+        const change = await lab.waitFor(
+          `the VIP on ${node} alone`,
+          () => {
+            const last = checker.lastChange();
+            return last && last.holders.length === 1 && last.holders[0] === node ? last : false;
+          },
           timeoutMs,
-        )
-        .catch(() => undefined);
-      return answered ? answered[0] - fault : null;
-    },
-    probes: (since = 0) => lab.client.probeRecords(since),
-    async assertNoSplitBrain() {
-      const report = await checker.stop();
-      assert.ok(report.samples > 10, 'the checker sampled');
-      assert.deepEqual(
-        report.violations.slice(0, 5),
-        [],
-        `the VIP was on two nodes at ${report.violations.length} events or samples`,
-      );
-      return report;
-    },
-  };
-  // n1 starts first, so it is the first proposer and owns the group (wait-for-all may hold it until all are up).
-  for (const node of rest) await lab.startAgent(node);
-  await s.waitHolder(first!);
-  // Settled: every voter past its restart quarantine, so renewals do not depend on luck.
-  for (const node of lab.nodes)
-    await lab.waitFor(`${node} out of quarantine`, async () => !(await lab.status(node)).quarantined);
-  await lab.client.startProbe(lab.vip, lab.servicePort);
-  await lab.waitFor('the client served through the VIP', async () => {
-    const recs = await lab.client.probeRecords();
-    return recs.some((r) => r[1] === first);
-  });
-  await sleep(300);
-  return s;
+        );
+        return change.t;
+      },
+      async downtime(fault, survivor, timeoutMs = 10_000) {
+        // The survivor may answer only after this is asked: wait for it (bounded). A measurement
+        // only (documented exception to "no swallowed errors"): a survivor that never answers shows
+        // as "never" in the diagnostics, and every scenario asserts the new owner by assertOwner.
+        const answered = await lab
+          .waitFor(
+            `a probe answered by ${survivor}`,
+            async () => (await lab.client.probeRecords(fault)).find((r) => r[1] === survivor),
+            timeoutMs,
+          )
+          .catch(() => undefined);
+        return answered ? answered[0] - fault : null;
+      },
+      probes: (since = 0) => lab.client.probeRecords(since),
+      async assertNoSplitBrain() {
+        const report = await checker.stop();
+        assert.ok(report.samples > 10, 'the checker sampled');
+        assert.deepEqual(
+          report.violations.slice(0, 5),
+          [],
+          `the VIP was on two nodes at ${report.violations.length} events or samples`,
+        );
+        return report;
+      },
+    };
+    // n1 starts first, so it is the first proposer and owns the group (wait-for-all may hold it until all are up).
+    for (const node of rest) await lab.startAgent(node);
+    await s.waitHolder(first!);
+    // Settled: every voter past its restart quarantine, so renewals do not depend on luck.
+    for (const node of lab.nodes)
+      await lab.waitFor(`${node} out of quarantine`, async () => !(await lab.status(node)).quarantined);
+    await lab.client.startProbe(lab.vip, lab.servicePort);
+    await lab.waitFor('the client served through the VIP', async () => {
+      const recs = await lab.client.probeRecords();
+      return recs.some((r) => r[1] === first);
+    });
+    await sleep(300);
+    return s;
+  } catch (err) {
+    dumpLogs(t, lab, checker);
+    throw err;
+  }
 }
 
 /**
@@ -126,12 +131,17 @@ export async function runScenario(
   try {
     await body(s);
   } catch (err) {
-    for (const name of [...s.lab.nodes.map((n) => `agent-${n}`), 'witness'])
-      t.diagnostic(`--- ${name} (last lines)\n${s.lab.logs(name).split('\n').slice(-25).join('\n')}`);
-    t.diagnostic(`--- all logs kept in ${s.lab.keepLogs()}`);
-    t.diagnostic(`--- VIP holders: ${JSON.stringify(s.checker.report().changes.slice(-10))}`);
+    dumpLogs(t, s.lab, s.checker);
     throw err;
   }
+}
+
+/** The agents' and witness's log tails and the last VIP holders, attached to a failing test. */
+function dumpLogs(t: TestContext, lab: Lab, checker: SplitBrainChecker): void {
+  for (const name of [...lab.nodes.map((n) => `agent-${n}`), 'witness'])
+    t.diagnostic(`--- ${name} (last lines)\n${lab.logs(name).split('\n').slice(-25).join('\n')}`);
+  t.diagnostic(`--- all logs kept in ${lab.keepLogs()}`);
+  t.diagnostic(`--- VIP holders: ${JSON.stringify(checker.report().changes.slice(-10))}`);
 }
 
 /** Ownership changes of the VIP after `since` (holder-set changes that add a node). */
