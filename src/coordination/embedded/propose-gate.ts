@@ -95,8 +95,11 @@ export class ProposeGate {
     if (!verdict.open) return null;
     this.coldStart = null;
     this.proposeAfter = Math.max(this.proposeAfter, verdict.at);
-    if (verdict.reason === 'all-voters' || verdict.reason === 'timeout')
-      this.coldOpenedAt = this.proposeAfter;
+    // A node joining a "running" cluster staggers too: its peers may only have timed out of
+    // their own wait with no majority yet, so no group has an owner, and this node completing
+    // the majority must not race the preferred node for them. Where a group has an owner the
+    // stagger changes nothing (nobody can acquire a held lease).
+    if (verdict.reason !== 'off') this.coldOpenedAt = this.proposeAfter;
     return verdict;
   }
 

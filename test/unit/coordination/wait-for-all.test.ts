@@ -181,6 +181,24 @@ describe('propose gate with wait-for-all', () => {
     assert.equal(gate.offer('a', 1, open + 2 * COLD_START_STAGGER_MS), true, 'later changes apply at once');
   });
 
+  it('a node joining peers that are past their wait staggers its less preferred candidacies too', () => {
+    // n1 and n2 timed out of their wait before a majority existed; n3 completes the majority.
+    const gate = new ProposeGate({ quarantineMs: M, waitForAllMs: WAIT });
+    gate.boot(0);
+    gate.offer('g', 2, 10);
+    gate.offer('h', 0, 10);
+    const settled = [peer('n1', { up: true, startedAt: -20_000, settled: true })];
+    assert.deepEqual(gate.settle(5, settled), {
+      open: true,
+      at: M,
+      reason: 'joined-running-cluster',
+      missing: [],
+    });
+    assert.deepEqual(gate.due(M), [['h', 0]]);
+    assert.deepEqual(gate.due(M + 2 * COLD_START_STAGGER_MS - 1), []);
+    assert.deepEqual(gate.due(M + 2 * COLD_START_STAGGER_MS), [['g', 2]]);
+  });
+
   it('opens at the bound when a voter never comes', () => {
     const gate = new ProposeGate({ quarantineMs: M, waitForAllMs: WAIT });
     gate.boot(0);
