@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Nemesis, type NemesisReport } from '../test/lab-kit/nemesis.js';
 import { FAULT_KINDS, type FaultKind } from '../test/lab-kit/nemesis-faults.js';
@@ -40,7 +40,12 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const startedAt = new Date();
 log(`nemesis: ${rounds} rounds, seed ${seed}`);
 const nemesis = new Nemesis({ rounds, seed, log, ...(sequence.length > 0 ? { sequence } : {}) });
+// The machine's load belongs next to the numbers: lease timing on a starved CPU is another test.
+const loads: number[] = [loadavg()[0]!];
+const loadSampler = setInterval(() => loads.push(loadavg()[0]!), 10_000);
 const report = await nemesis.run();
+clearInterval(loadSampler);
+loads.push(loadavg()[0]!);
 const summary = render(report);
 process.stdout.write(`${summary}\n`);
 if (args.out) writeFileSync(args.out, `${summary}\n`);
@@ -48,6 +53,13 @@ process.exit(verdict(report).length === 0 ? 0 : 1);
 
 function verdict(r: NemesisReport): string[] {
   return nemesisProblems(r, rounds);
+}
+
+/** Rounds whose one fault episode changed ownership more than once, by fault kind. */
+function flapping(r: NemesisReport): string {
+  const counts = new Map<string, number>();
+  for (const x of r.rounds) if (x.ownershipChanges > 1) counts.set(x.kind, (counts.get(x.kind) ?? 0) + 1);
+  return counts.size === 0 ? 'none' : [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
 function render(r: NemesisReport): string {
@@ -62,6 +74,7 @@ function render(r: NemesisReport): string {
       String(of.length),
       String(of.reduce((n, x) => n + x.ownershipChanges, 0)),
       String(of.filter((x) => x.ownershipChanges > 0).length),
+      String(Math.max(0, ...of.map((x) => x.ownershipChanges))),
       String(of.filter((x) => x.ownerAfter !== null && x.ownerAfter !== x.ownerBefore).length),
       fmtMs(down.p50),
       fmtMs(down.p95),
@@ -82,10 +95,12 @@ function render(r: NemesisReport): string {
     '',
     `- command: \`npm run test:nemesis -- --rounds ${rounds}${args.seed !== undefined ? ` --seed ${seed}` : ''}${args.faults ? ` --faults ${args.faults}` : ''}\` (seed ${seed})`,
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()} (${hostname()})`,
+    `- load average (1 min, sampled every 10 s): ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
     `- started ${startedAt.toISOString()}, ran ${(r.durationMs / 60_000).toFixed(1)} min, ${r.rounds.length} rounds`,
     `- split-brain checker: every address event and ${r.samples} samples at 10 ms, **${r.splitBrain.length} with two holders**`,
     `- writes: ${w.attempted} attempted, **${w.acked} acknowledged, ${w.lost.length} lost**, ${w.duplicated.length} duplicated, ${w.storedUnacked} stored without acknowledgement; failed attempts: ${failed || 'none'}`,
     `- ownership changes: ${r.rounds.reduce((n, x) => n + x.ownershipChanges, 0)} in total (every acquisition counts, a node re-acquiring a group it just lost too)`,
+    `- rounds with more than one ownership change: ${flapping(r)}`,
     `- verdict: ${problems.length === 0 ? 'PASS' : `FAIL (${problems.join('; ')})`}`,
     '',
     markdownTable(
@@ -94,6 +109,7 @@ function render(r: NemesisReport): string {
         'rounds',
         'ownership changes',
         'rounds with a change',
+        'max in one round',
         'owner moved',
         'downtime p50',
         'p95',

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { processGroupAlive } from '../../src/coordination/deadman/actions.js';
 import { DeadmanClient, type DeadmanEvent } from '../../src/coordination/deadman/client.js';
 import { decodeFrame, singleClusterOptions } from '../../src/coordination/transport/codec.js';
+import { threadNice } from '../support/thread-nice.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/deadman-agent.js', import.meta.url));
 const monoNow = () => Number(process.hrtime.bigint()) / 1e6;
@@ -168,6 +169,8 @@ describe('deadman helper', () => {
     t.after(() => killGroup(deadman.pid));
     const events: Array<DeadmanEvent & { at: number }> = [];
     deadman.on((e) => events.push({ ...e, at: monoNow() }));
+    // A late fence is a split brain: the helper asks to be scheduled ahead of ordinary work.
+    if (process.getuid?.() === 0) assert.equal(threadNice(deadman.pid!, deadman.pid!), -10);
 
     const deadline = monoNow() + 300;
     await deadman.arm('failover', {

@@ -4,6 +4,7 @@ import { WitnessServer } from '../../coordination/witness.js';
 import { loadConfig } from '../../engine/config-catalog.js';
 import { HaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { raiseOwnThreadPriority } from '../../util/thread-priority.js';
 import type { Command } from '../command.js';
 
 export const witnessCommand: Command = {
@@ -42,6 +43,8 @@ export const witnessCommand: Command = {
       throw new HaloError('HALO_E_USAGE', `${first.file} has no witness section; pass --listen HOST:PORT`);
     }
     const log = createLogger({ name: 'halo-witness' });
+    const priorityProblem = raiseOwnThreadPriority();
+    if (priorityProblem) log.info({ reason: priorityProblem }, 'witness runs at normal priority');
     const server = new WitnessServer({ listen, clusters, log });
     await server.start();
     const sd = new SdNotify({ onError: (message) => log.warn({ message }, 'sd_notify failed') });

@@ -1,3 +1,4 @@
+import { raiseOwnThreadPriority } from '../../util/thread-priority.js';
 import { DeadmanHelper, type HelperLog } from './helper.js';
 import { holdLifeline } from './lifeline.js';
 import { LineDecoder } from './protocol.js';
@@ -27,6 +28,10 @@ const log: HelperLog = (level, fields, msg) => {
     // Nobody reads our stderr any more; fencing matters more than logging.
   }
 };
+
+// A fence that waits behind other runnable work is a late fence.
+const priorityProblem = raiseOwnThreadPriority();
+if (priorityProblem) log('info', { reason: priorityProblem }, 'helper runs at normal priority');
 
 // A closed reader must not kill us with EPIPE.
 process.stdout.on('error', () => {});

@@ -17,6 +17,7 @@ import { BROADCAST } from './messages.js';
  *
  * Rules:
  * - PREPARE(b): b ≥ promised → promise, reporting the unexpired accepted lease; else NACK.
+ *   While another node's lease is live the promise is sent but not recorded (see handle).
  *   (b = promised only happens for a duplicate of the same proposer's prepare: ballots are
  *   unique per voter, so promising again is the same promise.)
  * - PROPOSE(b): b ≥ promised → accept with expiresAt = now + durMs; else NACK.
@@ -95,7 +96,11 @@ export class LeaseAcceptor {
       case 'prepare': {
         const st = this.#state(msg.g, now, out);
         if (msg.b >= st.promised) {
-          st.promised = msg.b;
+          // A rival's PREPARE during another node's live lease is answered (the report makes
+          // it back off) but not recorded: every proposer abandons a round on such a report,
+          // so this promise can never be counted, and recording it would only make the
+          // owner's next renewal lose a round to a NACK (under loss, often its lease).
+          if (!st.accepted || st.accepted.owner === from) st.promised = msg.b;
           const reply: LeaseMessage = { type: 'promise', g: msg.g, b: msg.b };
           if (st.accepted) reply.accepted = report(st.accepted, now);
           out.push({ to: from, msg: reply });

@@ -50,6 +50,8 @@ export interface Round {
   /** Monotonic send time of the PREPARE; the lease window is measured from here. */
   t0: number;
   deadline: number;
+  /** When the current phase's message is sent again to the voters that have not answered. */
+  resendAt: number;
   kind: 'acquire' | 'extend';
   term: number;
   replied: Set<string>;

@@ -50,12 +50,21 @@ import type {
  * retries after its remaining time (or an EXPIRED push) plus rank × 20 ms; a NACK majority
  * raises the ballot and retries after the same back-off; replies to older ballots are
  * ignored; a round that cannot finish before its demote point counts as failed.
+ *
+ * Loss: a round does not wait for its deadline to recover a lost datagram. Every R/3 (at least
+ * 10 ms) it sends its current PREPARE or PROPOSE again, same ballot, to the voters that have not
+ * answered. Acceptors answer a repeat like the original (a repeated PROPOSE only moves their
+ * expiry later, which is the safe direction). Under ~30 % loss per path one round then almost
+ * always completes long before the owner's demote point, where without repeats two lost
+ * datagrams in a row cost the lease.
  */
 
 /** Back-off per rank step, so a preferred candidate wins the race after a lease ends. */
 export const RANK_BACKOFF_MS = 20;
 /** Random extra back-off, so two proposers of equal rank do not duel forever. */
 const JITTER_MS = 5;
+/** Shortest gap between repeats of a round's message (the R/3 rule's floor). */
+const MIN_RESEND_MS = 10;
 
 export type { LeaseEvent, ProposerOptions, ProposerOutput, Voter };
 
@@ -134,7 +143,7 @@ export class LeaseProposer {
     if (this.#candidacyChanged) return Number.NEGATIVE_INFINITY;
     let t = Number.POSITIVE_INFINITY;
     if (this.#owner) t = Math.min(t, this.#owner.demoteAt);
-    if (this.#round) t = Math.min(t, this.#round.deadline);
+    if (this.#round) t = Math.min(t, this.#round.deadline, this.#round.resendAt);
     else if (this.#owner) t = Math.min(t, this.#renewAt);
     else if (this.#rank !== null) t = Math.min(t, this.#retryAt);
     return t;
@@ -149,6 +158,7 @@ export class LeaseProposer {
       else if (this.#retryAt === Number.POSITIVE_INFINITY) this.#retryAt = now + this.#backoff();
     }
     if (this.#round && now >= this.#round.deadline) this.#roundFailed(now);
+    if (this.#round && now >= this.#round.resendAt) this.#resend(this.#round, now, out);
     if (!this.#round) {
       if (this.#owner) {
         if (now >= this.#renewAt) this.#startRound(now, out);
@@ -215,6 +225,7 @@ export class LeaseProposer {
       phase: 'prepare',
       t0: now,
       deadline: now + Math.min(2 * this.#timing.renewMs, this.#math.demoteAtMs),
+      resendAt: now + this.#resendGap(),
       kind: 'acquire',
       term: b,
       replied: new Set(),
@@ -223,7 +234,7 @@ export class LeaseProposer {
       maxSelfTerm: -1,
     };
     if (this.#owner) this.#renewAt = now + this.#timing.renewMs;
-    out.send.push({ to: BROADCAST, msg: { type: 'prepare', g: this.#group, b } });
+    out.send.push({ to: BROADCAST, msg: this.#phaseMessage(this.#round) });
   }
 
   #onPromise(
@@ -271,17 +282,33 @@ export class LeaseProposer {
     r.replied = new Set();
     r.yes = 0;
     r.no = 0;
-    out.send.push({
-      to: BROADCAST,
-      msg: {
-        type: 'propose',
-        g: this.#group,
-        b: r.b,
-        owner: this.#node,
-        term: r.term,
-        durMs: this.#timing.leaseMs,
-      },
-    });
+    r.resendAt = now + this.#resendGap();
+    out.send.push({ to: BROADCAST, msg: this.#phaseMessage(r) });
+  }
+
+  /** The message of the round's current phase (sent first to all, repeated to the silent). */
+  #phaseMessage(r: Round): LeaseMessage {
+    if (r.phase === 'prepare') return { type: 'prepare', g: this.#group, b: r.b };
+    return {
+      type: 'propose',
+      g: this.#group,
+      b: r.b,
+      owner: this.#node,
+      term: r.term,
+      durMs: this.#timing.leaseMs,
+    };
+  }
+
+  #resend(r: Round, now: number, out: ProposerOutput): void {
+    r.resendAt = now + this.#resendGap();
+    const msg = this.#phaseMessage(r);
+    for (const name of this.#weights.keys()) {
+      if (!r.replied.has(name)) out.send.push({ to: name, msg });
+    }
+  }
+
+  #resendGap(): number {
+    return Math.max(MIN_RESEND_MS, this.#timing.renewMs / 3);
   }
 
   #onNack(from: string, msg: Extract<LeaseMessage, { type: 'nack' }>, now: number): void {

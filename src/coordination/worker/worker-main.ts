@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { raiseOwnThreadPriority } from '../../util/thread-priority.js';
 import { createCoordinator } from '../backends.js';
 import type { Coordinator } from '../types.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
@@ -14,6 +15,8 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerToMain) => port.postMessage(m);
 const log = createLogger({ level: init.logLevel, name: `halo-agent-${init.node}` });
+const priorityProblem = raiseOwnThreadPriority();
+if (priorityProblem) log.info({ reason: priorityProblem }, 'coordination thread runs at normal priority');
 const coordinator: Coordinator = await createCoordinator({
   config: init.config,
   node: init.node,

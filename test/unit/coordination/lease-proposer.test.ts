@@ -229,6 +229,64 @@ describe('lease proposer', () => {
     assert.equal(c.p('n1').isOwner(c.now), false);
   });
 
+  it('repeats a lost PREPARE and PROPOSE after R/3 to the silent voters only, same ballot', () => {
+    const c = new Cluster(three, { n1: 0 });
+    const gap = R / 3;
+    // The first PREPARE and the first PROPOSE to n2 and w are lost; repeats get through.
+    const lost = new Set<string>();
+    c.drop = (s) => {
+      if (s.from !== 'n1' || s.to === 'n1') return false;
+      const key = `${s.msg.type}>${s.to}`;
+      if (lost.has(key)) return false;
+      lost.add(key);
+      return true;
+    };
+    const t0 = c.now;
+    c.tickAll();
+    const b = firstPrepare(c, 'n1');
+    assert.equal(c.eventsOf('n1', 'acquired').length, 0);
+    c.advance(Math.ceil(gap) - 1);
+    assert.equal(c.log.filter((s) => s.msg.type === 'prepare').length, 3, 'no repeat before R/3');
+    c.advance(1);
+    const prepares = c.log.filter((s) => s.msg.type === 'prepare');
+    assert.deepEqual(
+      prepares.slice(3).map((s) => [s.to, s.msg.type === 'prepare' && s.msg.b]),
+      [
+        ['n2', b],
+        ['w', b],
+      ],
+    );
+    c.advance(Math.ceil(gap));
+    assert.deepEqual(c.eventsOf('n1', 'acquired'), [{ type: 'acquired', term: b, validUntil: t0 + V }]);
+    const proposes = c.log.filter((s) => s.msg.type === 'propose');
+    assert.ok(proposes.every((s) => s.msg.type === 'propose' && s.msg.b === b));
+    // The acquisition round stopped repeating once it had its majority (until the renewal at R).
+    const after = c.log.length;
+    c.advance(t0 + R - 1 - c.now);
+    assert.equal(c.log.slice(after).filter((s) => s.from === 'n1').length, 0);
+  });
+
+  it("keeps the owner's renewals going when a rival's PREPARE reaches the acceptors during its lease", () => {
+    const c = new Cluster(three, { n1: 0 });
+    c.tickAll();
+    const term = c.p('n1').term();
+    // n2 cannot hear n1 and keeps preparing with ballots far above n1's.
+    const rival = makeBallot(WALL + c.now + 60_000, 1);
+    for (const to of ['n1', 'w']) {
+      const out = c.acceptors.get(to)?.handle('n2', { type: 'prepare', g: 'g', b: rival }, c.now) ?? [];
+      assert.equal(out[0]?.msg.type, 'promise', 'answered, with the live lease in it');
+    }
+    c.advance(3 * R + 1);
+    assert.equal(c.eventsOf('n1', 'demote').length, 0);
+    assert.equal(c.eventsOf('n1', 'extended').length, 3);
+    assert.equal(c.p('n1').term(), term);
+    assert.equal(
+      c.log.filter((s) => s.msg.type === 'nack').length,
+      0,
+      'no renewal was refused because of the rival',
+    );
+  });
+
   it('raises its ballot above a NACK and retries after back-off', () => {
     const c = new Cluster(three, { n1: 0 });
     const high = makeBallot(WALL + c.now + 60_000, 2);
