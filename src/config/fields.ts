@@ -76,9 +76,13 @@ export const envMap = z
   .record(z.string(), z.string({ error: 'expected a string value' }), {
     error: 'expected a map of NAME: value',
   })
-  .describe('Extra environment variables for the commands.');
+  .describe(
+    "Extra environment variables for the commands, over the clean environment they start with (a fixed PATH, locale, HOME/USER and the HALO_* identity; not the agent's).",
+  );
 
 export const runAs = z
   .string()
   .min(1)
-  .describe('Run the commands as this user (the agent must run as root).');
+  .describe(
+    'Run the commands as this user, with its supplementary groups (setpriv --init-groups; the agent must run as root).',
+  );
