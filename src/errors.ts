@@ -49,6 +49,13 @@ export const ERRORS = {
     summary: 'An API request is not valid (body, parameter or value).',
     next: 'Fix the request as the message says; the API reference is served at /openapi.json.',
   },
+  HALO_E_BODY_TOO_LARGE: {
+    kind: 'user',
+    httpStatus: 413,
+    summary:
+      'An API request body is larger than the API accepts (1 MiB; a pushed config may be up to 4 MiB as YAML).',
+    next: 'Send a smaller body; for `halo config push`, keep the config file under 4 MiB.',
+  },
   HALO_E_UNAUTHORIZED: {
     kind: 'user',
     httpStatus: 401,

@@ -27,7 +27,7 @@ import { registerDestroy } from './destroy.js';
 import { renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
-import { describeStateDir, type StateDirHealth } from './state-dir.js';
+import { describeStateDir, ensureStateDir, looseStateDirProblem, type StateDirHealth } from './state-dir.js';
 import { StateDirWatch } from './state-dir-watch.js';
 import { buildStatus } from './status.js';
 import { installTestHooks } from './test-hooks.js';
@@ -110,6 +110,9 @@ export class Agent implements ClusterOps {
     }
     const key = Buffer.from(readPrivateFile(this.config.cluster.secretFile, 'cluster key'));
     this.peerToken = peerToken(key);
+    const dirMode = ensureStateDir(stateDir).mode;
+    const loose = looseStateDirProblem(stateDir, dirMode);
+    if (loose) log.warn({ stateDir, mode: `0${dirMode.toString(8)}` }, loose);
     const { token, file: tokenFile } = apiToken(this.config.cluster.api.tokenFile, stateDir);
     const readOnly = this.config.cluster.api.readOnlyTokenFile
       ? readPrivateFile(this.config.cluster.api.readOnlyTokenFile, 'read-only API token')

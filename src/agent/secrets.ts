@@ -2,19 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HaloError } from '../errors.js';
-import { privateFileProblem } from '../util/private-file.js';
+import { privateFileProblem, secretContentProblem } from '../util/private-file.js';
 
 /** Reads a key or token file after checking it is private; the content is never logged. */
 export function readPrivateFile(path: string, what: string): string {
   const problem = privateFileProblem(path, what);
   if (problem) throw new HaloError('HALO_E_SECRET', `refusing to start: ${problem}`, { file: path });
-  const text = readFileSync(path, 'utf8').trim();
-  if (text.length < 16)
-    throw new HaloError(
-      'HALO_E_SECRET',
-      `${what} file ${path} is too short: use at least 16 characters (32 random bytes recommended)`,
-    );
-  return text;
+  const raw = readFileSync(path, 'utf8');
+  const short = secretContentProblem(path, what, raw);
+  if (short) throw new HaloError('HALO_E_SECRET', short, { file: path });
+  return raw.trim();
 }
 
 /** The API token: from the configured file, else one generated once in the state dir. */

@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { open, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -94,4 +95,22 @@ function formatBytes(n: number): string {
   if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
   return `${n} B`;
+}
+
+/**
+ * Creates the state directory private (0700: it holds the API token, the event log and the
+ * replicated intent), also its missing parents, whatever the umask. An existing directory keeps
+ * its mode (the operator may have reasons); the returned mode lets the agent warn when other
+ * users can enter it, as `halo doctor` does.
+ */
+export function ensureStateDir(dir: string): { created: boolean; mode: number } {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first !== undefined) chmodSync(dir, 0o700);
+  return { created: first !== undefined, mode: statSync(dir).mode & 0o777 };
+}
+
+/** The warning for a state dir other users may enter, or undefined when it is private. */
+export function looseStateDirProblem(dir: string, mode: number): string | undefined {
+  if ((mode & 0o077) === 0) return undefined;
+  return `state directory ${dir} has mode 0${mode.toString(8)}: other users may list or read it; run \`chmod 700 ${dir}\``;
 }

@@ -30,6 +30,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const { ops, auth, log } = options;
   const app = Fastify({
     logger: false,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
@@ -70,8 +71,18 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (isHaloError(err)) return sendError(reply, err);
-    const e = err as { validation?: unknown; statusCode?: number; message?: string };
-    if (e.validation || e.statusCode === 400 || e.statusCode === 415) {
+    const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
+    // Fastify's own errors for a bad request (FST_ERR_CTP_*): a client error, never a stack trace.
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(
+        reply,
+        new HaloError(
+          'HALO_E_BODY_TOO_LARGE',
+          `request body too large: ${req.method} ${req.url.split('?')[0]} accepts at most ${bodyLimitOf(req)} bytes`,
+        ),
+      );
+    }
+    if (e.validation || (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)) {
       return sendError(
         reply,
         new HaloError('HALO_E_BAD_REQUEST', `invalid request: ${e.message ?? 'bad input'}`),
@@ -166,6 +177,13 @@ function streamEvents(ops: ClusterOps, req: FastifyRequest, reply: FastifyReply)
     unsubscribe();
   });
 }
+
+function bodyLimitOf(req: FastifyRequest): number {
+  return (req.routeOptions as { bodyLimit?: number } | undefined)?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+}
+
+/** Fastify's default request body limit (1 MiB); PUT /v1/config raises its own. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** EventSource cannot set headers: the web UI passes the token as ?token= for /v1/events only. */
 function queryToken(req: FastifyRequest): string | undefined {

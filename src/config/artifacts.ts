@@ -39,6 +39,7 @@ function typeName(s: Json): string {
   }
   if (s['type'] === 'string' && typeof s['pattern'] === 'string' && s['pattern'].includes('ms|s|m|h'))
     return 'duration';
+  if (Array.isArray(s['type'])) return (s['type'] as string[]).join(' or ');
   return String(s['type'] ?? 'any');
 }
 
@@ -81,6 +82,9 @@ export function renderConfigDocs(catalog: Specs): string {
     'Every key is validated and unknown keys are errors; `halo config validate FILE` reports all problems in one pass,',
     'each with its line and path. Durations are strings with a unit: `500ms`, `3s`, `2m`, `1h`.',
     'Relative file paths are resolved from the directory of the config file.',
+    'A file may be at most 4 MiB, YAML aliases are expanded at most 100 times and duplicate keys are errors;',
+    'numbers and booleans in a command list are arguments as written (`[python3, -m, http.server, 8080]`).',
+    'Commands run with a clean environment, not the agent\'s (docs/operations.md, "What resource commands run with").',
     'The JSON Schema for editors is [schema/halo.schema.json](../schema/halo.schema.json).',
     '',
     section('cluster', table(props['cluster'] ?? {}, 'cluster')),

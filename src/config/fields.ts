@@ -34,19 +34,35 @@ export function name(description: string) {
     .describe(description);
 }
 
-/** A command: one string run by /bin/sh -c, or an argv list run without a shell. */
+/** The schemas made by `command()`: the loader finds command fields by them (command-args.ts). */
+export const COMMAND_SCHEMAS = new WeakSet<object>();
+
+/**
+ * A command: one string run by /bin/sh -c, or an argv list run without a shell. Arguments
+ * written as numbers or booleans (`[python3, -m, http.server, 8080]`) are arguments too: the
+ * config loader keeps the text as written in the file (`08`, `1e3`, `1.50`); through the API,
+ * where the spelling is gone, they are turned into text with String().
+ */
 export function command(description: string) {
-  return z
+  const schema = z
     .union(
       [
         z.string().min(1),
         z
-          .array(z.string({ error: 'expected a string argument' }))
+          .array(
+            z
+              .union([z.string(), z.number(), z.boolean()], {
+                error: 'expected a string argument (a number or true/false is taken as written)',
+              })
+              .transform((arg) => String(arg)),
+          )
           .min(1, { error: 'expected a non-empty argv list' }),
       ],
       { error: 'expected a shell command string or a non-empty list of arguments' },
     )
     .describe(description);
+  COMMAND_SCHEMAS.add(schema);
+  return schema;
 }
 
 export function host(description: string) {
@@ -60,9 +76,13 @@ export const envMap = z
   .record(z.string(), z.string({ error: 'expected a string value' }), {
     error: 'expected a map of NAME: value',
   })
-  .describe('Extra environment variables for the commands.');
+  .describe(
+    "Extra environment variables for the commands, over the clean environment they start with (a fixed PATH, locale, HOME/USER and the HALO_* identity; not the agent's).",
+  );
 
 export const runAs = z
   .string()
   .min(1)
-  .describe('Run the commands as this user (the agent must run as root).');
+  .describe(
+    'Run the commands as this user, with its supplementary groups (setpriv --init-groups; the agent must run as root).',
+  );

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { HaloError } from '../errors.js';
-import { privateFileProblem } from '../util/private-file.js';
+import { privateFileProblem, secretContentProblem } from '../util/private-file.js';
 import type { ConfigCatalog } from './catalog.js';
+import { commandFieldNames } from './command-args.js';
 import { crossCheck } from './cross-checks.js';
 import type { HaloConfig, Timing } from './model.js';
 import { normalize, resolveTiming } from './normalize.js';
@@ -18,6 +19,15 @@ const TIMING_KEYS: Record<keyof Timing, string | undefined> = {
   renewMs: 'renew',
   stopBudgetMs: 'stopBudget',
 };
+
+/**
+ * The largest config file Halo reads: checked before parsing, so a runaway file cannot keep
+ * the agent (config push) or the CLI busy. A generated 1000-group config is about 0.4 MiB.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** YAML aliases expanded at most this many times (a "billion laughs" file stops here). */
+const MAX_ALIAS_COUNT = 100;
 
 export interface LoadOptions {
   /** Check that key and token files exist and are private (default true). */
@@ -40,8 +50,11 @@ export function loadConfigWith(catalog: ConfigCatalog, file: string, options: Lo
   const path = resolve(file);
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_BYTES) throw tooLarge(file, size);
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof HaloError) throw err;
     throw new HaloError(
       'HALO_E_CONFIG_READ',
       `${file}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
@@ -59,21 +72,41 @@ export function parseConfigWith(
   file: string,
   options: ParseOptions = {},
 ): HaloConfig {
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > MAX_CONFIG_BYTES) throw tooLarge(file, size);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
+  // uniqueKeys is off: the yaml library checks each key against every earlier key of its map
+  // (quadratic: 14 s for 40 000 keys); duplicateKeys below does it with a set, and names the key.
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter, prettyErrors: false });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
     const pos = lineCounter.linePos(err.pos[0]);
-    const message =
-      err.code === 'DUPLICATE_KEY'
-        ? 'duplicate key: each name may appear only once in a map'
-        : `YAML syntax: ${err.message.split('\n')[0]}`;
-    problems.push({ path: [], message, line: pos.line, column: pos.col });
+    problems.push({
+      path: [],
+      message: `YAML syntax: ${err.message.split('\n')[0]}`,
+      line: pos.line,
+      column: pos.col,
+    });
   }
-  if (problems.length > 0 && doc.errors.some((e) => e.code !== 'DUPLICATE_KEY'))
-    throw configInvalid(file, problems);
+  if (problems.length > 0) throw configInvalid(file, problems);
+  for (const dup of walkDocument(doc.contents as Node | null, commandFieldNames(catalog))) {
+    const pos = lineCounter.linePos(dup.offset);
+    problems.push({ path: dup.path, message: dup.message, line: pos.line, column: pos.col });
+  }
 
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // The yaml library throws a ReferenceError when aliases expand past maxAliasCount.
+    problems.push({
+      path: [],
+      message: `YAML aliases expand too much (${(err as Error).message}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed — write the values out`,
+      line: 1,
+      column: 1,
+    });
+    throw configInvalid(file, problems);
+  }
   const located: ConfigProblem[] = [];
   const result = buildConfigSchema(catalog).safeParse(raw);
   if (!result.success) located.push(...zodProblems(result.error, raw));
@@ -82,8 +115,9 @@ export function parseConfigWith(
   located.push(...timingCheck(raw, catalog));
   if (options.checkFiles !== false) located.push(...fileChecks(raw, options.baseDir ?? process.cwd()));
 
+  const index: PairIndex = new WeakMap();
   for (const p of located) {
-    const node = nearestNode(doc.contents as Node | null, p.path);
+    const node = nearestNode(doc.contents as Node | null, p.path, index);
     if (node?.range) {
       const pos = lineCounter.linePos(node.range[0]);
       p.line = pos.line;
@@ -109,7 +143,15 @@ function zodProblems(error: z.ZodError, raw: unknown): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const issue of error.issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    if (issue.code === 'unrecognized_keys') {
+    const branch = issue.code === 'invalid_union' ? elementIssues(issue, valueAt(raw, path)) : undefined;
+    if (branch) {
+      // A list that failed only on some elements: name those elements, not the whole union.
+      for (const inner of branch)
+        out.push({
+          path: [...path, ...inner.path.filter((p): p is string | number => typeof p !== 'symbol')],
+          message: inner.message,
+        });
+    } else if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"` });
     } else if (path.length > 0 && isMissing(raw, path)) {
       out.push({ path, message: `missing required key; ${issue.message}` });
@@ -118,6 +160,27 @@ function zodProblems(error: z.ZodError, raw: unknown): ConfigProblem[] {
     }
   }
   return out;
+}
+
+/**
+ * For a union given a list (a command's argv), the issues of its list branch when they are all
+ * about elements; undefined otherwise (then the union's own message is reported).
+ */
+function elementIssues(issue: z.core.$ZodIssue, value: unknown): z.core.$ZodIssue[] | undefined {
+  if (!Array.isArray(value) || issue.code !== 'invalid_union') return undefined;
+  for (const branch of issue.errors) {
+    if (branch.length > 0 && branch.every((e) => typeof e.path[0] === 'number')) return branch;
+  }
+  return undefined;
+}
+
+function valueAt(raw: unknown, path: Array<string | number>): unknown {
+  let node: unknown = raw;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  return node;
 }
 
 /** True when the parent of `path` is a map that lacks the last key. */
@@ -177,7 +240,8 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const check = (path: string[], value: unknown, what: string) => {
     if (typeof value !== 'string' || value === '') return;
-    const problem = privateFileProblem(resolveFrom(baseDir, value), what);
+    const file = resolveFrom(baseDir, value);
+    const problem = privateFileProblem(file, what) ?? secretContentProblem(file, what);
     if (problem) out.push({ path, message: problem });
   };
   check(['cluster', 'secretFile'], cluster['secretFile'], 'cluster key');
@@ -189,16 +253,95 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
   return out;
 }
 
+function tooLarge(file: string, size: number): HaloError {
+  const mib = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  return configInvalid(file, [
+    {
+      path: [],
+      message: `the file is ${mib(size)} MiB; a configuration may be at most ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB`,
+    },
+  ]);
+}
+
+interface WalkProblem {
+  path: Array<string | number>;
+  message: string;
+  offset: number;
+}
+
+/**
+ * One pass over the YAML tree (iterative: a deeply nested file cannot overflow the stack):
+ * reports each duplicate map key with the path of its map, and turns numbers and booleans
+ * inside command argument lists into the text written in the file (`08`, `1e3`, `1.50` stay
+ * as written), because a command's arguments are strings.
+ */
+function walkDocument(root: Node | null, commandKeys: ReadonlySet<string>): WalkProblem[] {
+  const out: WalkProblem[] = [];
+  const stack: Array<{ node: Node; path: Array<string | number> }> = root ? [{ node: root, path: [] }] : [];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        const name = key === null || key === undefined ? undefined : String(key);
+        if (name !== undefined) {
+          const id = `${typeof key}:${name}`;
+          if (seen.has(id))
+            out.push({
+              path,
+              message: `duplicate key "${name}": each name may appear only once in a map`,
+              offset: (pair.key as Node).range?.[0] ?? 0,
+            });
+          seen.add(id);
+        }
+        const value = pair.value as Node | null;
+        if (!value) continue;
+        if (name !== undefined && commandKeys.has(name) && isSeq(value)) argumentsAsText(value);
+        stack.push({ node: value, path: [...path, name ?? '?'] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        if (item && typeof item === 'object') stack.push({ node: item as Node, path: [...path, i] });
+      });
+    }
+  }
+  return out;
+}
+
+function argumentsAsText(seq: Node): void {
+  if (!isSeq(seq)) return;
+  for (const item of seq.items) {
+    if (!isScalar(item)) continue;
+    if (typeof item.value === 'number' || typeof item.value === 'boolean' || typeof item.value === 'bigint') {
+      item.value = item.source ?? String(item.value);
+    }
+  }
+}
+
 function resolveFrom(baseDir: string, file: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file);
 }
 
-function nearestNode(root: Node | null, path: Array<string | number>): Node | undefined {
+/** Per map node, its pairs by key: a lookup per problem stays O(1) in a map of 40 000 keys. */
+type PairIndex = WeakMap<object, Map<unknown, { key: unknown; value: unknown }>>;
+
+function nearestNode(root: Node | null, path: Array<string | number>, index: PairIndex): Node | undefined {
   let node: Node | null | undefined = root;
   let best: Node | undefined = root ?? undefined;
   for (const part of path) {
     if (isMap(node)) {
-      const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === part);
+      let pairs = index.get(node);
+      if (!pairs) {
+        pairs = new Map();
+        for (const it of node.items) {
+          const k = (it.key as { value?: unknown } | null)?.value;
+          if (!pairs.has(k)) pairs.set(k, it);
+        }
+        index.set(node, pairs);
+      }
+      const pair = pairs.get(part);
       if (!pair) break;
       best = (pair.key as Node | null) ?? best;
       node = pair.value as Node | null;

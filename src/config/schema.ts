@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from '../util/did-you-mean.js';
 import type { ConfigCatalog } from './catalog.js';
 import { duration, host, name, port } from './fields.js';
 
@@ -209,12 +210,17 @@ function variants<S extends { params: z.ZodObject }>(
 }
 
 function typeUnion(kind: string, options: z.ZodObject[]) {
-  const types = options.map((o) => (o.shape as { type: z.ZodLiteral }).type.value).join(', ');
+  const names = options.map((o) => String((o.shape as { type: z.ZodLiteral }).type.value));
+  const types = names.join(', ');
   return z.discriminatedUnion('type', options as [z.ZodObject, ...z.ZodObject[]], {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? `unknown ${kind} type; expected one of: ${types}`
-        : `expected a ${kind} with a type (${types})`,
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return `expected a ${kind} with a type (${types})`;
+      const given = (issue.input as { type?: unknown } | null | undefined)?.type;
+      if (given === undefined) return `unknown ${kind} type; expected one of: ${types}`;
+      const near = typeof given === 'string' ? closest(given, names) : undefined;
+      const hint = near ? ` (did you mean "${near}"?)` : '';
+      return `unknown ${kind} type ${JSON.stringify(given)}${hint}; expected one of: ${types}`;
+    },
   });
 }
 

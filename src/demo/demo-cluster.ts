@@ -105,7 +105,7 @@ export class DemoCluster {
     const log = createWriteStream(this.logFile(name), { flags: 'a' });
     const child = spawn(process.execPath, [HALO_CLI, ...args], {
       cwd: this.opts.dir,
-      env: { ...process.env, [TAG_VAR]: this.opts.tag },
+      env: { ...process.env, [TAG_VAR]: this.opts.tag, HALO_PASS_ENV: TAG_VAR },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a Ctrl-C in the terminal reaches only the demo, which then stops
       // the agents in order instead of every process racing to exit on its own.

@@ -1,4 +1,10 @@
-import { describeStateDir, probeStateDir, type StateDirHealth } from '../agent/state-dir.js';
+import { statSync } from 'node:fs';
+import {
+  describeStateDir,
+  looseStateDirProblem,
+  probeStateDir,
+  type StateDirHealth,
+} from '../agent/state-dir.js';
 import type { CheckResult } from './types.js';
 
 /**
@@ -8,7 +14,17 @@ import type { CheckResult } from './types.js';
  * written, WARN when little space is left or it does not exist yet.
  */
 export async function checkStateDir(dir: string, probe = probeStateDir): Promise<CheckResult> {
-  return stateDirResult(await probe(dir));
+  const result = stateDirResult(await probe(dir));
+  if (result.status !== 'pass') return result;
+  let mode: number;
+  try {
+    mode = statSync(dir).mode & 0o777;
+  } catch {
+    return result;
+  }
+  // The agent creates it 0700 but leaves an existing directory's mode alone: say so here.
+  const loose = looseStateDirProblem(dir, mode);
+  return loose ? { ...result, status: 'warn', message: loose, fix: [`chmod 700 ${dir}`] } : result;
 }
 
 /** Pure: the doctor finding for one probe result. */

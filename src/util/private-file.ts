@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /**
  * Why a key/token file cannot be used, or undefined when it is fine: it must exist, be a
@@ -17,5 +17,26 @@ export function privateFileProblem(path: string, what: string): string | undefin
   if ((mode & 0o077) !== 0) {
     return `${what} file ${path} has mode 0${mode.toString(8)} and other users can read it; run \`chmod 600 ${path}\``;
   }
+  return undefined;
+}
+
+/** The shortest key or token the agent accepts (surrounding whitespace ignored). */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * Why the content of a key/token file cannot be used (too short), or undefined. The agent
+ * refuses to start on it, so `config validate` and `config push` check it too.
+ */
+export function secretContentProblem(path: string, what: string, text?: string): string | undefined {
+  let content = text;
+  if (content === undefined) {
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (err) {
+      return `${what} file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    }
+  }
+  if (content.trim().length < MIN_SECRET_LENGTH)
+    return `${what} file ${path} is too short: use at least ${MIN_SECRET_LENGTH} characters (32 random bytes recommended, e.g. \`openssl rand -hex 32\`)`;
   return undefined;
 }

@@ -87,6 +87,24 @@ test('the halo CLI against a running cluster', async (t) => {
     },
   );
 
+  await t.test('halo resource set takes a number in an argument list as an argument', async () => {
+    // YAML on the command line: 1000 is a number there; the API turns it into the argument "1000".
+    const out = await ok([
+      'resource',
+      'set',
+      'web/marker',
+      `stop=[/bin/sh, -c, 'rm -f "marker.$HALO_NODE"', 1000]`,
+    ]);
+    assert.match(out, /stop/);
+    const view = JSON.parse(await ok(['resource', 'get', 'web/marker', '--json']));
+    assert.deepEqual(view.pending.stop ?? view.params.stop, [
+      '/bin/sh',
+      '-c',
+      'rm -f "marker.$HALO_NODE"',
+      '1000',
+    ]);
+  });
+
   await t.test('halo monitor suspend and resume', async () => {
     assert.match(await ok(['monitor', 'suspend', 'web/alive']), /suspended web\/alive/);
     await c.waitFor('suspended', async () => groupOf(await c.status('n2')).monitors[0].state === 'suspended');

@@ -162,6 +162,25 @@ test('config push stores a new version everywhere, each agent applies it on rest
     unchanged();
   });
 
+  await t.test(
+    'every node refuses a config whose cluster key is too short for an agent to start',
+    async () => {
+      for (const n of NODES) writePrivate(join(c.dir, `node-${n}`, 'short.key'), 'short\n');
+      const shortKey = join(c.dir, 'short-key.yaml');
+      const doc = parse(newText);
+      doc.cluster.secretFile = 'short.key';
+      writeFileSync(shortKey, stringify(doc));
+      const r = await cli(['config', 'push', shortKey], env);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      for (const n of NODES) assert.match(r.stdout, new RegExp(`${n}: failed: HALO_E_CONFIG_INVALID`));
+      assert.match(
+        r.stdout,
+        /cluster\.secretFile: cluster key file .*short\.key is too short: use at least 16 characters/,
+      );
+      unchanged();
+    },
+  );
+
   let newEpoch = '';
   await t.test(
     "a valid push replaces every node's file, keeps the old one as .prev, and is pending until restart",

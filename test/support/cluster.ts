@@ -97,7 +97,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
   const launch = (name: string, args: string[]) => {
     const child = spawn(process.execPath, [HALO_CLI, ...args], {
       cwd: dir,
-      env: { ...process.env, [TAG_VAR]: tag, HALO_LOG_LEVEL: 'debug' },
+      env: { ...process.env, [TAG_VAR]: tag, HALO_PASS_ENV: TAG_VAR, HALO_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     logs.set(name, '');

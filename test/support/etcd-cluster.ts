@@ -302,7 +302,11 @@ export async function startEtcdAgents(
       const child = spawn(
         process.execPath,
         [spec.cli, 'agent', '-c', configFile, '--node', node, '--state-dir', join(dir, `state-${node}`)],
-        { cwd: dir, env: { ...process.env, [TAG_VAR]: tag }, stdio: ['ignore', 'pipe', 'pipe'] },
+        {
+          cwd: dir,
+          env: { ...process.env, [TAG_VAR]: tag, HALO_PASS_ENV: TAG_VAR },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       logs.set(node, '');
       const append = (b: Buffer) => logs.set(node, (logs.get(node) ?? '') + b.toString());

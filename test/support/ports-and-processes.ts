@@ -28,8 +28,8 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Environment variable that marks a test's processes. Not `HALO_…`: commands run by
- * resources get the agent's environment without its HALO_* variables, and must carry it too.
+ * Environment variable that marks a test's processes. Commands run by resources get a clean
+ * environment, not the agent's: the harness names it in HALO_PASS_ENV so they carry it too.
  */
 export const TAG_VAR = 'HALOTEST_TAG';
 

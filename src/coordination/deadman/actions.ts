@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { baseEnv } from '../../util/command-env.js';
 import type { FenceAction } from './fence-action.js';
 import { monoNowMs } from './protocol.js';
 
@@ -127,7 +128,8 @@ function runCommand(
   if (file === undefined) return Promise.resolve({ kind: 'run', confirmed: false, detail: 'empty argv' });
   return new Promise((resolve) => {
     const child = spawn(file, args, {
-      env: { ...process.env, ...env },
+      // The same clean environment the agent gives the command (src/util/command-env.ts).
+      env: { ...baseEnv(), ...env },
       cwd,
       stdio: 'ignore',
       // Its own group, so a timeout kills whatever it started too.

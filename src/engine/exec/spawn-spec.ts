@@ -1,5 +1,6 @@
 import type { SpawnOptions } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { baseEnv } from '../../util/command-env.js';
 import { lifelineFd3, watchedArgv } from './lifeline-watch.js';
 import { assertCanRunAs, resolveUser } from './run-as.js';
 
@@ -22,8 +23,6 @@ export interface SpawnSpec {
   extraFds: number[];
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 export function commandArgv(cmd: Command): string[] {
   return typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : [...cmd];
 }
@@ -36,16 +35,24 @@ export function describeCommand(cmd: Command): string {
 }
 
 /**
- * The agent's environment minus its own HALO_* variables (they may carry an API token and
- * are replaced by the per-operation ones).
+ * setpriv (util-linux) switches user with initgroups(3): the user keeps its supplementary
+ * groups. Node's own uid/gid spawn options call setgroups(0) and drop them (libuv).
  */
-function buildEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('HALO_') && value !== undefined) env[key] = value;
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'];
+let setprivPath: string | null | undefined;
+
+function findSetpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = SETPRIV.find((p) => isExecutable(p)) ?? null;
+  return setprivPath;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  env['PATH'] ??= DEFAULT_PATH;
-  return env;
 }
 
 /**
@@ -56,16 +63,24 @@ export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): 
   const argv = commandArgv(cmd);
   if (!argv[0]) throw new TypeError('empty command');
   const fd3 = options.lifeline ? lifelineFd3() : null;
-  const [file, ...args] = fd3 === null ? argv : watchedArgv(argv);
+  let [file, ...args] = fd3 === null ? argv : watchedArgv(argv);
   if (!file) throw new TypeError('empty command');
-  const env = buildEnv();
+  const env: NodeJS.ProcessEnv = baseEnv();
   const spawnOptions: SpawnSpec['options'] = { env, detached: true };
   if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
   if (options.user !== undefined) {
     const ids = await resolveUser(options.user);
     if (assertCanRunAs(ids)) {
-      spawnOptions.uid = ids.uid;
-      spawnOptions.gid = ids.gid;
+      const setpriv = findSetpriv();
+      if (setpriv) {
+        // setpriv execs the command in place: same pid and process group as before.
+        args = [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups', '--', file, ...args];
+        file = setpriv;
+      } else {
+        // Without util-linux: the user's primary group only (libuv drops supplementary groups).
+        spawnOptions.uid = ids.uid;
+        spawnOptions.gid = ids.gid;
+      }
     }
     env['HOME'] = ids.home;
     env['USER'] = ids.name;

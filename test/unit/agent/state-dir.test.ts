@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  ensureStateDir,
   LOW_FREE_BYTES,
   probeStateDir,
   type StateDirHealth,
   stateDirLevel,
 } from '../../../src/agent/state-dir.js';
-import { stateDirResult } from '../../../src/doctor/state-dir.js';
+import { checkStateDir, stateDirResult } from '../../../src/doctor/state-dir.js';
 
 const health = (over: Partial<StateDirHealth>): StateDirHealth => ({
   dir: '/var/lib/halo/n1',
@@ -81,5 +82,25 @@ describe('halo doctor: the state-dir check', () => {
     const ok = stateDirResult(health({}));
     assert.equal(ok.status, 'pass');
     assert.match(ok.message, /is writable \(10\.0 GiB free\)/);
+  });
+});
+
+describe('the state directory is private', () => {
+  it('is created 0700 with its parents whatever the umask; an existing 0755 one is kept and doctor warns', async (t) => {
+    const base = mkdtempSync(join(tmpdir(), 'halo-sd-'));
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    const previous = process.umask(0o022);
+    t.after(() => process.umask(previous));
+    const dir = join(base, 'a', 'n1');
+    assert.deepEqual(ensureStateDir(dir), { created: true, mode: 0o700 });
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal((await checkStateDir(dir)).status, 'pass');
+
+    chmodSync(dir, 0o755);
+    assert.deepEqual(ensureStateDir(dir), { created: false, mode: 0o755 });
+    const doctor = await checkStateDir(dir);
+    assert.equal(doctor.status, 'warn');
+    assert.match(doctor.message, /has mode 0755: other users may list or read it/);
+    assert.deepEqual(doctor.fix, [`chmod 700 ${dir}`]);
   });
 });

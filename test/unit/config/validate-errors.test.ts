@@ -248,7 +248,7 @@ const cases: Case[] = [
   {
     name: 'a duplicate key in YAML',
     text: 'cluster:\n  name: a\n  name: b\n  secretFile: cluster.key\nnodes:\n  n1: { address: 127.0.0.1 }\n',
-    expect: [['(top level)', 'duplicate key', '3:3']],
+    expect: [['cluster', 'duplicate key "name"', '3:3']],
   },
   {
     name: 'YAML that is not a mapping of sections',

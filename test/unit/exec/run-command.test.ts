@@ -150,13 +150,15 @@ describe('runCommand', () => {
     // Run the check itself as nobody, so a non-root process asks to become root. nobody may
     // not be able to read the build (a home directory of mode 700), so it gets a world-readable
     // copy of the modules runCommand needs (they import nothing outside src/engine/exec and
-    // src/errors.js).
+    // src/errors.js and src/util/command-env.js).
     const copy = tempDir(t);
     chmodSync(copy, 0o755);
     const built = fileURLToPath(new URL('../../../src/', import.meta.url));
     cpSync(join(built, 'engine', 'exec'), join(copy, 'engine', 'exec'), { recursive: true });
     cpSync(join(built, 'errors.js'), join(copy, 'errors.js'));
-    for (const d of [join(copy, 'engine'), join(copy, 'engine', 'exec')]) chmodSync(d, 0o755);
+    cpSync(join(built, 'util', 'command-env.js'), join(copy, 'util', 'command-env.js'), { recursive: true });
+    for (const d of [join(copy, 'engine'), join(copy, 'engine', 'exec'), join(copy, 'util')])
+      chmodSync(d, 0o755);
     const moduleUrl = pathToFileURL(join(copy, 'engine', 'exec', 'run-command.js')).href;
     const script = `import(${JSON.stringify(moduleUrl)}).then((m) => m.runCommand('true', { user: 'root' })).then(
       () => console.log('no error'), (e) => console.log(e.code, e.message));`;

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TokenAuth } from '../../../src/api/auth.js';
+import type { ClusterOps } from '../../../src/api/ops.js';
+import { buildApi } from '../../../src/api/server.js';
+import type { Logger } from '../../../src/log.js';
+
+/** Bad request bodies over real HTTP: a clear 4xx with a code, never a 500 or a stack trace. */
+
+const TOKEN = 't'.repeat(32);
+
+async function api(t: import('node:test').TestContext): Promise<string> {
+  const logged: unknown[] = [];
+  const log = {
+    error: (...a: unknown[]) => logged.push(a),
+    warn() {},
+    info() {},
+    debug() {},
+  } as unknown as Logger;
+  const ops = {
+    move: async () => {},
+    setParams: async () => ({}),
+  } as unknown as ClusterOps;
+  const app = buildApi({ ops, auth: new TokenAuth({ readWrite: TOKEN }), log, version: 'test' });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => app.close());
+  return address;
+}
+
+const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+test('a request body over 1 MiB is answered 413 HALO_E_BODY_TOO_LARGE without a stack trace', async (t) => {
+  const base = await api(t);
+  const body = JSON.stringify({ to: 'x'.repeat(2 * 1024 * 1024) });
+  const res = await fetch(`${base}/v1/groups/web/move`, { method: 'POST', headers, body });
+  const text = await res.text();
+  assert.equal(res.status, 413, text);
+  const { error } = JSON.parse(text);
+  assert.equal(error.code, 'HALO_E_BODY_TOO_LARGE');
+  assert.match(error.message, /at most 1048576 bytes/);
+  assert.doesNotMatch(text, /\bat .*\.js:\d+|stack/);
+});
+
+test('a body that is not JSON is answered 400 HALO_E_BAD_REQUEST without a stack trace', async (t) => {
+  const base = await api(t);
+  for (const [method, path] of [
+    ['POST', '/v1/groups/web/move'],
+    ['PATCH', '/v1/groups/web/resources/app/params'],
+  ] as const) {
+    const res = await fetch(`${base}${path}`, { method, headers, body: '{"to": ' });
+    const text = await res.text();
+    assert.equal(res.status, 400, `${method} ${path}: ${text}`);
+    assert.equal(JSON.parse(text).error.code, 'HALO_E_BAD_REQUEST');
+    assert.doesNotMatch(text, /\bat .*\.js:\d+|stack/);
+  }
+});
