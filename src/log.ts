@@ -36,3 +36,20 @@ export function createLogger(
 
 /** A logger that drops everything; for unit tests and short-lived CLI commands. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * A child logger that never repeats a key. pino appends child bindings as raw JSON text, so
+ * `log.child({ resource })` under a logger already bound to `resource` writes the key twice
+ * in one line (JSON.parse keeps the last; jq and log shippers disagree). A key bound to the
+ * same value is dropped; one bound to another value is written as `subKey` (e.g. the deadman
+ * client under coordination logs `component: "coordination", subComponent: "deadman"`).
+ */
+export function childLogger(log: Logger, bindings: Record<string, unknown>): Logger {
+  const have = log.bindings();
+  const fresh: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(bindings)) {
+    if (!(key in have)) fresh[key] = value;
+    else if (have[key] !== value) fresh[`sub${key[0]!.toUpperCase()}${key.slice(1)}`] = value;
+  }
+  return log.child(fresh);
+}

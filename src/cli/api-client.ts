@@ -25,6 +25,10 @@ export const apiOptions: Record<string, OptionSpec> = {
   },
 };
 
+/** The API tells HTTP clients to send an Authorization header; a CLI user passes a token file. */
+const CLI_TOKEN_HINT =
+  'the token is missing or wrong; pass --token-file FILE (the agent writes STATE_DIR/api.token) or set HALO_TOKEN';
+
 export interface ApiClient {
   url: string;
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
@@ -76,6 +80,11 @@ export function apiClient(ctx: CommandContext): ApiClient {
       const data = text ? JSON.parse(text) : undefined;
       if (!res.ok) {
         const e = (data as { error?: ErrorBody } | undefined)?.error;
+        if (e?.code === 'HALO_E_UNAUTHORIZED')
+          throw new HaloError(
+            'HALO_E_UNAUTHORIZED',
+            `the agent at ${url} refused the API token: ${CLI_TOKEN_HINT}`,
+          );
         throw new HaloError(e?.code ?? 'HALO_E_INTERNAL', e?.message ?? `HTTP ${res.status}`, e?.details);
       }
       return data as T;
@@ -92,7 +101,10 @@ export function apiClient(ctx: CommandContext): ApiClient {
         );
       }
       if (!res.ok || !res.body)
-        throw new HaloError('HALO_E_UNAUTHORIZED', `HTTP ${res.status} from ${url}${path}`);
+        throw new HaloError(
+          'HALO_E_UNAUTHORIZED',
+          `HTTP ${res.status} from ${url}${path}${res.status === 401 ? `: ${CLI_TOKEN_HINT}` : ''}`,
+        );
       let buffer = '';
       const decoder = new TextDecoder();
       try {
@@ -134,7 +146,16 @@ function localAgentUrl(config: ReturnType<typeof loadConfig>): string {
 
 function readToken(ctx: CommandContext, configFile: string | undefined): string | undefined {
   const file = ctx.options['token-file'] as string | undefined;
-  if (file) return readFileSync(file, 'utf8').trim();
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new HaloError(
+        'HALO_E_SECRET',
+        `cannot read the token file ${file} given with --token-file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+  }
   if (ctx.env['HALO_TOKEN']) return ctx.env['HALO_TOKEN'].trim();
   if (configFile) {
     const tokenFile = loadConfig(configFile, { checkFiles: false }).cluster.api.tokenFile;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HaloError } from '../../errors.js';
-import { type Logger, silentLogger } from '../../log.js';
+import { childLogger, type Logger, silentLogger } from '../../log.js';
 import type { Link } from '../transport/udp-transport.js';
 import { type AgentToHelper, type ArmSpec, type HelperToAgent, LineDecoder } from './protocol.js';
 
@@ -56,7 +56,7 @@ export class DeadmanClient {
   private constructor(child: ChildProcess, opts: DeadmanSpawnOptions) {
     this.child = child;
     this.opts = opts;
-    this.log = (opts.log ?? silentLogger).child({ component: 'deadman' });
+    this.log = childLogger(opts.log ?? silentLogger, { component: 'deadman' });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 

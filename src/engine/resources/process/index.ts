@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
+import { childLogger } from '../../../log.js';
 import { formatDuration } from '../../../util/duration.js';
 import { describeCommand, runCommand, terminateTree } from '../../exec/index.js';
 import {
@@ -73,7 +74,7 @@ class ProcessResource implements ProcessResourceInstance {
         env: this.env(ctx),
         cwd: this.params.cwd,
         user: this.params.user,
-        log: ctx.log.child({ resource: ctx.resource }),
+        log: childLogger(ctx.log, { resource: ctx.resource }),
       });
     } catch (err) {
       if (err instanceof HaloError) throw err;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../../../log.js';
+import { childLogger, type Logger } from '../../../log.js';
 import { buildSpawn, type Command, explainSpawnError, OutputTail } from '../../exec/index.js';
 
 export interface ExitInfo {
@@ -60,7 +60,7 @@ export class SupervisedChild {
     const exited = new Promise<ExitInfo>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    const log = options.log.child({ pid });
+    const log = childLogger(options.log, { pid });
     pipeLines(child.stdout, 'stdout', output, log);
     pipeLines(child.stderr, 'stderr', output, log);
     // Later errors (a failed kill) are not fatal: the exit event still reports the outcome.
