@@ -64,12 +64,17 @@ export class DeadmanClient {
   static async spawn(opts: DeadmanSpawnOptions): Promise<DeadmanClient> {
     // The helper is tiny and mostly idle: no optimizing compiler and a small young
     // generation keep its resident size down (it runs beside every agent).
-    const child = spawn(process.execPath, ['--lite-mode', '--max-semi-space-size=1', DEADMAN_MAIN], {
-      // Own process group: a signal to the agent's group (Ctrl-C, a killed session) spares it.
-      detached: true,
-      stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath, // --lite-mode implies --jitless, which turns WebAssembly off with a warning on every start
+      // unless wasm is off already: --no-expose-wasm keeps stderr clean.
+      ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1', DEADMAN_MAIN],
+      {
+        // Own process group: a signal to the agent's group (Ctrl-C, a killed session) spares it.
+        detached: true,
+        stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'],
+        env: process.env,
+      },
+    );
     const client = new DeadmanClient(child, opts);
     client.wire();
     try {
