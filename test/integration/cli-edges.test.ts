@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
@@ -103,7 +103,12 @@ test('agent logs never repeat a key nor warn about --expose_wasm; a wrong token 
     groups: {
       web: {
         nodes: ['n1'],
-        resources: { p: { type: 'process', command: 'sleep 1000' } },
+        resources: {
+          p: {
+            type: 'process',
+            command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "chatty line $i"; sleep 0.05; done'],
+          },
+        },
         monitors: { alive: { type: 'script', target: 'p', command: 'true', interval: '300ms' } },
       },
     },
@@ -120,6 +125,16 @@ test('agent logs never repeat a key nor warn about --expose_wasm; a wrong token 
 
   // The deadman helper runs with --lite-mode (implies --jitless); node then warns at every start.
   assert.doesNotMatch(c.logs('n1'), /expose_wasm/);
+
+  // A process resource's output goes to STATE_DIR/output/GROUP.RESOURCE.log, not the agent log.
+  const outFile = join(c.dir, 'state-n1', 'output', 'web.p.log');
+  await c.waitFor(
+    'program output in its file',
+    () => existsSync(outFile) && /chatty line 3/.test(readFileSync(outFile, 'utf8')),
+  );
+  assert.doesNotMatch(c.logs('n1'), /chatty line/);
+  assert.match(c.logs('n1'), /"msg":"process spawned"/);
+  assert.ok(c.logs('n1').includes(outFile), 'the agent log names the output file');
 
   // JSON.parse keeps the last of two equal keys, so count keys in the raw text.
   const lines = c
