@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { LabEtcd, labEtcdEndpoints } from '../test/lab-kit/etcd.js';
 import { run } from '../test/lab-kit/exec.js';
 import { Lab, monoMs } from '../test/lab-kit/lab.js';
 import type { SplitBrainChecker } from '../test/lab-kit/split-brain.js';
+import { benchArgs } from './args.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
@@ -30,16 +30,43 @@ import { fmtMs, markdownTable, summarize } from './stats.js';
  * when the group changed owner.
  */
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  command: 'npm run bench:failover --',
+  summary: 'Failover downtime of Halo (and keepalived) on a namespace lab; a markdown table on stdout.',
   options: {
-    trials: { type: 'string', default: '20' },
-    profiles: { type: 'string', default: 'fast,default' },
-    systems: { type: 'string', default: 'halo,keepalived' },
-    'etcd-profile': { type: 'string', default: 'default' },
-    'etcd-faults': { type: 'string', default: 'kill,crash,move,etcd-leader' },
-    /** etcd --election-timeout (ms); heartbeat = 1/10 of it. etcd's defaults are 1000/100. */
-    'etcd-election': { type: 'string', default: '1000' },
-    out: { type: 'string' },
+    trials: { type: 'string', default: '20', description: 'Trials per row.', valueName: 'N' },
+    profiles: {
+      type: 'string',
+      default: 'fast,default',
+      description: 'Halo timing profiles.',
+      valueName: 'LIST',
+    },
+    systems: {
+      type: 'string',
+      default: 'halo,keepalived',
+      description: 'Systems to measure (halo, keepalived, halo-etcd).',
+      valueName: 'LIST',
+    },
+    'etcd-profile': {
+      type: 'string',
+      default: 'default',
+      description: 'Timing profile for halo-etcd.',
+      valueName: 'NAME',
+    },
+    'etcd-faults': {
+      type: 'string',
+      default: 'kill,crash,move,etcd-leader',
+      description: 'Faults for halo-etcd.',
+      valueName: 'LIST',
+    },
+    // etcd --election-timeout (ms); heartbeat = 1/10 of it. etcd's defaults are 1000/100.
+    'etcd-election': {
+      type: 'string',
+      default: '1000',
+      description: 'etcd election timeout (ms).',
+      valueName: 'MS',
+    },
+    out: { type: 'string', description: 'Also write the table to FILE.', valueName: 'FILE' },
   },
 });
 const TRIALS = Number(args.trials);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Lab } from '../test/lab-kit/lab.js';
+import { benchArgs } from './args.js';
 import { markdownTable } from './stats.js';
 
 /**
@@ -11,12 +11,14 @@ import { markdownTable } from './stats.js';
  * interval; after the cluster settles, CPU time and RSS are read from /proc over a window.
  */
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  command: 'node dist/bench/footprint.js',
+  summary: 'Idle footprint (RSS, CPU) of two agents and a witness on a namespace lab.',
   options: {
-    groups: { type: 'string', default: '10' },
-    monitors: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '60' },
-    timing: { type: 'string', default: 'default' },
+    groups: { type: 'string', default: '10', description: 'Failover groups.', valueName: 'N' },
+    monitors: { type: 'string', default: '5', description: 'TCP monitors per group.', valueName: 'N' },
+    seconds: { type: 'string', default: '60', description: 'Measuring window.', valueName: 'S' },
+    timing: { type: 'string', default: 'default', description: 'Timing profile.', valueName: 'NAME' },
   },
 });
 const GROUPS = Number(args.groups);

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Nemesis, type NemesisReport } from '../test/lab-kit/nemesis.js';
 import { FAULT_KINDS, type FaultKind } from '../test/lab-kit/nemesis-faults.js';
 import { nemesisProblems } from '../test/lab-kit/nemesis-verdict.js';
+import { benchArgs } from './args.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
@@ -14,13 +14,18 @@ import { fmtMs, markdownTable, summarize } from './stats.js';
  * any exit, Ctrl-C included (test/lab-kit/cleanup.ts).
  */
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  command: 'npm run test:nemesis --',
+  summary: 'Random fault rounds on a lab cluster; exits 1 when a safety check fails.',
   options: {
-    rounds: { type: 'string', default: '20' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    /** Comma-separated fault kinds, run in this order round after round (default: random). */
-    faults: { type: 'string' },
+    rounds: { type: 'string', default: '20', description: 'Fault rounds.', valueName: 'N' },
+    seed: { type: 'string', description: 'Random seed (default: random).', valueName: 'S' },
+    out: { type: 'string', description: 'Also write the summary to FILE.', valueName: 'FILE' },
+    faults: {
+      type: 'string',
+      description: 'Comma-separated fault kinds, run in this order round after round (default: random).',
+      valueName: 'LIST',
+    },
   },
 });
 const rounds = Number(args.rounds);

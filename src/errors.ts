@@ -95,6 +95,13 @@ export const ERRORS = {
       'This node cannot write its state directory (no space, I/O error, read-only), so it refused the change before any node applied it.',
     next: 'Free space in or repair the state directory (`halo doctor` checks it; `halo status` shows `stateDir`), then retry; or send the request to another node.',
   },
+  HALO_E_LISTEN_FAILED: {
+    kind: 'operational',
+    httpStatus: 500,
+    summary:
+      "The agent cannot listen on this node's address (not configured on this machine, or the port is in use); it exits.",
+    next: 'Check that --node names this machine and that its address (`ip addr`) and ports are free, then restart the agent.',
+  },
   HALO_E_AGENT_UNREACHABLE: {
     kind: 'operational',
     httpStatus: 502,

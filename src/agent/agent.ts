@@ -221,7 +221,19 @@ export class Agent implements ClusterOps {
     });
     keepaliveServer(this.api.server, this.config.cluster.keepalive);
     const host = this.config.cluster.api.host;
-    await this.api.listen({ port: self.apiPort, host });
+    try {
+      await this.api.listen({ port: self.apiPort, host });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new HaloError(
+        'HALO_E_LISTEN_FAILED',
+        `cannot listen on ${host}:${self.apiPort} (${e.code ?? e.message})`,
+        {
+          host,
+          port: self.apiPort,
+        },
+      );
+    }
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     this.url = `${tls ? 'https' : 'http'}://${shown}:${self.apiPort}`;
     log.info(

@@ -18,12 +18,21 @@ export const apiOptions: Record<string, OptionSpec> = {
     description: 'Config file used to find the local agent and the token.',
     valueName: 'FILE',
   },
+  node: {
+    type: 'string',
+    description: "With -c: the node whose agent to ask (default: the node whose address is this machine's).",
+    valueName: 'NAME',
+  },
   'token-file': {
     type: 'string',
     description: 'File with the API token (default: HALO_TOKEN, else the config tokenFile).',
     valueName: 'FILE',
   },
 };
+
+/** The API tells HTTP clients to send an Authorization header; a CLI user passes a token file. */
+const CLI_TOKEN_HINT =
+  'the token is missing or wrong; pass --token-file FILE (the agent writes STATE_DIR/api.token) or set HALO_TOKEN';
 
 export interface ApiClient {
   url: string;
@@ -41,7 +50,7 @@ export function apiClient(ctx: CommandContext): ApiClient {
   const url = (
     (ctx.options['api'] as string | undefined) ??
     ctx.env['HALO_API'] ??
-    (config ? localAgentUrl(config) : undefined)
+    (config ? localAgentUrl(config, configFile!, ctx.options['node'] as string | undefined) : undefined)
   )?.replace(/\/$/, '');
   if (!url)
     throw new HaloError(
@@ -76,6 +85,11 @@ export function apiClient(ctx: CommandContext): ApiClient {
       const data = text ? JSON.parse(text) : undefined;
       if (!res.ok) {
         const e = (data as { error?: ErrorBody } | undefined)?.error;
+        if (e?.code === 'HALO_E_UNAUTHORIZED')
+          throw new HaloError(
+            'HALO_E_UNAUTHORIZED',
+            `the agent at ${url} refused the API token: ${CLI_TOKEN_HINT}`,
+          );
         throw new HaloError(e?.code ?? 'HALO_E_INTERNAL', e?.message ?? `HTTP ${res.status}`, e?.details);
       }
       return data as T;
@@ -92,7 +106,10 @@ export function apiClient(ctx: CommandContext): ApiClient {
         );
       }
       if (!res.ok || !res.body)
-        throw new HaloError('HALO_E_UNAUTHORIZED', `HTTP ${res.status} from ${url}${path}`);
+        throw new HaloError(
+          'HALO_E_UNAUTHORIZED',
+          `HTTP ${res.status} from ${url}${path}${res.status === 401 ? `: ${CLI_TOKEN_HINT}` : ''}`,
+        );
       let buffer = '';
       const decoder = new TextDecoder();
       try {
@@ -122,19 +139,48 @@ function defaultConfig(): string | undefined {
   return existsSync('/etc/halo/halo.yaml') ? '/etc/halo/halo.yaml' : undefined;
 }
 
-/** The agent of this machine: the node whose address is one of ours, else the first node. */
-function localAgentUrl(config: ReturnType<typeof loadConfig>): string {
+/**
+ * The agent to ask: the node named with --node, else the node whose address is one of this
+ * machine's. A machine that is no node must say which one: silently trying 127.0.0.1 would
+ * reach nothing, or the wrong agent.
+ */
+function localAgentUrl(
+  config: ReturnType<typeof loadConfig>,
+  file: string,
+  name: string | undefined,
+): string {
+  const scheme = config.cluster.api.tls ? 'https' : 'http';
+  const names = config.nodes.map((n) => n.name).join(', ');
+  if (name !== undefined) {
+    const node = config.nodes.find((n) => n.name === name);
+    if (!node)
+      throw new HaloError('HALO_E_USAGE', `--node ${name} is not a node of ${file} (nodes: ${names})`);
+    return `${scheme}://${node.address}:${node.apiPort}`;
+  }
   const mine = new Set(
     Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
   );
-  const node = config.nodes.find((n) => mine.has(n.address)) ?? config.nodes[0]!;
-  const scheme = config.cluster.api.tls ? 'https' : 'http';
-  return `${scheme}://${mine.has(node.address) ? node.address : '127.0.0.1'}:${node.apiPort}`;
+  const node = config.nodes.find((n) => mine.has(n.address));
+  if (!node)
+    throw new HaloError(
+      'HALO_E_USAGE',
+      `this machine is not one of the nodes of ${file} (none of its node addresses is on this machine; nodes: ${names}); pass --node NAME to ask that node's agent, or --api URL`,
+    );
+  return `${scheme}://${node.address}:${node.apiPort}`;
 }
 
 function readToken(ctx: CommandContext, configFile: string | undefined): string | undefined {
   const file = ctx.options['token-file'] as string | undefined;
-  if (file) return readFileSync(file, 'utf8').trim();
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new HaloError(
+        'HALO_E_SECRET',
+        `cannot read the token file ${file} given with --token-file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+  }
   if (ctx.env['HALO_TOKEN']) return ctx.env['HALO_TOKEN'].trim();
   if (configFile) {
     const tokenFile = loadConfig(configFile, { checkFiles: false }).cluster.api.tokenFile;

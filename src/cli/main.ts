@@ -11,4 +11,7 @@ const code = await runCli(process.argv.slice(2), commands, {
   env: process.env,
   signal: controller.signal,
 });
-process.exitCode = code;
+// Exit now: a command that failed half-way (an agent that could not bind its address) may
+// leave timers or sockets behind, and a process that lingers after its error hides it from
+// systemd (no restart, the unit looks healthy).
+process.exit(code);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isHaloError } from '../errors.js';
 import type { Command, CommandContext, OptionSpec } from './command.js';
+import { didYouMean } from './did-you-mean.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -26,7 +27,12 @@ export async function runCli(argv: string[], commands: Command[], io: CliIo): Pr
       io.stdout(topHelp(commands, 'halo'));
       return 0;
     }
-    io.stderr(`halo: unknown command "${words.join(' ')}". Run \`halo --help\` for the list of commands.\n`);
+    const known = [...new Set(commands.map((c) => c.words.join(' ')))];
+    const typed = words.slice(0, 2).join(' ');
+    const guess = didYouMean(typed, known) ?? didYouMean(words[0] ?? '', known);
+    io.stderr(
+      `halo: unknown command "${words.join(' ')}".${guess ? ` Did you mean \`halo ${guess}\`?` : ''} Run \`halo --help\` for the list of commands.\n`,
+    );
     return 2;
   }
   const { command, rest } = match;
@@ -40,7 +46,9 @@ export async function runCli(argv: string[], commands: Command[], io: CliIo): Pr
       strict: true,
     }) as typeof parsed;
   } catch (err) {
-    io.stderr(`halo ${command.words.join(' ')}: ${(err as Error).message}\n${usageLine(command)}\n`);
+    io.stderr(
+      `halo ${command.words.join(' ')}: ${friendlyParseError(err as Error, options)}\n${usageLine(command)}\n`,
+    );
     return 2;
   }
   if (parsed.values['help']) {
@@ -122,4 +130,19 @@ function topHelp(commands: Command[], prefix: string): string {
   }
   lines.push('', 'Run `halo COMMAND --help` for the options of a command.');
   return `${lines.join('\n')}\n`;
+}
+
+/** parseArgs's own text (written for script authors) as a one-line hint for a CLI user. */
+function friendlyParseError(err: Error & { code?: string }, options: Record<string, OptionSpec>): string {
+  const seeHelp = 'run with --help for the options';
+  const unknown = /Unknown option '([^']+)'/.exec(err.message);
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const typed = unknown[1]!.replace(/^-+/, '').replace(/=.*$/, '');
+    const guess = didYouMean(typed, Object.keys(options));
+    return `unknown option ${unknown[1]}${guess ? ` (did you mean --${guess}?)` : ''}; ${seeHelp}`;
+  }
+  const missing = /Option '([^']+)' argument missing/.exec(err.message);
+  if (missing) return `option ${missing[1]!.replace(/^-\w, /, '')} needs a value; ${seeHelp}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${err.message.split('\n')[0]}; ${seeHelp}`;
+  return `${err.message.split('\n')[0]}; ${seeHelp}`;
 }

@@ -1,5 +1,5 @@
 import type { HaloConfig } from '../config/model.js';
-import type { Logger } from '../log.js';
+import { childLogger, type Logger } from '../log.js';
 import { type Clock, monotonicClock } from '../util/clock.js';
 import { IntentStore } from './embedded/intent-store.js';
 import { linksByName, votersOf, WITNESS } from './embedded/voters.js';
@@ -46,7 +46,7 @@ export class WitnessServer {
   constructor(opts: { listen: Link; clusters: WitnessCluster[]; log: Logger; clock?: Clock }) {
     this.listen = opts.listen;
     this.members = opts.clusters;
-    this.log = opts.log.child({ component: 'witness' });
+    this.log = childLogger(opts.log, { component: 'witness' });
     this.clock = opts.clock ?? monotonicClock;
   }
 

@@ -1,7 +1,7 @@
 import type { GroupConfig, HaloConfig, MonitorConfig, ResourceConfig } from '../config/model.js';
 import type { Coordinator } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { childLogger, type Logger } from '../log.js';
 import type { EventInput, EventLog, TimelineRecorder } from './event-log.js';
 import type { GroupSlot } from './group-state.js';
 import { type ParsedIntent, parseIntent } from './intent.js';
@@ -91,7 +91,7 @@ export class EngineCore {
       resource,
       term,
       signal,
-      log: this.opts.log.child({ group: g.config.name, resource }),
+      log: childLogger(this.opts.log, { group: g.config.name, resource }),
       stateDir: this.opts.stateDir,
     };
   }

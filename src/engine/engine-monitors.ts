@@ -1,5 +1,6 @@
 import type { MonitorConfig } from '../config/model.js';
 import { HaloError } from '../errors.js';
+import { childLogger } from '../log.js';
 import type { EngineCore } from './engine-core.js';
 import { opTimeouts } from './group-runner.js';
 import type { GroupSlot } from './group-state.js';
@@ -94,7 +95,7 @@ export class EngineMonitors {
           ...(g ? { group: g.config.name } : {}),
           monitor: config.name,
           signal,
-          log: log.child({ monitor: key }),
+          log: childLogger(log, { monitor: key }),
           ...(g && config.target ? { checkTarget: () => this.checkTarget(g, config.target!, signal) } : {}),
           ...(agentHealth ? { agentHealth } : {}),
         }),

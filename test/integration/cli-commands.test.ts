@@ -58,6 +58,12 @@ test('the halo CLI against a running cluster', async (t) => {
     assert.match(out, /^\s+web\/alive\s+(passing|pending)/m);
   });
 
+  await t.test('halo status on the standby labels its local phase, not as the group state', async () => {
+    const out = await ok(['status'], 'n2');
+    assert.match(out, /^GROUP\s+OWNER\s+STATE ON n2/m);
+    assert.match(out, /^web\s+n1\s+stopped \(standby; owner n1\)/m);
+  });
+
   await t.test('halo status --json prints the status document', async () => {
     const s = JSON.parse(await ok(['status', '--json']));
     validate('/v1/status', 'get', 200, s);

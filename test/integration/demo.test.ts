@@ -212,3 +212,47 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   for (const port of banner.tcpPorts)
     assert.equal(await listening(port), false, `port ${port} still listens`);
 });
+
+test('SIGTERM to `npm run demo` stops every process the demo started', async (t) => {
+  // npm runs the script with `sh -c`; without `exec` the shell stays in between and npm's
+  // SIGTERM never reaches the demo, whose agents then keep running.
+  const mark = randomUUID();
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  let out = '';
+  const npm = spawn('npm', ['run', 'demo'], {
+    cwd: root,
+    env: { ...process.env, [MARK_VAR]: mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  npm.stdout!.on('data', (b) => (out += b));
+  npm.stderr!.on('data', (b) => (out += b));
+  let dir: string | undefined;
+  t.after(async () => {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    for (let i = 0; i < 5; i++) {
+      for (const pid of markedPids(mark)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      await sleep(50);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  await waitFor(
+    'the demo to be ready',
+    () => {
+      if (npm.exitCode !== null) throw new Error(`npm run demo exited early:\n${out}`);
+      return out.includes('halo demo is ready') ? true : undefined;
+    },
+    120_000,
+  );
+  dir = parseBanner(out).dir;
+  assert.ok(markedPids(mark).length > 2, 'expected the demo and its agents to be running');
+  npm.kill('SIGTERM');
+  await waitFor(
+    'every demo process to exit',
+    () => (markedPids(mark).length === 0 ? true : undefined),
+    60_000,
+  );
+});

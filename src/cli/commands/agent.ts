@@ -32,7 +32,16 @@ export const agentCommand: Command = {
       stateDir: (options['state-dir'] as string | undefined) ?? `/var/lib/halo/${node}`,
       log,
     });
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (err) {
+      // Exit (non-zero, via the CLI frame) rather than linger half-started: systemd then
+      // restarts the unit and `systemctl status` shows this error.
+      log.error({ node, err: (err as Error).message }, 'agent failed to start');
+      const bounded = new Promise((r) => setTimeout(r, 3000).unref());
+      await Promise.race([agent.stop().catch(() => undefined), bounded]);
+      throw err;
+    }
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     log.info({ node }, 'stopping: releasing groups');
     await agent.stop();

@@ -52,11 +52,17 @@ export function renderStatus(s: StatusDoc): string {
   lines.push(table(['NODE', 'STATE', 'ELIGIBLE'], nodeRows), '');
   lines.push(
     table(
-      ['GROUP', 'OWNER', 'STATE', 'SINCE', 'NOTE'],
+      // STATE is this node's local phase: on a standby "stopped" means "not here", not that
+      // the group is down, so the column and the cell say so.
+      ['GROUP', 'OWNER', `STATE ON ${s.node}`, 'SINCE', 'NOTE'],
       s.groups.map((g) => [
         g.name,
         g.owner ?? '-',
-        g.intent.state === 'stopped' ? 'stopped (admin)' : g.state,
+        g.intent.state === 'stopped'
+          ? 'stopped (admin)'
+          : g.owner !== null && g.owner !== s.node
+            ? `${g.state} (standby; owner ${g.owner})`
+            : g.state,
         g.since,
         g.lastError ?? (g.intent.failedNodes.length ? `failed on ${g.intent.failedNodes.join(', ')}` : ''),
       ]),

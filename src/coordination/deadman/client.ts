@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HaloError } from '../../errors.js';
-import { type Logger, silentLogger } from '../../log.js';
+import { childLogger, type Logger, silentLogger } from '../../log.js';
 import type { Link } from '../transport/udp-transport.js';
 import { type AgentToHelper, type ArmSpec, type HelperToAgent, LineDecoder } from './protocol.js';
 
@@ -56,7 +56,7 @@ export class DeadmanClient {
   private constructor(child: ChildProcess, opts: DeadmanSpawnOptions) {
     this.child = child;
     this.opts = opts;
-    this.log = (opts.log ?? silentLogger).child({ component: 'deadman' });
+    this.log = childLogger(opts.log ?? silentLogger, { component: 'deadman' });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
@@ -64,12 +64,17 @@ export class DeadmanClient {
   static async spawn(opts: DeadmanSpawnOptions): Promise<DeadmanClient> {
     // The helper is tiny and mostly idle: no optimizing compiler and a small young
     // generation keep its resident size down (it runs beside every agent).
-    const child = spawn(process.execPath, ['--lite-mode', '--max-semi-space-size=1', DEADMAN_MAIN], {
-      // Own process group: a signal to the agent's group (Ctrl-C, a killed session) spares it.
-      detached: true,
-      stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath, // --lite-mode implies --jitless, which turns WebAssembly off with a warning on every start
+      // unless wasm is off already: --no-expose-wasm keeps stderr clean.
+      ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1', DEADMAN_MAIN],
+      {
+        // Own process group: a signal to the agent's group (Ctrl-C, a killed session) spares it.
+        detached: true,
+        stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'],
+        env: process.env,
+      },
+    );
     const client = new DeadmanClient(child, opts);
     client.wire();
     try {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { HaloConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { childLogger, type Logger } from '../../log.js';
 import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
 import { lifelinePath } from '../deadman/lifeline.js';
@@ -74,7 +74,7 @@ export class EmbeddedCoordinator implements Coordinator {
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
     this.shell = new CoordinatorShell({
-      log: opts.log.child({ component: 'coordination' }),
+      log: childLogger(opts.log, { component: 'coordination' }),
       clock: opts.clock ?? monotonicTimers,
       view: () => this.view(),
     });

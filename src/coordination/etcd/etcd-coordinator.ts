@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Etcd3, Watcher } from 'etcd3';
 import type { HaloConfig } from '../../config/model.js';
 import { HaloError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { childLogger, type Logger } from '../../log.js';
 import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
 import { lifelinePath } from '../deadman/lifeline.js';
@@ -70,7 +70,7 @@ export class EtcdCoordinator implements Coordinator {
   constructor(opts: EtcdCoordinatorOptions) {
     this.opts = opts;
     this.shell = new CoordinatorShell({
-      log: opts.log.child({ component: 'coordination', backend: 'etcd' }),
+      log: childLogger(opts.log, { component: 'coordination', backend: 'etcd' }),
       clock: opts.clock ?? monotonicTimers,
       view: () => this.view(),
     });

@@ -372,7 +372,7 @@ function linkType(link: Link | undefined): 'udp4' | 'udp6' {
 function bind(socket: dgram.Socket, link: Link): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      const code = err.code === 'EACCES' ? 'HALO_E_PERMISSION' : 'HALO_E_INTERNAL';
+      const code = err.code === 'EACCES' ? 'HALO_E_PERMISSION' : 'HALO_E_LISTEN_FAILED';
       reject(
         new HaloError(code, `cannot listen on ${link.host}:${link.port} (${err.code ?? err.message})`, {
           host: link.host,

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
-import type { Logger } from '../../../log.js';
+import { childLogger, type Logger } from '../../../log.js';
 import type { CheckResult, ResourceContext, ResourceInstance, ResourcePlugin } from '../types.js';
 import { HealthGate } from './health-gate.js';
 import { type LbProbeParams, lbProbeParams } from './params.js';
@@ -69,7 +69,7 @@ class LbProbe implements LbProbeInstance {
       );
     }
     this.node = ctx.node;
-    this.log = ctx.log.child({ resource: ctx.resource });
+    this.log = childLogger(ctx.log, { resource: ctx.resource });
     this.gate.reset();
     const listener = new ProbeListener({
       host: this.params.host,

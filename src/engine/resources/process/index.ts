@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
+import { childLogger } from '../../../log.js';
 import { formatDuration } from '../../../util/duration.js';
 import { describeCommand, runCommand, terminateTree } from '../../exec/index.js';
 import {
@@ -55,6 +57,11 @@ class ProcessResource implements ProcessResourceInstance {
     return this.child?.alive ? this.child.pid : undefined;
   }
 
+  /** STATE_DIR/output/GROUP.RESOURCE.log: the program's stdout and stderr (docs/operations.md). */
+  private outputFile(ctx: ResourceContext): string {
+    return join(ctx.stateDir, 'output', `${ctx.group}.${ctx.resource}.log`);
+  }
+
   private env(ctx: ResourceContext): Record<string, string> {
     return { ...haloEnv(ctx), ...this.params.env };
   }
@@ -73,7 +80,8 @@ class ProcessResource implements ProcessResourceInstance {
         env: this.env(ctx),
         cwd: this.params.cwd,
         user: this.params.user,
-        log: ctx.log.child({ resource: ctx.resource }),
+        log: childLogger(ctx.log, { resource: ctx.resource }),
+        outputFile: this.outputFile(ctx),
       });
     } catch (err) {
       if (err instanceof HaloError) throw err;
@@ -84,7 +92,7 @@ class ProcessResource implements ProcessResourceInstance {
       );
     }
     this.child = child;
-    ctx.log.info({ resource: ctx.resource, pid: child.pid }, 'process spawned');
+    ctx.log.info({ resource: ctx.resource, pid: child.pid, output: this.outputFile(ctx) }, 'process spawned');
     void child.exited.then((info) => {
       if (!this.stopRequested && this.child === child) {
         ctx.log.warn(

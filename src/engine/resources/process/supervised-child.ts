@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../../../log.js';
+import { childLogger, type Logger } from '../../../log.js';
 import { buildSpawn, type Command, explainSpawnError, OutputTail } from '../../exec/index.js';
+import { OutputFile } from './output-file.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -13,12 +14,11 @@ export interface SuperviseOptions {
   cwd?: string | undefined;
   user?: string | undefined;
   log: Logger;
+  /** Where the program's stdout/stderr go (not the agent's log). */
+  outputFile?: string | undefined;
   /** Output kept for status and error reports; default 64 KiB. */
   maxOutputBytes?: number;
 }
-
-/** Longest partial line held back while waiting for its newline; longer ones are logged in pieces. */
-const MAX_LINE = 4096;
 
 /**
  * One run of a long-lived program: the leader of its own process group, its output kept in a
@@ -60,35 +60,26 @@ export class SupervisedChild {
     const exited = new Promise<ExitInfo>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    const log = options.log.child({ pid });
-    pipeLines(child.stdout, 'stdout', output, log);
-    pipeLines(child.stderr, 'stderr', output, log);
+    const log = childLogger(options.log, { pid });
+    const file = options.outputFile ? new OutputFile(options.outputFile) : undefined;
+    pipeLines(child.stdout, output, file);
+    pipeLines(child.stderr, output, file);
+    // Closed once both pipes are: output may still arrive after the exit event.
+    if (file) void Promise.all([closed(child.stdout), closed(child.stderr)]).then(() => file.close());
     // Later errors (a failed kill) are not fatal: the exit event still reports the outcome.
     child.on('error', (err) => log.warn({ err: err.message }, 'process error'));
     return new SupervisedChild(pid, exited, output);
   }
 }
 
-function pipeLines(
-  stream: Readable | null,
-  name: 'stdout' | 'stderr',
-  output: OutputTail,
-  log: Logger,
-): void {
+function pipeLines(stream: Readable | null, output: OutputTail, file: OutputFile | undefined): void {
   if (!stream) return;
-  let partial = '';
   stream.on('data', (chunk: Buffer) => {
     output.push(chunk);
-    partial += chunk.toString('utf8');
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > MAX_LINE) {
-      lines.push(partial);
-      partial = '';
-    }
-    for (const line of lines) log.info({ stream: name, line }, 'process output');
+    file?.write(chunk);
   });
-  stream.on('close', () => {
-    if (partial) log.info({ stream: name, line: partial }, 'process output');
-  });
+}
+
+function closed(stream: Readable | null): Promise<void> {
+  return stream ? new Promise((resolve) => stream.once('close', () => resolve())) : Promise.resolve();
 }

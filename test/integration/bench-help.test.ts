@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** Each built benchmark answers --help with usage and options, exit 0, and starts no lab. */
+for (const bench of ['failover', 'footprint', 'nemesis']) {
+  test(`bench/${bench} --help prints usage and options and exits 0`, () => {
+    const file = fileURLToPath(new URL(`../../bench/${bench}.js`, import.meta.url));
+    const r = spawnSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^usage: /);
+    assert.match(r.stdout, /\nOptions:\n/);
+    assert.match(r.stdout, /-h, --help/);
+    assert.equal(r.stderr, '');
+  });
+}
+
+test('a benchmark given an unknown option exits 2 with its usage', () => {
+  const file = fileURLToPath(new URL('../../bench/footprint.js', import.meta.url));
+  const r = spawnSync(process.execPath, [file, '--bogus'], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /Unknown option '--bogus'[\s\S]*usage: /);
+});
