@@ -114,6 +114,7 @@ export class AlertQueue {
   private async deliver(alert: Alert): Promise<void> {
     const { retries, backoffMs, timeoutMs } = this.policy;
     let lastError = '';
+    let attempts = retries + 1;
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       if (this.abort.signal.aborted) return;
       if (attempt > 1 && !(await this.sleep(backoffDelay(attempt - 1, backoffMs)))) return;
@@ -124,15 +125,22 @@ export class AlertQueue {
         return;
       }
       if (this.abort.signal.aborted) return;
-      lastError = error;
+      lastError = error.message;
+      if (!error.retryable) {
+        attempts = attempt;
+        break;
+      }
     }
     this.stats.failed++;
     this.stats.lastError = lastError;
-    this.hooks.failed?.(alert, lastError, retries + 1);
+    this.hooks.failed?.(alert, lastError, attempts);
   }
 
   /** One attempt under the timeout: null when delivered, else why not. */
-  private async attempt(alert: Alert, timeoutMs: number): Promise<string | null> {
+  private async attempt(
+    alert: Alert,
+    timeoutMs: number,
+  ): Promise<{ message: string; retryable: boolean } | null> {
     const ctl = new AbortController();
     const onStop = () => ctl.abort(this.abort.signal.reason);
     this.abort.signal.addEventListener('abort', onStop, { once: true });
@@ -149,10 +157,12 @@ export class AlertQueue {
     try {
       // A sender that ignores its signal cannot hold the queue past the timeout.
       await Promise.race([this.send(alert, ctl.signal), timeout]);
-      if (timedOut) return `timed out after ${timeoutMs}ms`;
+      if (timedOut) return { message: `timed out after ${timeoutMs}ms`, retryable: true };
       return null;
     } catch (err) {
-      return timedOut ? `timed out after ${timeoutMs}ms` : errorText(err);
+      if (timedOut) return { message: `timed out after ${timeoutMs}ms`, retryable: true };
+      // A sender marks what a retry cannot fix (a webhook's 404) with retryable: false.
+      return { message: errorText(err), retryable: (err as { retryable?: unknown }).retryable !== false };
     } finally {
       cancel();
       this.abort.signal.removeEventListener('abort', onStop);
