@@ -126,7 +126,17 @@ export function alertOf(event: HaloEvent, cluster: string): Alert | null {
       if (event.level !== 'error') return null;
       return { ...base, kind: 'resource', severity: 'critical', task: 'restart', desc: 'Error', rc: 1 };
     case 'lease':
-      if (/ lost: | ran out /.test(m))
+      // After a failed stop the lease is left to run out: the deadman helper fences this node's
+      // copy of the group at the deadline (ADR 0003). That is this node being fenced.
+      if (/ ran out after the failed stop/.test(m))
+        return {
+          ...base,
+          kind: 'fencing',
+          severity: 'critical',
+          task: 'deadman',
+          desc: `of ${event.node} by the deadman helper: the lease of ${event.group ?? '?'} ran out after a failed stop`,
+        };
+      if (/ lost: /.test(m))
         return { ...base, kind: 'node', severity: 'critical', task: 'lease-lost', desc: 'lost' };
       return null;
     case 'agent': {
