@@ -88,7 +88,7 @@ export class AlertDispatcher {
     }));
   }
 
-  /** Exposed for tests: what an event would alert as. */
+  /** Called by the event log for every event, synchronously: classify and push, nothing more. */
   onEvent(event: HaloEvent): void {
     // Never alert about alert delivery itself: a dead receiver would feed its own queue.
     if (event.type === 'alert-failed') return;
