@@ -174,6 +174,8 @@ export type AlertReceiverConfig = AlertReceiverCommon &
         secure: boolean;
         from: string;
         to: string[];
+        /** PEM CA file for the server's certificate. */
+        ca?: string;
         user?: string;
         passwordFile?: string;
       }

@@ -164,6 +164,7 @@ function alertReceiver(name: string, r: RawConfig['alerts'][string]): AlertRecei
         secure: r.secure,
         from: r.from,
         to: r.to,
+        ...(r.ca !== undefined ? { ca: r.ca } : {}),
         ...(r.user !== undefined ? { user: r.user } : {}),
         ...(r.passwordFile !== undefined ? { passwordFile: r.passwordFile } : {}),
       };

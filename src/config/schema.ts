@@ -311,6 +311,12 @@ const alertReceiver = z.discriminatedUnion(
           .array(z.string().min(3), { error: 'expected a list of addresses' })
           .min(1, { error: 'expected at least one address' })
           .describe('Recipient addresses.'),
+        ca: z
+          .string()
+          .optional()
+          .describe(
+            "PEM file of the CA that signed the server's certificate (a private mail relay); the system CAs otherwise.",
+          ),
         user: z.string().optional().describe('SMTP user (with passwordFile).'),
         passwordFile: z.string().optional().describe('File holding the SMTP password (mode 0600).'),
         ...alertCommon,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
 import type { AlertReceiverConfig } from '../../config/model.js';
 import type { Alert } from '../alert.js';
@@ -39,11 +40,13 @@ export function mailText(alert: Alert): string {
 export function smtpSender(cfg: SmtpConfig) {
   return async (alert: Alert, signal: AbortSignal): Promise<void> => {
     const pass = cfg.passwordFile ? await readSecret(cfg.passwordFile, 'SMTP password') : undefined;
+    const ca = cfg.ca ? await readFile(cfg.ca, 'utf8') : undefined;
     const transport = nodemailer.createTransport({
       host: cfg.host,
       port: cfg.port,
       secure: cfg.secure,
       ...(cfg.user !== undefined ? { auth: { user: cfg.user, pass: pass ?? '' } } : {}),
+      ...(ca !== undefined ? { tls: { ca } } : {}),
       connectionTimeout: cfg.timeoutMs,
       greetingTimeout: cfg.timeoutMs,
       socketTimeout: cfg.timeoutMs,
