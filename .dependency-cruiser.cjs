@@ -16,6 +16,7 @@
  *                 use these clients too.
  *   engine        groups, monitors, recovery, resource and monitor plugins, and the built-in
  *                 config catalog (engine/config-catalog.ts) that binds config to the plugins.
+ *   alerts        alert delivery (script, webhook, smtp, snmp receivers) fed by the event log.
  *   api, web      the REST server and the static web UI: they see the engine through
  *                 interfaces handed in by the agent.
  *   agent         composes a node: config + coordination + engine + api + web + cloud.
@@ -33,6 +34,7 @@ const LAYERS = [
   ['coordination', '^src/coordination/'],
   ['cloud', '^src/cloud/'],
   ['engine', '^src/engine/'],
+  ['alerts', '^src/alerts/'],
   ['api', '^src/(api|web)/'],
   ['agent', '^src/agent/'],
   ['doctor', '^src/doctor/'],

@@ -5,7 +5,9 @@
 set -euo pipefail
 # The namespace lab (test/lab, bench/): ip/tc, nft, arping; setpriv (util-linux) drops
 # CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived)
+# snmptrapd receives the alerts' SNMP traps; pacemaker ships the sample alert agents
+# (/usr/share/pacemaker/alerts/) the script receiver is tested with.
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,8 +24,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "== installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Tests start their own named, etcd, haproxy and keepalived on free ports: keep the packages'
-# services from starting on install (policy-rc.d exit 101 = "not allowed"), unless one exists.
+# Tests start their own named, etcd, haproxy, keepalived and snmptrapd on free ports: keep the packages'
+# services from starting on install (policy-rc.d exit 101 = "not allowed"), unless one exists (pacemaker's corosync must not start either).
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then

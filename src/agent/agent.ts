@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
+import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
 import { peerToken, TokenAuth } from '../api/auth.js';
 import type { ClusterOps, HaloEvent } from '../api/ops.js';
 import { fetchPeerTimelines } from '../api/peer-timelines.js';
@@ -24,6 +25,7 @@ import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
 import { registerWebUi } from '../web/web-ui.js';
 import { ConfigStore, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
+import { MembershipEvents } from './membership-events.js';
 import { renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
@@ -36,7 +38,10 @@ import { installTestHooks } from './test-hooks.js';
 const STATE_DIR_PROBE_MS = 2000;
 
 /** `GET /v1/status`: the cluster as this node sees it, and this node's state dir health. */
-export type AgentStatus = ReturnType<typeof buildStatus> & { stateDir: StateDirHealth | null };
+export type AgentStatus = ReturnType<typeof buildStatus> & {
+  stateDir: StateDirHealth | null;
+  alerts: ReceiverStatus[];
+};
 
 export interface AgentOptions {
   configFile: string;
@@ -72,6 +77,7 @@ export class Agent implements ClusterOps {
   private sd = new SdNotify();
   private engine!: Engine;
   private events!: EventLog;
+  private alerts: AlertDispatcher | undefined;
   private api!: FastifyInstance;
   private configStore!: ConfigStore;
   private stateDirWatch: StateDirWatch | undefined;
@@ -175,7 +181,19 @@ export class Agent implements ClusterOps {
       if (e.type === 'timeline' && e.group && steps.some((s) => s.phase === 'started'))
         this.failovers[e.group] = (this.failovers[e.group] ?? 0) + 1;
     });
+    // Alerts hang off the event log: the engine never waits for a receiver.
+    this.alerts = new AlertDispatcher({
+      cluster: this.config.cluster.name,
+      receivers: this.config.alerts ?? [],
+      subscribe: (listener) => this.events.subscribe(listener),
+      append: (event) => this.events.append(event),
+      timers: realTimers,
+      log: log.child({ component: 'alerts' }),
+    });
+    this.alerts.start();
+    const membership = new MembershipEvents((event) => this.events.append(event));
     this.coordinator.on((e) => {
+      if (e.type === 'membership') membership.update(e.view);
       if (e.type !== 'deadman') return;
       this.events.append({
         type: 'agent',
@@ -251,6 +269,7 @@ export class Agent implements ClusterOps {
     this.lag.disable();
     await this.api?.close();
     await this.engine?.stop();
+    await this.alerts?.stop();
     closeEc2Clients();
     await this.coordinator?.stop();
     await this.stateDirWatch?.stop();
@@ -275,6 +294,7 @@ export class Agent implements ClusterOps {
         this.configStore.version(),
       ),
       stateDir,
+      alerts: this.alerts?.status() ?? [],
     };
     if (opts.peers === false) return local;
     const scheme = this.config.cluster.api.tls ? 'https' : 'http';
@@ -294,6 +314,7 @@ export class Agent implements ClusterOps {
         this.configStore.version(),
       ),
       stateDir,
+      alerts: this.alerts?.status() ?? [],
     };
   }
 
@@ -367,6 +388,7 @@ export class Agent implements ClusterOps {
       engine: this.engine.status(),
       coordination: this.coordinator.view(),
       failovers: this.failovers,
+      alerts: this.alerts?.status() ?? [],
     });
   }
 }

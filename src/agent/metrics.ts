@@ -1,3 +1,4 @@
+import type { ReceiverStatus } from '../alerts/dispatcher.js';
 import type { CoordinatorView } from '../coordination/types.js';
 import type { EngineStatus } from '../engine/engine.js';
 
@@ -13,6 +14,8 @@ export interface MetricsInput {
   coordination: CoordinatorView;
   /** Failovers and moves that ended with the group started here, per group. */
   failovers: Record<string, number>;
+  /** Alert receivers' delivery counters (absent or empty: no receivers). */
+  alerts?: ReceiverStatus[];
 }
 
 const PHASES = ['stopped', 'starting', 'running', 'stopping', 'failed-stop'] as const;
@@ -144,5 +147,34 @@ export function renderMetrics(m: MetricsInput): string {
     'Peer messages dropped (bad MAC, wrong cluster or epoch, replay, malformed).',
     Object.entries(c.droppedMessages).map(([reason, n]) => [{ reason }, n]),
   );
+  const alerts = m.alerts ?? [];
+  if (alerts.length > 0) {
+    const per = (pick: (r: ReceiverStatus) => number): Array<[Record<string, string>, number]> =>
+      alerts.map((r) => [{ receiver: r.name, type: r.type }, pick(r)]);
+    metric(
+      'halo_alerts_sent_total',
+      'counter',
+      'Alerts delivered to each receiver.',
+      per((r) => r.sent),
+    );
+    metric(
+      'halo_alerts_failed_total',
+      'counter',
+      'Alerts given up after every attempt failed (each also an alert-failed event).',
+      per((r) => r.failed),
+    );
+    metric(
+      'halo_alerts_dropped_total',
+      'counter',
+      'Alerts dropped unsent because the receiver queue was full (the oldest goes first).',
+      per((r) => r.dropped),
+    );
+    metric(
+      'halo_alerts_queued',
+      'gauge',
+      'Alerts waiting for each receiver.',
+      per((r) => r.queued),
+    );
+  }
   return `${out.join('\n')}\n`;
 }

@@ -103,6 +103,24 @@ export const schemas = {
         ],
       },
       config: { $ref: '#/components/schemas/ConfigVersion' },
+      alerts: {
+        description:
+          "This node's alert receivers and their delivery counters since the agent started (see docs/alerts.md).",
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'type', 'sent', 'failed', 'dropped', 'queued', 'lastError'],
+          properties: {
+            name: { type: 'string' },
+            type: { enum: ['script', 'webhook', 'smtp', 'snmp'] },
+            sent: { type: 'integer' },
+            failed: { type: 'integer' },
+            dropped: { type: 'integer' },
+            queued: { type: 'integer' },
+            lastError: { type: ['string', 'null'] },
+          },
+        },
+      },
       stateDir: {
         description:
           "This node's state directory as last probed (null before the first probe). When it is full or unwritable, intent writes sent to this node are refused with HALO_E_STATE_WRITE_FAILED.",
@@ -322,6 +340,7 @@ export const schemas = {
           'intent',
           'params',
           'alert',
+          'alert-failed',
           'timeline',
         ],
       },

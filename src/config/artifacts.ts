@@ -110,11 +110,24 @@ export function renderConfigDocs(catalog: Specs): string {
       ([type, spec]) =>
         `### \`${type}\` monitor\n\n${spec.description}\n\n${table(inputSchema(spec.params), '')}\n`,
     ),
+    '## alerts',
+    '',
+    'Alert receivers by name (`alerts.NAME`); each has a `type` and the keys of that type. What alerts, the script environment, the webhook JSON and the SNMP MIB are in [alerts.md](alerts.md).',
+    '',
+    ...alertTypes(props).map(
+      (alt) =>
+        `### \`${String((alt['properties'] as Record<string, Json>)['type']?.['const'] ?? '')}\` receiver\n\n${String(alt['description'] ?? '')}\n\n${table(alt, 'alerts.NAME')}\n`,
+    ),
   ];
   return `${parts
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trimEnd()}\n`;
+}
+
+function alertTypes(props: Record<string, Json>): Json[] {
+  const receiver = props['alerts']?.['additionalProperties'] as Json | undefined;
+  return ((receiver?.['oneOf'] ?? receiver?.['anyOf']) as Json[] | undefined) ?? [];
 }
 
 function groupSchema(props: Record<string, Json>): Json {

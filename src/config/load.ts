@@ -136,6 +136,11 @@ export function parseConfigWith(
     const value = config.cluster.api[key];
     if (value !== undefined) config.cluster.api[key] = resolveFrom(baseDir, value);
   }
+  for (const r of config.alerts ?? []) {
+    if (r.type === 'webhook' && r.secretFile !== undefined) r.secretFile = resolveFrom(baseDir, r.secretFile);
+    if (r.type === 'smtp' && r.passwordFile !== undefined)
+      r.passwordFile = resolveFrom(baseDir, r.passwordFile);
+  }
   return deepFreeze(config);
 }
 
@@ -249,6 +254,14 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
   if (api && typeof api === 'object') {
     check(['cluster', 'api', 'tokenFile'], api['tokenFile'], 'API token');
     check(['cluster', 'api', 'readOnlyTokenFile'], api['readOnlyTokenFile'], 'read-only API token');
+  }
+  const alerts = (raw as { alerts?: unknown }).alerts;
+  if (typeof alerts === 'object' && alerts !== null) {
+    for (const [name, r] of Object.entries(alerts as Record<string, Record<string, unknown> | null>)) {
+      if (typeof r !== 'object' || r === null) continue;
+      check(['alerts', name, 'secretFile'], r['secretFile'], 'webhook secret');
+      check(['alerts', name, 'passwordFile'], r['passwordFile'], 'SMTP password');
+    }
   }
   return out;
 }

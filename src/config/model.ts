@@ -128,6 +128,65 @@ export interface GroupConfig {
   monitors: MonitorConfig[];
 }
 
+/** What an alert is about (Pacemaker's CRM_alert_kind). */
+export type AlertKind = 'node' | 'resource' | 'fencing' | 'attribute';
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** Settings every alert receiver has, whatever its type. */
+export interface AlertReceiverCommon {
+  name: string;
+  /** Only these kinds are sent (all when empty). */
+  kinds: AlertKind[];
+  /** Alerts below this severity are not sent. */
+  minSeverity: AlertSeverity;
+  /** Time limit of one delivery attempt. */
+  timeoutMs: number;
+  /** Alerts waiting for this receiver; past it the oldest is dropped (and counted). */
+  queueSize: number;
+}
+
+export type AlertReceiverConfig = AlertReceiverCommon &
+  (
+    | {
+        type: 'script';
+        path: string;
+        /** CRM_alert_recipient. */
+        recipient: string;
+        /** strftime-like format of CRM_alert_timestamp (Pacemaker's timestamp-format). */
+        timestampFormat: string;
+        env: Record<string, string>;
+      }
+    | {
+        type: 'webhook';
+        url: string;
+        /** File holding the HMAC-SHA256 key; the signature goes in X-Halo-Signature. */
+        secretFile?: string;
+        /** Attempts after the first one failed. */
+        retries: number;
+        /** First back-off; doubled after each failed attempt. */
+        backoffMs: number;
+      }
+    | {
+        type: 'smtp';
+        host: string;
+        port: number;
+        secure: boolean;
+        from: string;
+        to: string[];
+        /** PEM CA file for the server's certificate. */
+        ca?: string;
+        user?: string;
+        passwordFile?: string;
+      }
+    | {
+        type: 'snmp';
+        host: string;
+        port: number;
+        community: string;
+      }
+  );
+
 export interface HaloConfig {
   /** Absolute path of the file this config was read from. */
   file: string;
@@ -142,4 +201,9 @@ export interface HaloConfig {
   groups: GroupConfig[];
   /** Node-level monitors, run on every node all the time. */
   monitors: MonitorConfig[];
+  /**
+   * Where each node sends alerts (failovers, failed actions, lost quorum, fencing). Optional
+   * for configs built in code; the loader always sets it.
+   */
+  alerts?: AlertReceiverConfig[];
 }

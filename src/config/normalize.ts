@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type {
+  AlertReceiverConfig,
   GroupConfig,
   HaloConfig,
   MonitorConfig,
@@ -53,6 +54,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
       }),
     ),
     monitors: Object.entries(raw.monitors).map(([mname, m]) => monitorConfig(mname, m, 'ineligible')),
+    alerts: Object.entries(raw.alerts).map(([rname, r]) => alertReceiver(rname, r)),
   };
   const epoch = configEpoch(body);
   return { file, epoch, ...body };
@@ -129,6 +131,46 @@ export function startOrder(resources: ResourceConfig[]): ResourceConfig[] {
 function configEpoch(body: unknown): number {
   const digest = createHash('sha256').update(JSON.stringify(body)).digest();
   return digest.readUIntBE(0, 6);
+}
+
+function alertReceiver(name: string, r: RawConfig['alerts'][string]): AlertReceiverConfig {
+  const { timeout, queueSize, kinds, minSeverity } = r;
+  const common = { name, kinds, minSeverity, timeoutMs: timeout, queueSize };
+  switch (r.type) {
+    case 'script':
+      return {
+        ...common,
+        type: 'script',
+        path: r.path,
+        recipient: r.recipient,
+        timestampFormat: r.timestampFormat,
+        env: r.env,
+      };
+    case 'webhook':
+      return {
+        ...common,
+        type: 'webhook',
+        url: r.url,
+        ...(r.secretFile !== undefined ? { secretFile: r.secretFile } : {}),
+        retries: r.retries,
+        backoffMs: r.backoff,
+      };
+    case 'smtp':
+      return {
+        ...common,
+        type: 'smtp',
+        host: r.host,
+        port: r.port,
+        secure: r.secure,
+        from: r.from,
+        to: r.to,
+        ...(r.ca !== undefined ? { ca: r.ca } : {}),
+        ...(r.user !== undefined ? { user: r.user } : {}),
+        ...(r.passwordFile !== undefined ? { passwordFile: r.passwordFile } : {}),
+      };
+    case 'snmp':
+      return { ...common, type: 'snmp', host: r.host, port: r.port, community: r.community };
+  }
 }
 
 function coordinationOf(c: RawConfig['cluster']['coordination']): HaloConfig['cluster']['coordination'] {

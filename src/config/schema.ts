@@ -224,6 +224,128 @@ function typeUnion(kind: string, options: z.ZodObject[]) {
   });
 }
 
+const alertCommon = {
+  kinds: z
+    .array(
+      z.enum(['node', 'resource', 'fencing', 'attribute'], {
+        error: 'expected node, resource, fencing or attribute',
+      }),
+    )
+    .default([])
+    .describe('Send only alerts of these kinds (CRM_alert_kind); all kinds when empty.'),
+  minSeverity: z
+    .enum(['info', 'warning', 'critical'], { error: 'expected info, warning or critical' })
+    .default('info')
+    .describe(
+      'Send only alerts of at least this severity (failed actions and fencing are critical, a failover warning).',
+    ),
+  timeout: duration('Time limit of one delivery attempt (the script is killed past it).').prefault('10s'),
+  queueSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .default(100)
+    .describe('Alerts waiting for this receiver; past it the oldest waiting alert is dropped and counted.'),
+};
+
+const alertReceiver = z.discriminatedUnion(
+  'type',
+  [
+    z
+      .strictObject({
+        type: z.literal('script').describe('Runs an executable with the Pacemaker alert-agent environment.'),
+        path: z
+          .string({ error: 'expected the path of an executable' })
+          .startsWith('/', { error: 'expected an absolute path' })
+          .describe(
+            "Executable to run, e.g. a copy of Pacemaker's /usr/share/pacemaker/alerts/alert_file.sh.sample.",
+          ),
+        recipient: z
+          .string()
+          .default('')
+          .describe('Passed as CRM_alert_recipient (a file, an address: up to the agent).'),
+        timestampFormat: z
+          .string()
+          .default('%H:%M:%S.%06N')
+          .describe(
+            "strftime format of CRM_alert_timestamp, as Pacemaker's timestamp-format (%N: nanoseconds, %3N/%6N digits).",
+          ),
+        env: z
+          .record(z.string(), z.string({ error: 'expected a string value' }), {
+            error: 'expected a map of NAME: value',
+          })
+          .default({})
+          .describe(
+            'Extra environment variables for the script (never put secrets here: use a file the script reads).',
+          ),
+        ...alertCommon,
+      })
+      .describe('Runs an executable with the Pacemaker alert-agent environment.'),
+    z
+      .strictObject({
+        type: z.literal('webhook').describe('POSTs the alert as JSON.'),
+        url: z.url({ error: 'expected an http(s):// URL' }).describe('Where the JSON is POSTed.'),
+        secretFile: z
+          .string()
+          .optional()
+          .describe(
+            'File holding the key (mode 0600) of the X-Halo-Signature header: sha256=HMAC-SHA256(key, body) in hex.',
+          ),
+        retries: z
+          .number()
+          .int()
+          .min(0)
+          .max(20)
+          .default(5)
+          .describe('Attempts after a failed one (connection error, timeout or a 5xx/429 answer).'),
+        backoff: duration('Wait before the first retry; doubled after each failed attempt.').prefault('1s'),
+        ...alertCommon,
+      })
+      .describe('POSTs the alert as JSON.'),
+    z
+      .strictObject({
+        type: z.literal('smtp').describe('Sends the alert as an e-mail.'),
+        host: host('SMTP server.'),
+        port: port('SMTP port.').default(25),
+        secure: z
+          .boolean()
+          .default(false)
+          .describe('TLS from the start (port 465); otherwise STARTTLS when offered.'),
+        from: z.string({ error: 'expected a sender address' }).min(3).describe('Sender address.'),
+        to: z
+          .array(z.string().min(3), { error: 'expected a list of addresses' })
+          .min(1, { error: 'expected at least one address' })
+          .describe('Recipient addresses.'),
+        ca: z
+          .string()
+          .optional()
+          .describe(
+            "PEM file of the CA that signed the server's certificate (a private mail relay); the system CAs otherwise.",
+          ),
+        user: z.string().optional().describe('SMTP user (with passwordFile).'),
+        passwordFile: z.string().optional().describe('File holding the SMTP password (mode 0600).'),
+        ...alertCommon,
+      })
+      .describe('Sends the alert as an e-mail.'),
+    z
+      .strictObject({
+        type: z.literal('snmp').describe('Sends an SNMPv2c trap (docs/HALO-MIB.txt).'),
+        host: host('Trap receiver.'),
+        port: port('Trap receiver UDP port.').default(162),
+        community: z.string().min(1).default('public').describe('SNMPv2c community.'),
+        ...alertCommon,
+      })
+      .describe('Sends an SNMPv2c trap (docs/HALO-MIB.txt).'),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'unknown alert receiver type; expected one of: script, webhook, smtp, snmp'
+        : 'expected an alert receiver with a type (script, webhook, smtp, snmp)',
+  },
+);
+
 export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, 'resources' | 'monitors'>) {
   const resource = typeUnion(
     'resource',
@@ -280,6 +402,14 @@ export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, '
         .record(name('Monitor name.'), monitor)
         .default({})
         .describe('Node-level monitors, run on every node all the time.'),
+      alerts: z
+        .record(name('Receiver name.'), alertReceiver, {
+          error: 'expected a map of receiver name → { type, … }',
+        })
+        .default({})
+        .describe(
+          'Alert receivers: each node sends its failovers, failed actions, lost leases and fencing to every receiver (see docs/alerts.md).',
+        ),
     })
     .describe('Halo cluster configuration (one file, identical on every node).');
 }

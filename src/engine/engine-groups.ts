@@ -95,7 +95,13 @@ export class EngineGroups {
       g.state.setPhase('running');
       g.state.setError(null);
       this.monitors.resetLadders(g);
-      core.event({ type: 'group', group: name, message: `${name} started` });
+      // previousOwner: the last other node seen holding it (alerts tell a failover from a first start).
+      core.event({
+        type: 'group',
+        group: name,
+        message: `${name} started`,
+        details: { started: true, previousOwner: g.state.previousOwner },
+      });
       core.timelines?.mark(name, 'started', 'activation');
       if (g.config.monitors.length === 0) core.finishHealthy(g);
       return;
@@ -113,6 +119,7 @@ export class EngineGroups {
         ? `start of ${name} aborted`
         : `start of ${name} failed at ${result.resource}: ${result.reason}`,
       ...(result.output !== undefined ? { output: result.output } : {}),
+      ...(result.aborted ? {} : { details: { startFailed: true } }),
     });
     if (!result.aborted)
       g.state.request({ kind: 'start-failed', reason: `${result.resource}: ${result.reason}` });
@@ -195,6 +202,7 @@ export class EngineGroups {
       resource: result.resource,
       message: `stop of ${result.resource} failed (${result.reason}); letting the lease run out so the deadman stops the group`,
       ...outputField(result),
+      details: { stopFailed: true },
     });
     core.timelines?.abandon(g.config.name);
   }

@@ -19,6 +19,8 @@ export type EventType =
   | 'intent'
   | 'params'
   | 'alert'
+  /** An alert could not be delivered to a receiver (src/alerts/). */
+  | 'alert-failed'
   | 'timeline';
 
 export interface HaloEvent {

@@ -26,6 +26,7 @@ export class GroupState {
   private _held = false;
   private _term: string | null = null;
   private _owner: string | null = null;
+  private _previousOwner: string | null = null;
   private _requests: LocalRequest[] = [];
   private _restarting = false;
   private _lastError: string | null = null;
@@ -76,6 +77,11 @@ export class GroupState {
   /** The group's running action chain, if any (the next one waits for it). */
   get chain(): Promise<void> | null {
     return this._chain;
+  }
+
+  /** The last node other than this one seen holding the lease (null: none since this agent started). */
+  get previousOwner(): string | null {
+    return this._previousOwner;
   }
 
   /** Lease owner as seen from `self`: `self` only while held here. */
@@ -140,6 +146,7 @@ export class GroupState {
    */
   ownerChanged(owner: string | null, self: string): boolean {
     this._owner = owner;
+    if (owner !== null && owner !== self) this._previousOwner = owner;
     if (this._phase !== 'failed-stop' || !this._held || owner === self) return false;
     this._held = false;
     this._term = null;

@@ -35,6 +35,8 @@ export interface ClusterSpec {
    * and wait for it to own its groups before starting the next.
    */
   waitForAll?: string;
+  /** The top-level alerts: section (receivers by name). */
+  alerts?: Record<string, unknown>;
 }
 
 export interface RunningCluster {
@@ -90,6 +92,7 @@ export async function startCluster(t: TestContext, spec: ClusterSpec): Promise<R
     ...(spec.witness === false ? {} : { witness: { address: '127.0.0.1', port: witnessPort } }),
     groups: spec.groups,
     ...(spec.monitors ? { monitors: spec.monitors } : {}),
+    ...(spec.alerts ? { alerts: spec.alerts } : {}),
   };
   const configFile = join(dir, 'halo.yaml');
   writeFileSync(configFile, stringify(config));

@@ -36,6 +36,7 @@ interface StatusDoc {
   }>;
   monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
   stateDir?: StateDirHealth | null;
+  alerts?: Array<{ name: string; type: string; failed: number; dropped: number; lastError: string | null }>;
 }
 
 export function renderStatus(s: StatusDoc): string {
@@ -43,6 +44,13 @@ export function renderStatus(s: StatusDoc): string {
   // Only when it matters: a full or unwritable state dir makes this node refuse intent writes.
   if (s.stateDir && s.stateDir.level !== 'ok')
     lines.splice(1, 0, `state dir: ${describeStateDir(s.stateDir)}`);
+  // Likewise only receivers that lost alerts: the operator would otherwise not learn of a failover.
+  for (const a of (s.alerts ?? []).filter((r) => r.failed > 0 || r.dropped > 0).reverse())
+    lines.splice(
+      1,
+      0,
+      `alerts to ${a.name} (${a.type}): ${a.failed} failed, ${a.dropped} dropped${a.lastError ? ` — last error: ${a.lastError}` : ''}`,
+    );
   const nodeRows = s.nodes.map((n) => [
     n.name + (n.self ? ' (this node)' : ''),
     n.up ? 'up' : 'DOWN',
