@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `npm run package`: builds the Debian package out/halo_VERSION_all.deb with dpkg-deb (no fpm).
+#   /usr/lib/halo          the `npm pack` tarball (package.json "files": dist/src + dist/web, no
+#                          tests) plus its production dependencies (`npm ci --omit=dev`)
+#   /usr/bin/halo          symlink to /usr/lib/halo/dist/src/cli/main.js (#!/usr/bin/env node)
+#   /lib/systemd/system    packaging/halo-agent.service, packaging/halo-witness.service
+#   /etc/halo/halo.yaml    packaging/halo.yaml, a dpkg conffile: upgrades keep the admin's edits
+#   /usr/share/doc/halo    docs/*.md (the units' Documentation= points here)
+# Maintainer scripts: packaging/debian/{postinst,prerm,postrm}. See docs/install.md.
+# Environment: HALO_DEB_OUT (output dir, default out/), HALO_DEB_VERSION (default: package.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version="${HALO_DEB_VERSION:-$(node -p "require('./package.json').version")}"
+pkg_version="$(node -p "require('./package.json').version")"
+out="$(realpath -m "${HALO_DEB_OUT:-out}")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+stage="$work/root"
+lib="$stage/usr/lib/halo"
+
+echo "== npm pack (runs prepare: tsc and the web UI build)"
+npm pack --silent --pack-destination "$work" >/dev/null
+tar -xzf "$work/halo-$pkg_version.tgz" -C "$work"
+install -d "$stage/usr/lib" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/halo" \
+  "$stage/usr/share/doc/halo" "$stage/DEBIAN"
+mv "$work/package" "$lib"
+
+echo "== production dependencies (npm ci --omit=dev)"
+cp package-lock.json "$lib/"
+# --ignore-scripts: keeps the root's `prepare` (a dev build) from running; the one production
+# dependency with an install script, protobufjs, only prints a version hint from it.
+(cd "$lib" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
+rm -f "$lib/package-lock.json"
+
+# What must not ship: tests, dev dependencies, native binaries (the package is Architecture: all).
+for bad in dist/test dist/bench node_modules/typescript node_modules/@biomejs node_modules/vite; do
+  if [ -e "$lib/$bad" ]; then echo "build-deb: $bad would be shipped" >&2; exit 1; fi
+done
+if [ -n "$(find "$lib" -name '*.node' -print -quit)" ]; then
+  echo "build-deb: native module found; the package cannot be Architecture: all" >&2
+  exit 1
+fi
+test -f "$lib/dist/web/index.html" || { echo "build-deb: web UI missing from dist/web" >&2; exit 1; }
+
+ln -s ../lib/halo/dist/src/cli/main.js "$stage/usr/bin/halo"
+install -m 0644 packaging/halo-agent.service packaging/halo-witness.service "$stage/lib/systemd/system/"
+install -m 0644 packaging/halo.yaml "$stage/etc/halo/halo.yaml"
+install -m 0644 docs/*.md "$stage/usr/share/doc/halo/"
+
+install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$stage/DEBIAN/"
+printf '/etc/halo/halo.yaml\n' > "$stage/DEBIAN/conffiles"
+size_kb="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
+# Depends: Debian's own nodejs is 18 in bookworm and 20 in trixie; NodeSource's packages are
+# named nodejs too (20.x.y-1nodesource1), so one versioned dependency covers both.
+cat > "$stage/DEBIAN/control" <<CONTROL
+Package: halo
+Version: $version
+Architecture: all
+Maintainer: Halo maintainers <halo@localhost>
+Installed-Size: $size_kb
+Depends: nodejs (>= 20)
+Section: admin
+Priority: optional
+Homepage: https://halo.invalid/
+Description: high-availability failover cluster manager
+ Halo keeps a service reachable when the server running it dies: an agent on
+ every server moves failover groups (a virtual IP or cloud route, the
+ application, its data mount, a DNS name) to a healthy node, never to two at
+ once, under leases granted by a majority of voters (the nodes and a witness).
+CONTROL
+
+mkdir -p "$out"
+deb="$out/halo_${version}_all.deb"
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+echo "$deb"
