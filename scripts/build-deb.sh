@@ -19,8 +19,18 @@ trap 'rm -rf "$work"' EXIT
 stage="$work/root"
 lib="$stage/usr/lib/halo"
 
-echo "== npm pack (runs prepare: tsc and the web UI build)"
-npm pack --silent --pack-destination "$work" >/dev/null
+# Built in a scratch copy, not in the repository's dist/: `npm test` may run this while other
+# test files use dist/ (and the web UI build empties its output directory first).
+echo "== build (tsc, web UI) in $work/build"
+build="$work/build"
+mkdir -p "$build"
+cp package.json README.md "$build/"
+cp -r schema "$build/"
+npx tsc -p tsconfig.json --outDir "$build/dist" --tsBuildInfoFile "$build/dist/.tsbuildinfo"
+bash scripts/build-web.sh "$build/dist" >/dev/null
+chmod +x "$build/dist/src/cli/main.js"
+echo "== npm pack (package.json \"files\": dist/src, dist/web, schema)"
+(cd "$build" && npm pack --ignore-scripts --silent --pack-destination "$work" >/dev/null)
 tar -xzf "$work/halo-$pkg_version.tgz" -C "$work"
 install -d "$stage/usr/lib" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/halo" \
   "$stage/usr/share/doc/halo" "$stage/DEBIAN"
