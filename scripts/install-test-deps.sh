@@ -4,8 +4,10 @@
 # under CI=true it then fails.
 set -euo pipefail
 # The namespace lab (test/lab, bench/): ip/tc, nft, arping; setpriv (util-linux) drops
-# CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived)
+# CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference. systemd gives
+# the Debian package test `systemd-analyze verify`; installing it in a container is harmless: its
+# maintainer scripts only talk to a running systemd (/run/systemd/system), and none runs there.
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
