@@ -57,9 +57,24 @@ ln -s ../lib/halo/dist/src/cli/main.js "$stage/usr/bin/halo"
 install -m 0644 packaging/halo-agent.service packaging/halo-witness.service "$stage/lib/systemd/system/"
 install -m 0644 packaging/halo.yaml "$stage/etc/halo/halo.yaml"
 install -m 0644 docs/*.md "$stage/usr/share/doc/halo/"
+# Debian Policy 12.5: every package carries its copyright file.
+cat > "$stage/usr/share/doc/halo/copyright" <<COPYRIGHT
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: halo
+
+Files: *
+Copyright: the Halo authors
+License: Apache-2.0
+ On Debian systems the full text of the Apache License 2.0 is in
+ /usr/share/common-licenses/Apache-2.0. The bundled Node.js modules under
+ /usr/lib/halo/node_modules carry their own licenses in their directories.
+COPYRIGHT
 
 install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$stage/DEBIAN/"
 printf '/etc/halo/halo.yaml\n' > "$stage/DEBIAN/conffiles"
+# md5sums of everything but the conffiles (dpkg records those itself), for debsums and dpkg -V.
+(cd "$stage" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z \
+  | xargs -0 md5sum > DEBIAN/md5sums)
 size_kb="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
 # Depends: Debian's own nodejs is 18 in bookworm and 20 in trixie; NodeSource's packages are
 # named nodejs too (20.x.y-1nodesource1), so one versioned dependency covers both.
