@@ -7,12 +7,14 @@
 #   /etc/halo/halo.yaml    packaging/halo.yaml, a dpkg conffile: upgrades keep the admin's edits
 #   /usr/share/doc/halo    docs/*.md (the units' Documentation= points here)
 # Maintainer scripts: packaging/debian/{postinst,prerm,postrm}. See docs/install.md.
-# Environment: HALO_DEB_OUT (output dir, default out/), HALO_DEB_VERSION (default: package.json).
+# Environment: HALO_DEB_OUT (output dir, default out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version="${HALO_DEB_VERSION:-$(node -p "require('./package.json').version")}"
 pkg_version="$(node -p "require('./package.json').version")"
+# The Debian version is package.json's, with a semver pre-release "1.0.0-rc.1" spelled
+# "1.0.0~rc.1": in Debian a hyphen starts the revision, and "~" sorts before the release.
+version="${pkg_version/-/\~}"
 out="$(realpath -m "${HALO_DEB_OUT:-out}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

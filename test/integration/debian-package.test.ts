@@ -25,6 +25,8 @@ import { needPeer } from '../support/requirements.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+/** The Debian spelling of the version (scripts/build-deb.sh): "1.0.0-rc.1" becomes "1.0.0~rc.1". */
+const debVersion = pkg.version.replace('-', '~');
 
 interface Run {
   code: number;
@@ -114,7 +116,7 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
   });
 
   const built = await ok('npm', ['run', '--silent', 'package'], { HALO_DEB_OUT: work });
-  const deb = join(work, `halo_${pkg.version}_all.deb`);
+  const deb = join(work, `halo_${debVersion}_all.deb`);
   assert.equal(built.trim().split('\n').at(-1), deb);
 
   // The package's contents: no tests, no dev dependencies.
@@ -129,11 +131,11 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
   ])
     assert.ok(!contents.includes(absent), `the package must not contain ${absent}`);
   assert.equal(await ok('dpkg-deb', ['--field', deb, 'Depends']), 'nodejs (>= 20)\n');
-  assert.equal(await ok('dpkg-deb', ['--field', deb, 'Version']), `${pkg.version}\n`);
+  assert.equal(await ok('dpkg-deb', ['--field', deb, 'Version']), `${debVersion}\n`);
 
   await t.test('dpkg -i installs halo, a private cluster key and state directory', async () => {
     await dpkgOk(['--install', deb]);
-    assert.equal(await status(), `ii ${pkg.version}`);
+    assert.equal(await status(), `ii ${debVersion}`);
     assert.equal(await ok('/usr/bin/halo', ['--version']), `halo ${pkg.version}\n`);
     assert.equal(
       await ok('halo', ['version'], { PATH: `/usr/bin:${process.env['PATH']}` }),
@@ -181,13 +183,13 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
     const control = join(tree, 'DEBIAN/control');
     writeFileSync(
       control,
-      readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${pkg.version}+next1`),
+      readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${debVersion}+next1`),
     );
     const next = join(work, 'halo_next_all.deb');
     // Fast compression: only the control file differs from the package built above.
     await ok('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', tree, next]);
     await dpkgOk(['--install', next]);
-    assert.equal(await status(), `ii ${pkg.version}+next1`);
+    assert.equal(await status(), `ii ${debVersion}+next1`);
     assert.match(readFileSync('/etc/halo/halo.yaml', 'utf8'), /# edited by the admin\n$/);
     assert.equal(readFileSync('/etc/halo/cluster.key', 'utf8'), key);
     assert.equal(readFileSync('/var/lib/halo/marker', 'utf8'), 'state\n');
@@ -196,7 +198,7 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
 
   await t.test('dpkg -r removes the program and keeps configuration and state', async () => {
     await dpkgOk(['--remove', 'halo']);
-    assert.equal(await status(), `rc ${pkg.version}+next1`);
+    assert.equal(await status(), `rc ${debVersion}+next1`);
     assert.ok(!existsSync('/usr/bin/halo'));
     assert.ok(!existsSync('/usr/lib/halo'));
     assert.ok(!existsSync('/lib/systemd/system/halo-agent.service'));
