@@ -105,7 +105,13 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
   const installed = await status();
   // A real install on this machine must never be touched (and purged) by a test.
   const clean = inTheWay.length === 0 && installed === 'not known';
-  if (!needPeer(t, `a machine without Halo installed (found: ${[...inTheWay, installed].join(', ')})`, clean))
+  if (
+    !needPeer(
+      t,
+      `a machine without Halo installed (found: ${[...inTheWay, ...(installed === 'not known' ? [] : [`package halo ${installed}`])].join(', ')})`,
+      clean,
+    )
+  )
     return;
 
   const work = mkdtempSync(join(tmpdir(), 'halo-deb-'));
