@@ -99,20 +99,12 @@ test('the Debian package installs, upgrades keeping conffile edits, removes keep
   // No --force-depends: the package must install the way an admin installs it, so the machine
   // needs the nodejs package it depends on (NodeSource's or Debian trixie's nodejs 20+).
   if (!needPeer(t, 'Debian package nodejs (>= 20), the Depends of halo', await nodejsPackageOk())) return;
-  const inTheWay = ['/usr/bin/halo', '/etc/halo', '/var/lib/halo', '/usr/lib/halo'].filter((p) =>
-    existsSync(p),
-  );
+  const found = ['/usr/bin/halo', '/etc/halo', '/var/lib/halo', '/usr/lib/halo'].filter((p) => existsSync(p));
   const installed = await status();
+  if (installed !== 'not known') found.push(`package halo ${installed}`);
   // A real install on this machine must never be touched (and purged) by a test.
-  const clean = inTheWay.length === 0 && installed === 'not known';
-  if (
-    !needPeer(
-      t,
-      `a machine without Halo installed (found: ${[...inTheWay, ...(installed === 'not known' ? [] : [`package halo ${installed}`])].join(', ')})`,
-      clean,
-    )
-  )
-    return;
+  const what = `a machine without Halo installed (found: ${found.join(', ')})`;
+  if (!needPeer(t, what, found.length === 0)) return;
 
   const work = mkdtempSync(join(tmpdir(), 'halo-deb-'));
   t.after(async () => {
