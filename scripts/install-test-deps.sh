@@ -6,8 +6,10 @@ set -euo pipefail
 # The namespace lab (test/lab, bench/): ip/tc, nft, arping; setpriv (util-linux) drops
 # CAP_NET_ADMIN in the ip resource test; keepalived is the benchmarks' reference.
 # snmptrapd receives the alerts' SNMP traps; pacemaker ships the sample alert agents
-# (/usr/share/pacemaker/alerts/) the script receiver is tested with.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker)
+# (/usr/share/pacemaker/alerts/) the script receiver is tested with. systemd gives the Debian
+# package test `systemd-analyze verify`; installing it in a container is harmless: its
+# maintainer scripts only talk to a running systemd (/run/systemd/system), and none runs there.
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -22,6 +22,7 @@ import { realTimers } from '../engine/timers.js';
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
+import { VERSION } from '../util/version.js';
 import { registerWebUi } from '../web/web-ui.js';
 import { ConfigStore, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
@@ -48,21 +49,6 @@ export interface AgentOptions {
   node: string;
   stateDir: string;
   log: Logger;
-}
-
-/** The package version: dist/src/agent/ sits three levels below package.json, a bare outDir two. */
-export const VERSION: string = readVersion();
-
-function readVersion(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version?: unknown };
-      if (typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // Try the next candidate.
-    }
-  }
-  return '0.0.0';
 }
 
 /**

@@ -13,6 +13,8 @@ export interface CliIo {
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help.' };
 
 export async function runCli(argv: string[], commands: Command[], io: CliIo): Promise<number> {
+  // `halo --version` / `halo -V`, the spelling most CLIs accept, is the `version` command.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) argv = ['version'];
   const match = findCommand(argv, commands);
   if (!match) {
     const words = argv.filter((a) => !a.startsWith('-'));

@@ -15,6 +15,7 @@ import {
 } from './groups.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
 import { statusCommand } from './status.js';
+import { versionCommand } from './version.js';
 import { witnessCommand } from './witness.js';
 
 /** Every CLI command, listed by hand (help shows them in this order). */
@@ -35,4 +36,5 @@ export const commands: Command[] = [
   doctorCommand,
   destroyCommand,
   demoCommand,
+  versionCommand,
 ];
