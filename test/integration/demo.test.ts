@@ -74,6 +74,20 @@ function markedPids(mark: string): number[] {
     .map(Number);
 }
 
+/** Ends the demo (or npm) process, then every process carrying its mark, and removes its dir. */
+async function cleanUp(child: ChildProcess, mark: string, dir: string | undefined): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (let i = 0; i < 5; i++) {
+    for (const pid of markedPids(mark)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    await sleep(50);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -141,18 +155,7 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   demo.stderr!.on('data', (b) => (out += b));
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
   let dir: string | undefined;
-  t.after(async () => {
-    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
-    for (let i = 0; i < 5; i++) {
-      for (const pid of markedPids(mark)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
-      await sleep(50);
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => cleanUp(demo, mark, dir));
 
   await waitFor(
     'the demo to be ready',
@@ -227,18 +230,7 @@ test('SIGTERM to `npm run demo` stops every process the demo started', async (t)
   npm.stdout!.on('data', (b) => (out += b));
   npm.stderr!.on('data', (b) => (out += b));
   let dir: string | undefined;
-  t.after(async () => {
-    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
-    for (let i = 0; i < 5; i++) {
-      for (const pid of markedPids(mark)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
-      await sleep(50);
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => cleanUp(npm, mark, dir));
   await waitFor(
     'the demo to be ready',
     () => {

@@ -41,6 +41,18 @@ export function signature(key: string, body: string): string {
   return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
+/**
+ * The URL as it may appear in events and logs: many webhook services put their token in the
+ * path or query (or user:password in the authority), so only scheme, host and port are shown.
+ */
+export function shownUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '(webhook URL)';
+  }
+}
+
 export function webhookSender(cfg: WebhookConfig) {
   return async (alert: Alert, signal: AbortSignal): Promise<void> => {
     const body = JSON.stringify(alertJson(alert));
@@ -53,7 +65,7 @@ export function webhookSender(cfg: WebhookConfig) {
     const res = await fetch(cfg.url, { method: 'POST', headers, body, signal });
     const text = await res.text().catch(() => '');
     if (res.ok) return;
-    const why = `${cfg.url} answered ${res.status}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`;
+    const why = `${shownUrl(cfg.url)} answered ${res.status}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`;
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Error(why);
     throw new PermanentDeliveryError(why);
   };
