@@ -250,6 +250,15 @@ export class LeaseProposer {
     r.replied.add(from);
     const acc = msg.accepted;
     if (acc && acc.remainingMs > 0) {
+      if (acc.owner !== this.#node && this.#owner && acc.term < this.#owner.term) {
+        // A rival's lease under a lower term than ours, still live at this one acceptor: a
+        // remnant of a round that lost to ours (a majority promised our ballot first, so it
+        // never reached a majority). Demoting on it would hand over a healthy lease (seen
+        // after a heal, when both nodes raced). Count the answer as a refusal, nothing more.
+        r.no += w;
+        if (!this.#isMajority(this.#totalWeight - r.no)) this.#roundFailed(now);
+        return;
+      }
       if (acc.owner !== this.#node) {
         this.#noteOwner(acc.owner, acc.term, out);
         if (this.#owner) this.#demote(now, `${acc.owner} holds the lease (term ${acc.term})`, out);

@@ -229,6 +229,26 @@ describe('lease proposer', () => {
     assert.equal(c.p('n1').isOwner(c.now), false);
   });
 
+  it("keeps its lease when one acceptor still holds a rival's lease under a lower term", () => {
+    // After a heal both nodes raced: n2's PROPOSE (lower ballot) reached only n2's own acceptor
+    // before w promised n1's higher ballot, so n1 won with {n1, w}. n2's acceptor keeps n2's
+    // lease until it runs out; n1's renewals must not hand the group over because of it.
+    const rival = makeBallot(WALL + 10_000 - 1, 1);
+    const c = new Cluster(three, { n1: 0 });
+    c.acceptors
+      .get('n2')
+      ?.handle('n2', { type: 'propose', g: 'g', b: rival, owner: 'n2', term: rival, durMs: 500 }, c.now);
+    c.drop = (s) => s.from !== s.to && (s.from === 'n2' || s.to === 'n2'); // n1 wins with {n1, w}
+    c.tickAll();
+    const term = c.p('n1').term();
+    assert.ok(term !== null && term > rival, 'n1 acquired above the remnant');
+    c.drop = () => false;
+    c.advance(3 * R + 1);
+    assert.deepEqual(c.eventsOf('n1', 'demote'), []);
+    assert.equal(c.eventsOf('n1', 'extended').length, 3);
+    assert.equal(c.p('n1').term(), term);
+  });
+
   it('repeats a lost PREPARE and PROPOSE after R/3 to the silent voters only, same ballot', () => {
     const c = new Cluster(three, { n1: 0 });
     const gap = R / 3;
