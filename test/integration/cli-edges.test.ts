@@ -149,3 +149,42 @@ test('agent logs never repeat a key nor warn about --expose_wasm; a wrong token 
     }
   }
 });
+
+test('a program that prints a lot and dies leaves one short agent log line naming its output file', async (t) => {
+  const c = await startCluster(t, {
+    nodes: ['n1'],
+    witness: false,
+    groups: {
+      web: {
+        nodes: ['n1'],
+        resources: {
+          p: {
+            type: 'process',
+            // 400 kB of output, then the line that says why, then an exit nobody asked for.
+            command: [
+              'sh',
+              '-c',
+              'sleep 0.5; yes bulk-output-line | head -c 400000; echo; echo "fatal: lost the disk"; exit 3',
+            ],
+            startGrace: '100ms',
+          },
+        },
+      },
+    },
+  });
+  await c.startAgent('n1');
+  const line = await c.waitFor('the unexpected exit logged', () =>
+    c
+      .logs('n1')
+      .split('\n')
+      .find((l) => l.includes('"msg":"process exited unexpectedly"')),
+  );
+  assert.ok(line.length < 1024, `the log line is ${line.length} bytes long:\n${line.slice(0, 300)}…`);
+  const record = JSON.parse(line);
+  const outFile = join(c.dir, 'state-n1', 'output', 'web.p.log');
+  assert.equal(record.output, outFile);
+  assert.equal(record.code, 3);
+  assert.equal(record.lastLine, 'fatal: lost the disk');
+  assert.doesNotMatch(c.logs('n1'), /bulk-output-line/);
+  assert.match(readFileSync(outFile, 'utf8'), /bulk-output-line\n[\s\S]*fatal: lost the disk\n/);
+});

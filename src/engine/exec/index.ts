@@ -1,5 +1,5 @@
 export { lifelineFd3, useLifeline, watchedArgv } from './lifeline-watch.js';
-export { OutputTail } from './output-tail.js';
+export { LAST_LINE_MAX_CHARS, lastLine, OutputTail } from './output-tail.js';
 export { type ProcEntry, readCmdline } from './proc-table.js';
 export {
   type FoundProcess,

@@ -38,3 +38,21 @@ export class OutputTail {
     return this.droppedBytes > 0 ? `[… ${this.droppedBytes} bytes dropped]\n${body}` : body;
   }
 }
+
+/** Longest last line quoted in a log line, status reason or error message. */
+export const LAST_LINE_MAX_CHARS = 200;
+
+/**
+ * The last line with text (usually the error a failing program printed), cut to `maxChars`:
+ * it is quoted in one-line places (agent log, status reason), where a program that prints one
+ * endless line must not bring its bulk along. The whole output stays in the output file.
+ */
+export function lastLine(output: string, maxChars = LAST_LINE_MAX_CHARS): string {
+  const trimmed = output.trimEnd();
+  const line = trimmed.slice(trimmed.lastIndexOf('\n') + 1).trim();
+  if (line.length <= maxChars) return line;
+  let cut = line.slice(0, maxChars - 1);
+  // Never end on half of a surrogate pair (it would print as a replacement character).
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}

@@ -10,6 +10,7 @@ import {
 } from '../../../src/engine/resources/process/index.js';
 import { processParams } from '../../../src/engine/resources/process/params.js';
 import type { ResourceContext } from '../../../src/engine/resources/types.js';
+import { createLogger } from '../../../src/log.js';
 import { needPeer } from '../../support/requirements.js';
 import { countMarked, killMarked, uniqueSleep, waitFor } from '../exec/proc-helpers.js';
 import { makeContext as baseContext, tempDir } from './context.js';
@@ -169,6 +170,35 @@ describe('process resource', () => {
     assert.equal(resource.pid(), undefined);
     await resource.stop(makeContext());
     assert.equal((await resource.check(makeContext())).state, 'stopped');
+  });
+
+  it('logs an unexpected exit with the output file and the last line, never the bulk output', async (t) => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const stateDir = tempDir(t);
+    const ctx = makeContext({ log, stateDir });
+    // 300 kB of output, then one endless last line: neither may reach the agent's log.
+    const command = `sleep 0.3; yes bulk-output-line | head -c 300000; echo; printf 'fatal: %05000d\\n' 0; exit 3`;
+    const resource = create({ command, startGrace: '50ms' }, t);
+    await resource.start(ctx);
+    assert.ok(
+      await waitFor(async () => lines.some((l) => l.includes('process exited unexpectedly')), 10_000),
+    );
+    const line = lines.find((l) => l.includes('process exited unexpectedly'))!;
+    assert.ok(line.length < 1024, `the log line is ${line.length} bytes long`);
+    const record = JSON.parse(line);
+    const outFile = join(stateDir, 'output', 'g1.r1.log');
+    assert.equal(record.output, outFile);
+    assert.equal(record.code, 3);
+    assert.match(record.lastLine, /^fatal: 0+…$/);
+    assert.equal(record.lastLine.length, 200);
+    assert.ok(!lines.join('').includes('bulk-output-line'), 'no program output in the agent log');
+    assert.ok(readFileSync(outFile, 'utf8').length > 300_000, 'the file has the whole output');
+    // The status reason quotes the same cut line; the 64 KiB tail stays in `output` for the API.
+    const result = await resource.check(ctx);
+    assert.match(result.reason ?? '', /exited with code 3: fatal: 0+…$/);
+    assert.ok((result.reason ?? '').length < 300);
+    await resource.stop(ctx);
   });
 
   it('hands the deadman helper a kill-tree action for its process group', async (t) => {

@@ -4,7 +4,7 @@ import type { FenceAction } from '../../../coordination/deadman/fence-action.js'
 import { HaloError } from '../../../errors.js';
 import { childLogger } from '../../../log.js';
 import { formatDuration } from '../../../util/duration.js';
-import { describeCommand, runCommand, terminateTree } from '../../exec/index.js';
+import { describeCommand, lastLine, runCommand, terminateTree } from '../../exec/index.js';
 import {
   type CheckResult,
   haloEnv,
@@ -30,11 +30,6 @@ export interface ProcessResourceInstance extends ResourceInstance {
 
 function describeExitInfo(info: ExitInfo): string {
   return info.code !== null ? `exited with code ${info.code}` : `was killed by ${info.signal ?? 'a signal'}`;
-}
-
-function lastLine(output: string): string {
-  const lines = output.trimEnd().split('\n');
-  return (lines[lines.length - 1] ?? '').trim();
 }
 
 type StartOutcome =
@@ -95,8 +90,17 @@ class ProcessResource implements ProcessResourceInstance {
     ctx.log.info({ resource: ctx.resource, pid: child.pid, output: this.outputFile(ctx) }, 'process spawned');
     void child.exited.then((info) => {
       if (!this.stopRequested && this.child === child) {
+        // The output itself is in the file: a program that printed megabytes before dying must
+        // not turn this warning into a 64 KiB log record (journald and log shippers cut or drop those).
+        const tail = lastLine(child.output.text());
         ctx.log.warn(
-          { resource: ctx.resource, pid: child.pid, ...info, output: child.output.text() },
+          {
+            resource: ctx.resource,
+            pid: child.pid,
+            ...info,
+            output: this.outputFile(ctx),
+            ...(tail ? { lastLine: tail } : {}),
+          },
           'process exited unexpectedly',
         );
       }

@@ -1,7 +1,14 @@
 import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
 import { formatDuration } from '../../../util/duration.js';
-import { type Command, commandArgv, describeCommand, type RunResult, runCommand } from '../../exec/index.js';
+import {
+  type Command,
+  commandArgv,
+  describeCommand,
+  lastLine,
+  type RunResult,
+  runCommand,
+} from '../../exec/index.js';
 import {
   type CheckResult,
   haloEnv,
@@ -18,12 +25,6 @@ type Identity = Pick<ResourceContext, 'cluster' | 'node' | 'group' | 'resource' 
 const KILL_GRACE_MS = 3000;
 /** OCF_NOT_RUNNING: the check's exit code for "cleanly stopped" (OCF resource agent API). */
 const OCF_NOT_RUNNING = 7;
-
-/** The last line with text: usually the error a failing script printed. */
-function lastLine(output: string): string {
-  const lines = output.trimEnd().split('\n');
-  return (lines[lines.length - 1] ?? '').trim();
-}
 
 function describeExit(result: RunResult): string {
   if (result.spawnError) return `could not be started (${result.spawnError})`;
