@@ -14,8 +14,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { CONFIG_PUSH_BODY_LIMIT } from '../api/body-limits.js';
 import { schemas } from '../api/openapi.js';
-import { MAX_CONFIG_BYTES } from '../config/load.js';
 import type { HaloConfig } from '../config/model.js';
 import { parseConfig } from '../engine/config-catalog.js';
 import { HaloError, isHaloError } from '../errors.js';
@@ -241,8 +241,7 @@ export function registerConfigPush(app: FastifyInstance, store: ConfigStore): vo
   app.get('/v1/config', async () => store.version());
   app.put<{ Body: { yaml: string; epoch: string; dryRun?: boolean } }>(
     '/v1/config',
-    // The YAML travels as a JSON string (escaping can double it): room for a config at the limit.
-    { schema: { body: schemas.ConfigPush }, bodyLimit: 2 * MAX_CONFIG_BYTES + 64 * 1024 },
+    { schema: { body: schemas.ConfigPush }, bodyLimit: CONFIG_PUSH_BODY_LIMIT },
     async (req) => store.store(req.body.yaml, req.body.epoch, { dryRun: req.body.dryRun === true }),
   );
 }

@@ -1,3 +1,4 @@
+import { CONFIG_PUSH_BODY_LIMIT, DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { name, type schemas } from './openapi-schemas.js';
 
 /**
@@ -11,6 +12,16 @@ const errors = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? 'Error', ...json('Error') }]),
   );
+/**
+ * 413 on every operation that takes a body: fastify reads a body on any POST, PUT or PATCH
+ * (also where none is documented) and refuses one over the route's limit before the handler.
+ */
+const tooLarge = (limit = DEFAULT_BODY_LIMIT) => ({
+  413: {
+    description: `Error: HALO_E_BODY_TOO_LARGE (the request body is over ${limit} bytes; nothing was changed)`,
+    ...json('Error'),
+  },
+});
 /** 503 on an intent write: no majority confirmed it, or this node's state dir refused it first. */
 const ERROR_TEXT: Record<number, string> = {
   503: 'Error: HALO_E_NO_QUORUM (no majority stored the change) or HALO_E_STATE_WRITE_FAILED (this node cannot write its state directory; nothing was changed on any node)',
@@ -75,7 +86,7 @@ export const paths = {
       summary: 'Move a group (to a node, or to the next best one)',
       parameters: [groupParam],
       requestBody: json('MoveBody'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/groups/{group}/start': {
@@ -83,7 +94,7 @@ export const paths = {
       summary: 'Start a stopped group (optionally on a node)',
       parameters: [groupParam],
       requestBody: json('StartBody'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/groups/{group}/stop': {
@@ -91,7 +102,7 @@ export const paths = {
       summary: 'Stop a group everywhere (admin intent, survives restarts)',
       parameters: [groupParam],
       requestBody: json('Empty'),
-      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503) },
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/groups/{group}/resources/{resource}/params': {
@@ -105,21 +116,21 @@ export const paths = {
         'Change parameters: live ones apply at once, restart ones stay pending until the resource restarts',
       parameters: [groupParam, resourceParam],
       requestBody: json('ParamsPatch'),
-      responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409), ...tooLarge() },
     },
   },
   '/v1/monitors/{monitor}/suspend': {
     post: {
       summary: 'Suspend a monitor (GROUP/MONITOR for group monitors)',
       parameters: [monitorParam],
-      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503) },
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/monitors/{monitor}/resume': {
     post: {
       summary: 'Resume a suspended monitor',
       parameters: [monitorParam],
-      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503) },
+      responses: { 202: json('Accepted'), ...errors(401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/agent/destroy': {
@@ -130,7 +141,7 @@ export const paths = {
     post: {
       summary:
         'Teardown step of `halo destroy`: once every group is stopped, the agent stops, deletes its state (and with purge the config, key and token files) and exits',
-      responses: { 202: { description: 'The agent is going away' }, ...errors(401, 403, 409) },
+      responses: { 202: { description: 'The agent is going away' }, ...errors(401, 403, 409), ...tooLarge() },
     },
   },
   '/v1/config': {
@@ -142,7 +153,11 @@ export const paths = {
       summary:
         'Store a new config version (`halo config push`): checked on this node, written atomically over its config file (previous kept as FILE.prev); applies when the agent restarts',
       requestBody: json('ConfigPush'),
-      responses: { 200: json('ConfigPushed'), ...errors(400, 401, 403, 409, 500) },
+      responses: {
+        200: json('ConfigPushed'),
+        ...errors(400, 401, 403, 409, 500),
+        ...tooLarge(CONFIG_PUSH_BODY_LIMIT),
+      },
     },
   },
   '/v1/whoami': {

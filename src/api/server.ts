@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Access, bearer, type TokenAuth } from './auth.js';
+import { DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { openApiDocument, schemas } from './openapi.js';
 import type { ClusterOps } from './ops.js';
 
@@ -74,6 +75,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
     // Fastify's own errors for a bad request (FST_ERR_CTP_*): a client error, never a stack trace.
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      drainRefusedBody(req, reply);
       return sendError(
         reply,
         new HaloError(
@@ -178,12 +180,29 @@ function streamEvents(ops: ClusterOps, req: FastifyRequest, reply: FastifyReply)
   });
 }
 
+/**
+ * Fastify refuses an oversized body before reading it and closes the connection after the
+ * 413. With the rest of the body still unread in the server's socket buffer the kernel then
+ * resets the connection, and a client still sending (any body larger than the socket buffers)
+ * gets EPIPE or ECONNRESET instead of the 413. So the connection stays open and Node reads the
+ * rest of the body and throws it away (its request dump), up to a bound; past that the client
+ * is cut off. Only an authenticated client gets this far (the token is checked first).
+ */
+function drainRefusedBody(req: FastifyRequest, reply: FastifyReply): void {
+  reply.removeHeader('connection');
+  let discarded = 0;
+  req.raw.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) req.raw.socket.destroy();
+  });
+}
+
+/** How much of a refused body is read and thrown away before its connection is cut. */
+export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
 function bodyLimitOf(req: FastifyRequest): number {
   return (req.routeOptions as { bodyLimit?: number } | undefined)?.bodyLimit ?? DEFAULT_BODY_LIMIT;
 }
-
-/** Fastify's default request body limit (1 MiB); PUT /v1/config raises its own. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** EventSource cannot set headers: the web UI passes the token as ?token= for /v1/events only. */
 function queryToken(req: FastifyRequest): string | undefined {

@@ -257,6 +257,43 @@ test('the REST API', async (t) => {
     );
   });
 
+  await t.test('a body over the limit gets 413 on every route that takes one, as documented', async () => {
+    const MiB = 1024 * 1024;
+    for (const [method, path, template, size] of [
+      ['POST', '/v1/groups/web/move', '/v1/groups/{group}/move', 1],
+      ['POST', '/v1/groups/web/start', '/v1/groups/{group}/start', 1],
+      ['POST', '/v1/groups/web/stop', '/v1/groups/{group}/stop', 1],
+      [
+        'PATCH',
+        '/v1/groups/web/resources/marker/params',
+        '/v1/groups/{group}/resources/{resource}/params',
+        1,
+      ],
+      ['POST', '/v1/monitors/web%2Falive/suspend', '/v1/monitors/{monitor}/suspend', 1],
+      ['POST', '/v1/monitors/web%2Falive/resume', '/v1/monitors/{monitor}/resume', 1],
+      ['POST', '/v1/agent/destroy', '/v1/agent/destroy', 1],
+      // A pushed config may be 4 MiB of YAML, escaped into a JSON string: its limit is higher.
+      ['PUT', '/v1/config', '/v1/config', 9],
+    ] as const) {
+      const r = await call('n1', method, path, { body: { pad: 'x'.repeat(size * MiB) } }).catch((err) => {
+        throw new Error(`${method} ${path}: ${err.message} (${err.cause?.code ?? err.cause})`, {
+          cause: err,
+        });
+      });
+      assert.equal(r.status, 413, `${method} ${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error.code, 'HALO_E_BODY_TOO_LARGE');
+      assert.match(r.body.error.message, /accepts at most \d+ bytes/);
+      // validate() fails when the document does not list 413 for this operation.
+      validate(template, method, 413, r.body);
+      const limit = Number(/at most (\d+) bytes/.exec(r.body.error.message)![1]);
+      assert.match(
+        doc.paths[template][method.toLowerCase()].responses['413'].description,
+        new RegExp(`${limit}`),
+      );
+    }
+    assert.equal((await c.status('n1')).groups.find((g: any) => g.name === 'web').owner, 'n1');
+  });
+
   await t.test('a move the cluster cannot carry out gets 409', async () => {
     const move = ['POST', '/v1/groups/{group}/move'] as [string, string];
     const already = await expectError(

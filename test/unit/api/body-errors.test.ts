@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { TokenAuth } from '../../../src/api/auth.js';
 import type { ClusterOps } from '../../../src/api/ops.js';
-import { buildApi } from '../../../src/api/server.js';
+import { buildApi, MAX_DISCARDED_BYTES } from '../../../src/api/server.js';
 import type { Logger } from '../../../src/log.js';
 
 /** Bad request bodies over real HTTP: a clear 4xx with a code, never a 500 or a stack trace. */
@@ -53,4 +54,49 @@ test('a body that is not JSON is answered 400 HALO_E_BAD_REQUEST without a stack
     assert.equal(JSON.parse(text).error.code, 'HALO_E_BAD_REQUEST');
     assert.doesNotMatch(text, /\bat .*\.js:\d+|stack/);
   }
+});
+
+/** Sends the headers of a `declared`-byte body, then `send` bytes of it; collects the answer. */
+function rawPost(base: string, declared: number, send: number) {
+  const { hostname, port } = new URL(base);
+  return new Promise<{ answer: string; closedEarly: boolean }>((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    let sent = 0;
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    socket.on('data', (b) => (answer += b));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve({ answer, closedEarly: sent < send }));
+    socket.on('connect', () => {
+      socket.write(
+        `POST /v1/groups/web/move HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
+      );
+      const pump = () => {
+        while (sent < send && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+        if (!socket.destroyed) socket.end();
+      };
+      pump();
+    });
+    setTimeout(
+      () => reject(new Error(`no close after ${sent} bytes; answer: ${answer.slice(0, 200)}`)),
+      30_000,
+    ).unref();
+  });
+}
+
+test('a client still sending an oversized body gets the 413, not a reset connection', async (t) => {
+  const base = await api(t);
+  // Far more than the socket buffers hold: with the connection closed at once, the client's
+  // writes would fail (EPIPE) and the answer be lost.
+  const sent = await rawPost(base, 8 * 1024 * 1024, 8 * 1024 * 1024);
+  assert.match(sent.answer, /^HTTP\/1\.1 413 /);
+  assert.match(sent.answer, /HALO_E_BODY_TOO_LARGE/);
+  assert.equal(sent.closedEarly, false, 'the whole body was read and thrown away');
+  // Past the bound the server stops reading: the connection is cut, the answer already sent.
+  const endless = await rawPost(base, 1024 * 1024 * 1024, 1024 * 1024 * 1024);
+  assert.match(endless.answer, /^HTTP\/1\.1 413 /);
+  assert.equal(endless.closedEarly, true, `cut off after at most ${MAX_DISCARDED_BYTES} bytes`);
 });
