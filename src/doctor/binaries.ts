@@ -1,4 +1,6 @@
 import type { HaloConfig, NodeConfig } from '../config/model.js';
+import { formatPath } from '../config/problems.js';
+import { findSetpriv, SETPRIV_PATHS } from '../engine/exec/index.js';
 import { findOnPath } from './exec.js';
 import type { CheckResult } from './types.js';
 
@@ -43,4 +45,47 @@ export function checkBinaries(
           fix: [`apt-get install ${pkg}`],
         };
   });
+}
+
+/**
+ * `user:` on a command this node may run: the agent switches user through `setpriv
+ * --init-groups` (util-linux), which keeps the user's supplementary groups. Without setpriv it
+ * still runs the command, but with the user's primary group only (Node's own user switch drops
+ * the others), so a program that reads a file through a supplementary group fails at runtime.
+ */
+export function checkSetpriv(
+  config: HaloConfig,
+  self: NodeConfig,
+  find: () => string | null = findSetpriv,
+): CheckResult[] {
+  const users = userKeys(config, self);
+  if (users.length === 0) return [];
+  const base = { id: 'binary:setpriv', title: 'Program setpriv' };
+  const list =
+    users.length > 3 ? `${users.slice(0, 3).join(', ')} and ${users.length - 3} more` : users.join(', ');
+  const path = find();
+  if (path) return [{ ...base, status: 'pass', message: `${path} (for ${list})` }];
+  return [
+    {
+      ...base,
+      status: 'fail',
+      message: `not found in ${SETPRIV_PATHS.join(', ')}; ${list} ${users.length === 1 ? 'needs' : 'need'} it: the agent runs a command with user: through setpriv --init-groups, and without it the command gets only the user's primary group, none of its supplementary groups`,
+      fix: ['apt-get install util-linux'],
+    },
+  ];
+}
+
+/** Config paths of the `user:` keys on commands this node may run (its groups' and the node monitors'). */
+function userKeys(config: HaloConfig, self: NodeConfig): string[] {
+  const keys: string[] = [];
+  const hasUser = (params: Record<string, unknown>) => typeof params['user'] === 'string';
+  for (const g of config.groups) {
+    if (!g.nodes.includes(self.name)) continue;
+    for (const r of g.resources)
+      if (hasUser(r.params)) keys.push(formatPath(['groups', g.name, 'resources', r.name, 'user']));
+    for (const m of g.monitors)
+      if (hasUser(m.params)) keys.push(formatPath(['groups', g.name, 'monitors', m.name, 'user']));
+  }
+  for (const m of config.monitors) if (hasUser(m.params)) keys.push(formatPath(['monitors', m.name, 'user']));
+  return keys;
 }

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { HaloConfig, NodeConfig } from '../config/model.js';
 import { HaloError } from '../errors.js';
 import { checkAws } from './aws.js';
-import { checkBinaries } from './binaries.js';
+import { checkBinaries, checkSetpriv } from './binaries.js';
 import { checkClockSync } from './clock-sync.js';
 import { execProgram, readSmallFile } from './exec.js';
 import { checkKeepaliveSysctls, readKeepaliveSysctls } from './keepalive-sysctl.js';
@@ -75,6 +75,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   checks.push(checkPeerPort(self, peerBind, agent));
   checks.push(...(await peerChecks(config, self, peerBind, agent.status, probeMs)));
   checks.push(...checkBinaries(config, self));
+  checks.push(...checkSetpriv(config, self));
   checks.push(...(await checkAws(config, self)));
 
   const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 };

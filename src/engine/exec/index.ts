@@ -19,5 +19,7 @@ export {
   commandArgv,
   describeCommand,
   explainSpawnError,
+  findSetpriv,
+  SETPRIV_PATHS,
   type SpawnSpec,
 } from './spawn-spec.js';

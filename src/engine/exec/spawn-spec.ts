@@ -38,11 +38,12 @@ export function describeCommand(cmd: Command): string {
  * setpriv (util-linux) switches user with initgroups(3): the user keeps its supplementary
  * groups. Node's own uid/gid spawn options call setgroups(0) and drop them (libuv).
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'];
+export const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'];
 let setprivPath: string | null | undefined;
 
-function findSetpriv(): string | null {
-  if (setprivPath === undefined) setprivPath = SETPRIV.find((p) => isExecutable(p)) ?? null;
+/** Where the agent finds setpriv (`halo doctor` asks the same), null when it is not installed. */
+export function findSetpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = SETPRIV_PATHS.find((p) => isExecutable(p)) ?? null;
   return setprivPath;
 }
 

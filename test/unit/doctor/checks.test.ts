@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HaloConfig } from '../../../src/config/model.js';
-import { checkBinaries } from '../../../src/doctor/binaries.js';
+import { checkBinaries, checkSetpriv } from '../../../src/doctor/binaries.js';
 import { checkClockSync } from '../../../src/doctor/clock-sync.js';
 import { checkKeepaliveSysctls, readKeepaliveSysctls } from '../../../src/doctor/keepalive-sysctl.js';
 import { pickNode, renderReport } from '../../../src/doctor/run-doctor.js';
@@ -128,6 +128,58 @@ test('an ip resource needs ip and arping; a missing one FAILs with the package t
     ],
   );
   assert.deepEqual(results[1]?.fix, ['apt-get install iputils-arping']);
+});
+
+test('user: on a command this node runs needs setpriv; a missing one FAILs naming each user key and util-linux', (t) => {
+  const dir = tempDir(t, 'halo-doctor-');
+  const cfg = parseConfig(
+    `cluster: { name: c, secretFile: cluster.key }
+nodes:
+  a: { address: 10.0.0.1 }
+  b: { address: 10.0.0.2 }
+witness: { address: 10.0.0.3, port: 7402 }
+groups:
+  web:
+    nodes: [a, b]
+    resources:
+      plain: { type: process, command: sleep 1000 }
+      app: { type: process, command: sleep 1000, user: www-data }
+    monitors:
+      probe: { type: script, target: app, command: 'true', user: nobody }
+  elsewhere:
+    nodes: [b]
+    resources:
+      job: { type: script, start: 'true', stop: 'true', user: backup }
+monitors:
+  disk: { type: script, command: 'true', user: nobody }
+`,
+    join(dir, 'halo.yaml'),
+    { checkFiles: false, baseDir: dir },
+  );
+  const [a, b] = cfg.nodes as [HaloConfig['nodes'][0], HaloConfig['nodes'][0]];
+  const missing = checkSetpriv(cfg, a, () => null);
+  assert.equal(missing.length, 1);
+  assert.equal(missing[0]!.id, 'binary:setpriv');
+  assert.equal(missing[0]!.status, 'fail');
+  assert.match(
+    missing[0]!.message,
+    /^not found in \/usr\/bin\/setpriv, .*; groups\.web\.resources\.app\.user, groups\.web\.monitors\.probe\.user, monitors\.disk\.user need it: .*setpriv --init-groups.*supplementary groups/,
+  );
+  // Node a never runs the group "elsewhere": its user: is node b's concern.
+  assert.doesNotMatch(missing[0]!.message, /elsewhere/);
+  assert.deepEqual(missing[0]!.fix, ['apt-get install util-linux']);
+  assert.match(checkSetpriv(cfg, b, () => null)[0]!.message, /groups\.elsewhere\.resources\.job\.user/);
+  const found = checkSetpriv(cfg, a, () => '/usr/bin/setpriv');
+  assert.equal(found[0]!.status, 'pass');
+  assert.match(found[0]!.message, /^\/usr\/bin\/setpriv \(for groups\.web\.resources\.app\.user, /);
+});
+
+test('no user: anywhere, no setpriv check', (t) => {
+  const cfg = config(tempDir(t, 'halo-doctor-'));
+  assert.deepEqual(
+    checkSetpriv(cfg, cfg.nodes[0]!, () => null),
+    [],
+  );
 });
 
 test('the node is --node, else the only node with a local address; otherwise a usage error', (t) => {
