@@ -4,6 +4,8 @@
  * config push body, so what the API accepts is exactly what it publishes.
  */
 
+import { MAX_CONFIG_BYTES } from '../config/load.js';
+
 const errorBody = {
   type: 'object',
   required: ['error'],
@@ -162,7 +164,8 @@ export const schemas = {
     required: ['yaml', 'epoch'],
     additionalProperties: false,
     properties: {
-      yaml: { type: 'string', minLength: 1, maxLength: 524288 },
+      // As long as a config file may be (the agent names the size in bytes more clearly).
+      yaml: { type: 'string', minLength: 1, maxLength: MAX_CONFIG_BYTES },
       epoch: { type: 'string', pattern: '^[0-9a-fA-F]{1,16}$' },
       dryRun: { type: 'boolean', description: 'Only check the config on this node; write nothing' },
     },

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { type ConfigStore, registerConfigPush } from '../../../src/agent/config-store.js';
 import { TokenAuth } from '../../../src/api/auth.js';
 import type { ClusterOps } from '../../../src/api/ops.js';
 import { buildApi, MAX_DISCARDED_BYTES } from '../../../src/api/server.js';
-import type { Logger } from '../../../src/log.js';
+import { MAX_CONFIG_BYTES } from '../../../src/config/load.js';
+import { type Logger, silentLogger } from '../../../src/log.js';
 
 /** Bad request bodies over real HTTP: a clear 4xx with a code, never a 500 or a stack trace. */
 
@@ -99,4 +101,48 @@ test('a client still sending an oversized body gets the 413, not a reset connect
   const endless = await rawPost(base, 1024 * 1024 * 1024, 1024 * 1024 * 1024);
   assert.match(endless.answer, /^HTTP\/1\.1 413 /);
   assert.equal(endless.closedEarly, true, `cut off after at most ${MAX_DISCARDED_BYTES} bytes`);
+});
+
+test('PUT /v1/config takes a config as long as a config file may be, and a longer one gets its limit named', async (t) => {
+  const pushed: number[] = [];
+  const store = {
+    store: async (yaml: string) => {
+      pushed.push(yaml.length);
+      return {
+        node: 'n1',
+        file: '/etc/halo/halo.yaml',
+        runningEpoch: '1',
+        storedEpoch: '2',
+        changed: true,
+        pending: true,
+      };
+    },
+  } as unknown as ConfigStore;
+  const ops = {} as ClusterOps;
+  const app = buildApi({
+    ops,
+    auth: new TokenAuth({ readWrite: TOKEN }),
+    log: silentLogger,
+    version: 'test',
+    extend: (a) => registerConfigPush(a, store),
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => app.close());
+  const put = (yaml: string) =>
+    fetch(`${base}/v1/config`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ yaml, epoch: '2', dryRun: true }),
+    });
+  // A 3 MiB file: was refused by a 512 KiB maxLength in the body schema.
+  const ok = await put(`# ${'x'.repeat(3 * 1024 * 1024)}\n`);
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.deepEqual(pushed, [3 * 1024 * 1024 + 3]);
+  const long = await put('x'.repeat(MAX_CONFIG_BYTES + 1));
+  assert.equal(long.status, 400);
+  assert.match(
+    ((await long.json()) as { error: { message: string } }).error.message,
+    new RegExp(`body/yaml must NOT have more than ${MAX_CONFIG_BYTES} characters`),
+  );
+  assert.equal(pushed.length, 1);
 });
