@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import { installClientKeepalive, keepaliveServer } from '../net/keepalive.js';
 import { VERSION } from '../util/version.js';
 import { registerWebUi } from '../web/web-ui.js';
-import { ConfigStore, registerConfigPush } from './config-store.js';
+import { ConfigStore, fileKey, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
 import { MembershipEvents } from './membership-events.js';
 import { renderMetrics } from './metrics.js';
@@ -82,6 +82,13 @@ export class Agent implements ClusterOps {
 
   async start(): Promise<void> {
     const { log, stateDir } = this.opts;
+    // Taken before the read: a change of the file in between then shows as a change.
+    let runningKey: string | undefined;
+    try {
+      runningKey = fileKey(this.opts.configFile);
+    } catch {
+      // loadConfig reports it.
+    }
     this.config = loadConfig(this.opts.configFile);
     const self = this.config.nodes.find((n) => n.name === this.opts.node);
     if (!self) {
@@ -193,6 +200,7 @@ export class Agent implements ClusterOps {
 
     this.configStore = new ConfigStore({
       running: this.config,
+      runningKey,
       node: self.name,
       log,
       onStored: (r) =>
@@ -271,14 +279,9 @@ export class Agent implements ClusterOps {
   async status(opts: { peers?: boolean } = {}): Promise<AgentStatus> {
     // The state dir's health: a node that cannot write it refuses intent writes.
     const stateDir = this.stateDirWatch?.current() ?? null;
+    const configVersion = await this.configStore.version();
     const local = {
-      ...buildStatus(
-        this.config,
-        this.engine.status(),
-        this.coordinator.view(),
-        [],
-        this.configStore.version(),
-      ),
+      ...buildStatus(this.config, this.engine.status(), this.coordinator.view(), [], configVersion),
       stateDir,
       alerts: this.alerts?.status() ?? [],
     };
@@ -292,13 +295,7 @@ export class Agent implements ClusterOps {
       this.peerToken,
     );
     return {
-      ...buildStatus(
-        this.config,
-        this.engine.status(),
-        this.coordinator.view(),
-        halves,
-        this.configStore.version(),
-      ),
+      ...buildStatus(this.config, this.engine.status(), this.coordinator.view(), halves, configVersion),
       stateDir,
       alerts: this.alerts?.status() ?? [],
     };

@@ -17,9 +17,9 @@ import type { FastifyInstance } from 'fastify';
 import { CONFIG_PUSH_BODY_LIMIT } from '../api/body-limits.js';
 import { schemas } from '../api/openapi.js';
 import type { HaloConfig } from '../config/model.js';
-import { parseConfig } from '../engine/config-catalog.js';
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { parseConfigOffThread } from './config-parse.js';
 
 /**
  * The agent's half of `halo config push`: it checks a pushed config against
@@ -59,6 +59,17 @@ export interface ConfigStoreOptions {
   log: Logger;
   /** Told after a new version is written (the agent records an event). */
   onStored?: (result: PushResult) => void;
+  /**
+   * fileKey() of the config file taken before the agent read `running` from it: lets the
+   * first status call skip parsing the file again (if the file changed since, the key differs).
+   */
+  runningKey?: string | undefined;
+}
+
+/** Identity of a file's current content, cheap to take: a change of the file changes it. */
+export function fileKey(file: string): string {
+  const st = statSync(file);
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 const hex = (epoch: number) => epoch.toString(16);
@@ -68,23 +79,33 @@ export class ConfigStore {
   private readonly opts: ConfigStoreOptions;
   /** Stored version cached by file identity, so status does not parse YAML on every call. */
   private cache: { key: string; epoch: string | null; error?: string } | undefined;
+  /** The parse of the stored file under way, shared by concurrent status calls. */
+  private parsing: { key: string; done: Promise<{ epoch: string | null; error?: string }> } | undefined;
+  /** Pushes run one at a time: one parsing thread at most, and a .prev that is the version before. */
+  private pushes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ConfigStoreOptions) {
     this.opts = opts;
+    if (opts.runningKey !== undefined) this.cache = { key: opts.runningKey, epoch: hex(opts.running.epoch) };
   }
 
-  version(): ConfigVersion {
+  async version(): Promise<ConfigVersion> {
     const file = this.target();
     const runningEpoch = hex(this.opts.running.epoch);
     let key: string;
     try {
-      const st = statSync(file);
-      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      key = fileKey(file);
     } catch (err) {
       const error = `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
       return { file, runningEpoch, storedEpoch: null, pending: true, storedError: error };
     }
-    if (this.cache?.key !== key) this.cache = { key, ...this.parseStored(file) };
+    if (this.cache?.key !== key) {
+      if (this.parsing?.key !== key) this.parsing = { key, done: this.parseStored(file) };
+      const parsing = this.parsing;
+      const parsed = await parsing.done;
+      if (this.parsing === parsing) this.parsing = undefined;
+      this.cache = { key, ...parsed };
+    }
     const { epoch, error } = this.cache;
     return {
       file,
@@ -102,10 +123,16 @@ export class ConfigStore {
    * different Halo version would disagree on the epoch, and so on the quorum). With `dryRun`
    * only the checks run.
    */
-  store(yaml: string, epoch: string, opts: { dryRun?: boolean } = {}): PushResult {
+  store(yaml: string, epoch: string, opts: { dryRun?: boolean } = {}): Promise<PushResult> {
+    const next = this.pushes.then(() => this.storeNow(yaml, epoch, opts));
+    this.pushes = next.catch(() => {});
+    return next;
+  }
+
+  private async storeNow(yaml: string, epoch: string, opts: { dryRun?: boolean }): Promise<PushResult> {
     const { running, node } = this.opts;
     const file = this.target();
-    const pushed = parseConfig(yaml, file, { baseDir: dirname(file), absPath: running.file });
+    const pushed = await parseConfigOffThread(yaml, file, { baseDir: dirname(file), absPath: running.file });
     if (pushed.cluster.name !== running.cluster.name) {
       throw new HaloError(
         'HALO_E_CONFLICT',
@@ -150,7 +177,12 @@ export class ConfigStore {
         { file },
       );
     }
-    this.cache = undefined;
+    // What was just written has this epoch: status must not parse 4 MiB again to learn it.
+    try {
+      this.cache = { key: fileKey(file), epoch: storedEpoch };
+    } catch {
+      this.cache = undefined;
+    }
     const done = result(true);
     this.opts.log.info(
       { file, runningEpoch: done.runningEpoch, storedEpoch },
@@ -169,10 +201,14 @@ export class ConfigStore {
     }
   }
 
-  private parseStored(file: string): { epoch: string | null; error?: string } {
+  private async parseStored(file: string): Promise<{ epoch: string | null; error?: string }> {
     try {
       const text = readFileSync(file, 'utf8');
-      const stored = parseConfig(text, file, { checkFiles: false, baseDir: dirname(file), absPath: file });
+      const stored = await parseConfigOffThread(text, file, {
+        checkFiles: false,
+        baseDir: dirname(file),
+        absPath: file,
+      });
       return { epoch: hex(stored.epoch) };
     } catch (err) {
       const message = isHaloError(err) || err instanceof Error ? err.message : String(err);

@@ -56,8 +56,8 @@ function setup(t: TestContext, opts: { link?: boolean } = {}) {
 
 const epochOf = (text: string) => parseConfig(text, 'x', { checkFiles: false }).epoch.toString(16);
 
-function rejectsWith(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
+async function rejectsWith(fn: () => Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(fn, (err: unknown) => {
     assert.ok(isHaloError(err));
     assert.equal(err.code, code);
     assert.match(err.message, message);
@@ -65,19 +65,19 @@ function rejectsWith(fn: () => unknown, code: string, message: RegExp): void {
   });
 }
 
-test('a fresh agent runs what its file holds: nothing is pending', (t) => {
+test('a fresh agent runs what its file holds: nothing is pending', async (t) => {
   const { store, running, dir } = setup(t);
-  const v = store.version();
+  const v = await store.version();
   assert.equal(v.runningEpoch, running.epoch.toString(16));
   assert.equal(v.storedEpoch, v.runningEpoch);
   assert.equal(v.pending, false);
   assert.equal(v.file, join(dir, 'halo.yaml'));
 });
 
-test('storing a new version replaces the file, keeps the old as .prev with its mode, and is pending', (t) => {
+test('storing a new version replaces the file, keeps the old as .prev with its mode, and is pending', async (t) => {
   const { store, file, events } = setup(t);
   const next = yaml('2s');
-  const r = store.store(next, epochOf(next));
+  const r = await store.store(next, epochOf(next));
   assert.equal(r.changed, true);
   assert.equal(r.pending, true);
   assert.equal(r.storedEpoch, epochOf(next));
@@ -90,7 +90,7 @@ test('storing a new version replaces the file, keeps the old as .prev with its m
     [],
     'no temp file is left',
   );
-  assert.deepEqual(store.version(), {
+  assert.deepEqual(await store.version(), {
     file,
     runningEpoch: r.runningEpoch,
     storedEpoch: r.storedEpoch,
@@ -99,66 +99,78 @@ test('storing a new version replaces the file, keeps the old as .prev with its m
   assert.deepEqual(events, [r.storedEpoch]);
 });
 
-test('pushing the text the file already holds writes nothing and keeps .prev', (t) => {
+test('pushing the text the file already holds writes nothing and keeps .prev', async (t) => {
   const { store, file, events } = setup(t);
   const next = yaml('2s');
-  store.store(next, epochOf(next));
-  const r = store.store(next, epochOf(next));
+  await store.store(next, epochOf(next));
+  const r = await store.store(next, epochOf(next));
   assert.equal(r.changed, false);
   assert.equal(readFileSync(`${file}.prev`, 'utf8'), yaml(), '.prev is still the version before');
   assert.equal(events.length, 1);
 });
 
-test('a dry run checks the config but writes nothing', (t) => {
+test('a dry run checks the config but writes nothing', async (t) => {
   const { store, file } = setup(t);
   const next = yaml('2s');
-  const r = store.store(next, epochOf(next), { dryRun: true });
+  const r = await store.store(next, epochOf(next), { dryRun: true });
   assert.equal(r.changed, true);
   assert.equal(readFileSync(file, 'utf8'), yaml());
   assert.ok(!existsSync(`${file}.prev`));
 });
 
-test('refused pushes write nothing: invalid, another cluster, without this node, another epoch', (t) => {
+test('refused pushes write nothing: invalid, another cluster, without this node, another epoch', async (t) => {
   const { store, file } = setup(t);
   const bad = yaml('soon').replace('secretFile', 'colour: blue\n  secretFile');
-  rejectsWith(() => store.store(bad, '1'), 'HALO_E_CONFIG_INVALID', /2 problems[\s\S]*colour[\s\S]*interval/);
+  await rejectsWith(
+    () => store.store(bad, '1'),
+    'HALO_E_CONFIG_INVALID',
+    /2 problems[\s\S]*colour[\s\S]*interval/,
+  );
   const other = yaml('1s', 'c2');
-  rejectsWith(() => store.store(other, epochOf(other)), 'HALO_E_CONFLICT', /runs cluster "c1".*"c2"/);
+  await rejectsWith(() => store.store(other, epochOf(other)), 'HALO_E_CONFLICT', /runs cluster "c1".*"c2"/);
   const without = yaml('1s', 'c1', ['n2', 'n3']);
-  rejectsWith(
+  await rejectsWith(
     () => store.store(without, epochOf(without)),
     'HALO_E_CONFLICT',
     /does not list this node \(n1\)/,
   );
   const next = yaml('2s');
-  rejectsWith(() => store.store(next, 'abc'), 'HALO_E_CONFLICT', /computes epoch .* the CLI computed abc/);
+  await rejectsWith(
+    () => store.store(next, 'abc'),
+    'HALO_E_CONFLICT',
+    /computes epoch .* the CLI computed abc/,
+  );
   assert.equal(readFileSync(file, 'utf8'), yaml());
   assert.ok(!existsSync(`${file}.prev`));
 });
 
-test('the key file must exist on this node, next to its config file', (t) => {
+test('the key file must exist on this node, next to its config file', async (t) => {
   const { store, dir } = setup(t);
   const next = yaml('2s').replace('secretFile: cluster.key', 'secretFile: keys/other.key');
-  rejectsWith(() => store.store(next, epochOf(next)), 'HALO_E_CONFIG_INVALID', /other\.key does not exist/);
+  await rejectsWith(
+    () => store.store(next, epochOf(next)),
+    'HALO_E_CONFIG_INVALID',
+    /other\.key does not exist/,
+  );
   mkdirSync(join(dir, 'keys'));
   writePrivate(join(dir, 'keys', 'other.key'), 'k'.repeat(40));
-  assert.equal(store.store(next, epochOf(next)).changed, true);
+  assert.equal((await store.store(next, epochOf(next))).changed, true);
 });
 
-test('a symlinked config file is replaced at its target, and the link stays', (t) => {
+test('a symlinked config file is replaced at its target, and the link stays', async (t) => {
   const { store, file, dir } = setup(t, { link: true });
   const next = yaml('2s');
-  store.store(next, epochOf(next));
+  await store.store(next, epochOf(next));
   assert.equal(readFileSync(join(dir, 'halo.yaml'), 'utf8'), next);
   assert.ok(lstatSync(file).isSymbolicLink(), 'the link is still a link');
   assert.equal(readFileSync(file, 'utf8'), next);
   assert.ok(existsSync(join(dir, 'halo.yaml.prev')));
 });
 
-test('a file broken by hand shows as pending with the reason a restart would fail', (t) => {
+test('a file broken by hand shows as pending with the reason a restart would fail', async (t) => {
   const { store, file } = setup(t);
   writeFileSync(file, 'cluster: [');
-  const v = store.version();
+  const v = await store.version();
   assert.equal(v.storedEpoch, null);
   assert.equal(v.pending, true);
   assert.match(v.storedError ?? '', /YAML syntax/);
