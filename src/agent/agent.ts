@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
 import { peerToken, TokenAuth } from '../api/auth.js';
 import type { ClusterOps, HaloEvent } from '../api/ops.js';
-import { fetchPeerTimelines } from '../api/peer-timelines.js';
+import { fetchPeerViews } from '../api/peer-timelines.js';
 import { checkTarget } from '../api/preconditions.js';
 import { buildApi } from '../api/server.js';
 import { closeEc2Clients, setEc2Keepalive } from '../cloud/aws/ec2-api.js';
@@ -32,7 +32,7 @@ import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
 import { describeStateDir, ensureStateDir, looseStateDirProblem, type StateDirHealth } from './state-dir.js';
 import { StateDirWatch } from './state-dir-watch.js';
-import { buildStatus } from './status.js';
+import { buildStatus, type LocalGroupView, localGroupViews } from './status.js';
 import { installTestHooks } from './test-hooks.js';
 
 /** How often the agent checks that its state directory can be written. */
@@ -275,7 +275,7 @@ export class Agent implements ClusterOps {
 
   // ---- ClusterOps (the API) -------------------------------------------------------------
 
-  /** With `peers`, each group's lastFailover includes the other nodes' halves. */
+  /** With `peers`, each group's lastFailover includes the other nodes' halves, and onNodes their own phases. */
   async status(opts: { peers?: boolean } = {}): Promise<AgentStatus> {
     // The state dir's health: a node that cannot write it refuses intent writes.
     const stateDir = this.stateDirWatch?.current() ?? null;
@@ -290,12 +290,12 @@ export class Agent implements ClusterOps {
     const up = this.config.nodes.filter(
       (n) => n.name !== this.opts.node && local.nodes.some((m) => m.name === n.name && m.up),
     );
-    const halves = await fetchPeerTimelines<Timeline>(
+    const peers = await fetchPeerViews<Timeline, LocalGroupView>(
       up.map((n) => ({ name: n.name, url: `${scheme}://${n.address}:${n.apiPort}` })),
       this.peerToken,
     );
     return {
-      ...buildStatus(this.config, this.engine.status(), this.coordinator.view(), halves, configVersion),
+      ...buildStatus(this.config, this.engine.status(), this.coordinator.view(), peers, configVersion),
       stateDir,
       alerts: this.alerts?.status() ?? [],
     };
@@ -303,6 +303,10 @@ export class Agent implements ClusterOps {
 
   timelines(): Timeline[] {
     return this.engine.status().groups.flatMap((g) => (g.lastTimeline ? [g.lastTimeline] : []));
+  }
+
+  localGroups(): LocalGroupView[] {
+    return localGroupViews(this.engine.status());
   }
 
   private async checkTarget(verb: 'move' | 'start', group: string, target: string): Promise<void> {

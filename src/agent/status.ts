@@ -4,18 +4,43 @@ import type { EngineStatus } from '../engine/engine.js';
 import type { Timeline, TimelinePhase } from '../engine/event-log.js';
 import type { ConfigVersion } from './config-store.js';
 
+/** A node's own phase of one group: what it answers peers on `GET /v1/timelines`. */
+export interface LocalGroupView {
+  name: string;
+  state: string;
+  since: string;
+  lastError: string | null;
+}
+
+/** What one peer answered (status asks the peers that are up; see peer-timelines.ts). */
+export interface PeerView {
+  node: string;
+  timelines: Timeline[];
+  /** Null when the peer did not answer. */
+  groups: LocalGroupView[] | null;
+}
+
+export function localGroupViews(engine: EngineStatus): LocalGroupView[] {
+  return engine.groups.map((g) => ({ name: g.name, state: g.phase, since: g.since, lastError: g.lastError }));
+}
+
 /**
  * The document behind `GET /v1/status` and `halo status --json`: the cluster as this node
  * sees it. Groups come from the engine, membership and quorum from coordination, and each
  * group's `lastFailover` joins this node's half of the last move with the peers' halves.
+ * `onNodes` gives each node's own phase of the group, as the peers answered: a group's state
+ * is its owner's phase, which only the owner knows (a standby's own phase is `stopped`).
  */
 export function buildStatus(
   config: HaloConfig,
   engine: EngineStatus,
   coordination: CoordinatorView,
-  peerTimelines: Timeline[] = [],
+  peers: PeerView[] = [],
   configVersion?: ConfigVersion,
 ) {
+  const peerTimelines = peers.flatMap((p) => p.timelines);
+  const own = new Map<string, LocalGroupView[] | null>(peers.map((p) => [p.node, p.groups]));
+  own.set(engine.node, localGroupViews(engine));
   const nodes = config.nodes.map((n) => {
     const member = coordination.members.find((m) => m.name === n.name);
     const self = n.name === engine.node;
@@ -55,6 +80,15 @@ export function buildStatus(
             .map((r) => [r.name, r.pendingParams]),
         ),
         lastFailover: mergeTimelines(halves.filter((t): t is Timeline => t !== null)),
+        onNodes: (config.groups.find((c) => c.name === g.name)?.nodes ?? []).map((node) => {
+          const view = own.get(node)?.find((v) => v.name === g.name);
+          return {
+            node,
+            state: view?.state ?? null,
+            since: view?.since ?? null,
+            lastError: view?.lastError ?? null,
+          };
+        }),
       };
     }),
     monitors: engine.monitors,

@@ -49,7 +49,7 @@ export const paths = {
   '/v1/timelines': {
     get: {
       summary:
-        "This node's half of each group's last failover; peers read it with the token derived from the cluster key",
+        "This node's half of each group's last failover and its own phase of each group; peers read it with the token derived from the cluster key",
       responses: { 200: json('Timelines'), ...errors(401, 403) },
     },
   },

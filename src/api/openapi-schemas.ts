@@ -239,6 +239,22 @@ export const schemas = {
       pending: { type: 'object', description: 'Resource name → restart parameters waiting for a restart' },
       lastTimeline: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Timeline' }] },
       lastFailover: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/FailoverTimeline' }] },
+      onNodes: {
+        description:
+          "Each node of the group with its own phase of it: this node's from its engine, the others' as they answered (state null: down, not answering, or not asked with peers=0). The group's state is its owner's phase.",
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['node', 'state', 'since', 'lastError'],
+          additionalProperties: false,
+          properties: {
+            node: { type: 'string' },
+            state: { type: ['string', 'null'] },
+            since: { type: ['string', 'null'] },
+            lastError: { type: ['string', 'null'] },
+          },
+        },
+      },
     },
   },
   Monitor: {
@@ -323,7 +339,24 @@ export const schemas = {
     type: 'object',
     required: ['timelines'],
     additionalProperties: false,
-    properties: { timelines: { type: 'array', items: { $ref: '#/components/schemas/Timeline' } } },
+    properties: {
+      timelines: { type: 'array', items: { $ref: '#/components/schemas/Timeline' } },
+      groups: {
+        description: "This node's own phase of every group (older agents leave it out)",
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'state', 'since', 'lastError'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string' },
+            state: { type: 'string' },
+            since: { type: 'string' },
+            lastError: { type: ['string', 'null'] },
+          },
+        },
+      },
+    },
   },
   Event: {
     type: 'object',

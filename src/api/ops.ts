@@ -33,6 +33,8 @@ export interface ClusterOps {
   status(opts?: { peers?: boolean }): unknown | Promise<unknown>;
   /** This node's last timeline half of every group, for peers merging `lastFailover`. */
   timelines(): unknown[];
+  /** This node's own phase of every group, for peers showing the cluster-wide state. */
+  localGroups(): unknown[];
   move(group: string, to?: string): Promise<void>;
   startGroup(group: string, on?: string): Promise<void>;
   stopGroup(group: string): Promise<void>;

@@ -107,7 +107,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/v1/status', async (req) =>
     ops.status({ peers: (req.query as Record<string, unknown>)['peers'] !== '0' }),
   );
-  app.get('/v1/timelines', async () => ({ timelines: ops.timelines() }));
+  app.get('/v1/timelines', async () => ({ timelines: ops.timelines(), groups: ops.localGroups() }));
   app.post<{ Params: { group: string }; Body: { to?: string } }>(
     '/v1/groups/:group/move',
     body('MoveBody'),

@@ -173,6 +173,14 @@ test('the REST API', async (t) => {
     const r = await call('n1', 'GET', '/v1/timelines', { token });
     assert.equal(r.status, 200);
     validate('/v1/timelines', 'get', 200, r.body);
+    // And its own phase of each group: what another node's status shows as n1's column.
+    assert.deepEqual(
+      r.body.groups.map((g: any) => [g.name, g.state]),
+      [
+        ['web', 'running'],
+        ['solo', 'running'],
+      ],
+    );
     await expectError(call('n1', 'GET', '/v1/status', { token }), 403, 'HALO_E_FORBIDDEN', [
       'GET',
       '/v1/status',

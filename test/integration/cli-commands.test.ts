@@ -58,11 +58,23 @@ test('the halo CLI against a running cluster', async (t) => {
     assert.match(out, /^\s+web\/alive\s+(passing|pending)/m);
   });
 
-  await t.test('halo status on the standby labels its local phase, not as the group state', async () => {
-    const out = await ok(['status'], 'n2');
-    assert.match(out, /^GROUP\s+OWNER\s+STATE ON n2/m);
-    assert.match(out, /^web\s+n1\s+stopped \(standby; owner n1\)/m);
-  });
+  await t.test(
+    'halo status on the standby shows the cluster-wide state and each node’s own phase',
+    async () => {
+      const out = await ok(['status'], 'n2');
+      assert.match(out, /^GROUP\s+OWNER\s+STATE\s+n1\s+n2\s+SINCE\s+NOTE$/m);
+      assert.match(out, /^web\s+n1\s+running\s+running\s+stopped\s/m);
+      const s = JSON.parse(await ok(['status', '--json'], 'n2'));
+      validate('/v1/status', 'get', 200, s);
+      assert.deepEqual(
+        groupOf(s).onNodes.map((n: any) => [n.node, n.state]),
+        [
+          ['n1', 'running'],
+          ['n2', 'stopped'],
+        ],
+      );
+    },
+  );
 
   await t.test('halo status --json prints the status document', async () => {
     const s = JSON.parse(await ok(['status', '--json']));
@@ -212,4 +224,13 @@ test('the halo CLI against a running cluster', async (t) => {
     assert.equal(down.code, 1);
     assert.match(down.stderr, /HALO_E_AGENT_UNREACHABLE/);
   });
+
+  await t.test(
+    'halo status marks a node that is down as unknown, and still shows the owner’s state',
+    async () => {
+      await c.kill('n2');
+      const out = await ok(['status']);
+      assert.match(out, /^web\s+n1\s+running\s+running\s+\?\s/m);
+    },
+  );
 });

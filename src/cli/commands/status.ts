@@ -25,6 +25,8 @@ interface StatusDoc {
       pendingParams: Record<string, unknown>;
     }>;
     monitors: Array<{ key: string; state: string; lastOutput: string | null }>;
+    /** Absent from agents that predate it. */
+    onNodes?: Array<{ node: string; state: string | null; since: string | null; lastError: string | null }>;
     lastFailover: {
       reason: string;
       from: string | null;
@@ -58,24 +60,7 @@ export function renderStatus(s: StatusDoc): string {
   ]);
   if (s.witness) nodeRows.push(['witness', s.witness.up ? 'up' : 'DOWN', '-']);
   lines.push(table(['NODE', 'STATE', 'ELIGIBLE'], nodeRows), '');
-  lines.push(
-    table(
-      // STATE is this node's local phase: on a standby "stopped" means "not here", not that
-      // the group is down, so the column and the cell say so.
-      ['GROUP', 'OWNER', `STATE ON ${s.node}`, 'SINCE', 'NOTE'],
-      s.groups.map((g) => [
-        g.name,
-        g.owner ?? '-',
-        g.intent.state === 'stopped'
-          ? 'stopped (admin)'
-          : g.owner !== null && g.owner !== s.node
-            ? `${g.state} (standby; owner ${g.owner})`
-            : g.state,
-        g.since,
-        g.lastError ?? (g.intent.failedNodes.length ? `failed on ${g.intent.failedNodes.join(', ')}` : ''),
-      ]),
-    ),
-  );
+  lines.push(groupTable(s));
   for (const g of s.groups) {
     lines.push('', `group ${g.name}:`);
     lines.push(
@@ -121,6 +106,53 @@ export function renderStatus(s: StatusDoc): string {
       ),
     );
   return `${lines.join('\n')}\n`;
+}
+
+type GroupDoc = StatusDoc['groups'][number];
+
+/**
+ * One row per group: its cluster-wide state (the owner's own phase, which only the owner
+ * knows), then each node's own phase as that node answered the asking one. `?`: the node is
+ * down or did not answer; `-`: the group may not run there.
+ */
+function groupTable(s: StatusDoc): string {
+  const names = s.nodes.map((n) => n.name);
+  return table(
+    ['GROUP', 'OWNER', 'STATE', ...names, 'SINCE', 'NOTE'],
+    s.groups.map((g) => {
+      const on = onNodes(g, s.node);
+      const owner = g.owner === null ? undefined : on.find((n) => n.node === g.owner);
+      const errors = on.filter((n) => n.lastError).map((n) => `${n.node}: ${n.lastError}`);
+      return [
+        g.name,
+        g.owner ?? '-',
+        groupState(g, on),
+        ...names.map((name) => {
+          const n = on.find((x) => x.node === name);
+          return n === undefined ? '-' : (n.state ?? '?');
+        }),
+        owner?.since ?? g.since,
+        errors.join('; ') ||
+          (g.intent.failedNodes.length ? `failed on ${g.intent.failedNodes.join(', ')}` : ''),
+      ];
+    }),
+  );
+}
+
+/** The per-node view; from an agent that predates it, this node's own phase only. */
+function onNodes(g: GroupDoc, self: string): NonNullable<GroupDoc['onNodes']> {
+  return g.onNodes ?? [{ node: self, state: g.state, since: g.since, lastError: g.lastError }];
+}
+
+export function groupState(g: GroupDoc, on: NonNullable<GroupDoc['onNodes']>): string {
+  if (g.intent.state === 'stopped') return 'stopped (admin)';
+  if (g.owner !== null) {
+    const state = on.find((n) => n.node === g.owner)?.state;
+    return state ? state : `? (owner ${g.owner} did not answer)`;
+  }
+  // No lease holder: nothing may run, but a node may still be stopping what it had.
+  const busy = on.filter((n) => n.state !== null && n.state !== 'stopped');
+  return busy.length ? busy.map((n) => `${n.state} on ${n.node}`).join(', ') : 'stopped';
 }
 
 const oneLine = (text: string | null) => (text ?? '').replace(/\s+/g, ' ').slice(0, 60);
