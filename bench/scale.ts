@@ -172,13 +172,13 @@ interface Row {
 
 const countDemotes = (text: string) => text.split('lease lost: demoting').length - 1;
 
-/** Groups `n1` reports running on itself, or null when its API does not answer. */
-async function runningOnOwner(lab: Lab): Promise<number | null> {
+/** Groups `n1` reports running on itself, or why its API did not tell. */
+async function runningOnOwner(lab: Lab): Promise<number | string> {
   try {
     const s = await lab.status(OWNER);
     return s.groups.filter((g) => g.state === 'running' && g.owner === OWNER).length;
-  } catch {
-    return null;
+  } catch (err) {
+    return `n1's API did not answer (${(err as Error).message})`;
   }
 }
 
@@ -193,17 +193,20 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   log(`${n} groups: agents started (n1 in ${n1StartS.toFixed(1)} s); waiting for all groups on n1`);
   const deadline = t0 + SETTLE_S * 1000;
   let lastReport = Date.now();
-  let running: number | null = 0;
+  // A cluster that does not settle says why: how far it got, leases lost so far, n1's size.
+  const progress = (running: number | string) => {
+    const pid = lab.pid(OWNER);
+    const rss = pid === undefined ? 'not running' : `${rssMb(pid).toFixed(0)} MB`;
+    const lost = countDemotes(lab.logs(`agent-${OWNER}`));
+    const where = typeof running === 'number' ? `${running} of ${n} groups run on n1` : running;
+    return `${where}; n1 lost ${lost} leases so far; n1 agent RSS ${rss}`;
+  };
   for (;;) {
-    running = await runningOnOwner(lab);
+    const running = await runningOnOwner(lab);
     if (running === n) break;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `after ${SETTLE_S} s only ${running ?? 'unknown (API did not answer)'} of ${n} groups run on n1`,
-      );
-    }
+    if (Date.now() > deadline) throw new Error(`not settled after ${SETTLE_S} s: ${progress(running)}`);
     if (Date.now() - lastReport >= 10_000) {
-      log(`${n} groups: ${running ?? '?'} running on n1 after ${Math.round((Date.now() - t0) / 1000)} s`);
+      log(`${n} groups, ${Math.round((Date.now() - t0) / 1000)} s: ${progress(running)}`);
       lastReport = Date.now();
     }
     await sleep(1000);
@@ -249,7 +252,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     witnessRssMb: witnessRss,
     lost: countDemotes(agentLog.slice(logBefore)),
     lostWhileSettling: countDemotes(agentLog.slice(0, logBefore)),
-    notOnOwnerAtEnd: onOwner === null ? n : n - onOwner,
+    notOnOwnerAtEnd: typeof onOwner === 'number' ? n - onOwner : n,
     n1StartS,
     settleS,
     windowS,
