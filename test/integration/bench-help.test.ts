@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /** Each built benchmark answers --help with usage and options, exit 0, and starts no lab. */
-for (const bench of ['failover', 'footprint', 'nemesis']) {
+for (const bench of ['failover', 'footprint', 'nemesis', 'scale']) {
   test(`bench/${bench} --help prints usage and options and exits 0`, () => {
     const file = fileURLToPath(new URL(`../../bench/${bench}.js`, import.meta.url));
     const r = spawnSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 15_000 });
