@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab } from '../test/lab-kit/lab.js';
 import { benchArgs } from './args.js';
+import { procStat, rssMb } from './proc.js';
 import { markdownTable } from './stats.js';
 
 /**
@@ -26,30 +27,11 @@ const PER_GROUP = Number(args.monitors);
 const SECONDS = Number(args.seconds);
 const TICK_HZ = 100; // USER_HZ on Linux
 
-function stat(pid: number): { ticks: number; ppid: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return null;
-  }
-}
-
-function rssMb(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return Number(kb ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map(Number)
-    .filter((p) => stat(p)?.ppid === pid);
+    .filter((p) => procStat(p)?.ppid === pid);
 }
 
 function groups(nodes: string[], servicePort: number): Record<string, unknown> {
@@ -96,7 +78,7 @@ async function main(): Promise<void> {
       for (const c of childrenOf(pid)) procs.push([`deadman helper ${n}`, c]);
     }
     procs.push(['witness', lab.pid('w')!]);
-    const before = procs.map(([, pid]) => stat(pid)?.ticks ?? 0);
+    const before = procs.map(([, pid]) => procStat(pid)?.ticks ?? 0);
     const maxRss = procs.map(() => 0);
     const t0 = Date.now();
     while (Date.now() - t0 < SECONDS * 1000) {
@@ -107,7 +89,7 @@ async function main(): Promise<void> {
     }
     const elapsed = (Date.now() - t0) / 1000;
     const rows = procs.map(([name, pid], i) => {
-      const cpu = ((stat(pid)?.ticks ?? 0) - (before[i] ?? 0)) / TICK_HZ / elapsed;
+      const cpu = ((procStat(pid)?.ticks ?? 0) - (before[i] ?? 0)) / TICK_HZ / elapsed;
       return [
         name,
         `${rssMb(pid).toFixed(1)} MB`,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../test/lab-kit/exec.js';
 import { Lab } from '../test/lab-kit/lab.js';
 import { benchArgs } from './args.js';
+import { procStat, rssMb } from './proc.js';
 import { markdownTable } from './stats.js';
 
 /**
@@ -85,25 +86,6 @@ const PEER_PORT = 7401; // nodes' default peerPort; the lab's config leaves it
 const UDP_IPV4_HEADERS = 28;
 const OWNER = 'n1';
 const log = (msg: string) => process.stderr.write(`bench:scale: ${msg}\n`);
-
-function cpuTicks(pid: number): number | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return null;
-  }
-}
-
-function rssMb(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return Number(kb ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 function groupsConfig(n: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -219,7 +201,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   const witness = lab.pid('w');
   if (agent === undefined || witness === undefined) throw new Error('n1 agent or witness is not running');
   const logBefore = lab.logs(`agent-${OWNER}`).length;
-  const ticks0 = cpuTicks(agent);
+  const ticks0 = procStat(agent)?.ticks ?? null;
   const traffic0 = await readCounters(ownerNs);
   const w0 = Date.now();
   let ownerRss = 0;
@@ -230,7 +212,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     await sleep(Math.min(1000, Math.max(0, SECONDS * 1000 - (Date.now() - w0))));
   }
   const traffic1 = await readCounters(ownerNs);
-  const ticks1 = cpuTicks(agent);
+  const ticks1 = procStat(agent)?.ticks ?? null;
   const windowS = (Date.now() - w0) / 1000;
   ownerRss = Math.max(ownerRss, rssMb(agent));
   witnessRss = Math.max(witnessRss, rssMb(witness));
