@@ -1,7 +1,7 @@
 /**
  * Replays one seeded lease-simulator schedule and prints it.
  *
- *   node <out>/test/sim/replay.js --seed N [--profile fast|default|relaxed] [--verbose]
+ *   node <out>/test/sim/replay.js --seed N [--profile fast|default|relaxed] [--batched] [--verbose]
  *
  * Prints the schedule (cluster, clocks, faults), the trace (faults, boots, acquisitions,
  * demotions; with --verbose every delivered message too), and the failed checks.
@@ -14,15 +14,21 @@ const PROFILES: readonly TimingProfileName[] = ['fast', 'default', 'relaxed'];
 
 function usage(problem: string): never {
   process.stderr.write(
-    `${problem}\nusage: replay.js --seed N [--profile fast|default|relaxed] [--verbose]\n`,
+    `${problem}\nusage: replay.js --seed N [--profile fast|default|relaxed] [--batched] [--verbose]\n`,
   );
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): { seed: number; profile: TimingProfileName; verbose: boolean } {
+function parseArgs(argv: readonly string[]): {
+  seed: number;
+  profile: TimingProfileName;
+  verbose: boolean;
+  batched: boolean;
+} {
   let seed: number | null = null;
   let profile: TimingProfileName = 'fast';
   let verbose = false;
+  let batched = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--seed') {
@@ -33,6 +39,8 @@ function parseArgs(argv: readonly string[]): { seed: number; profile: TimingProf
       const v = argv[++i] as TimingProfileName;
       if (!PROFILES.includes(v)) usage(`--profile must be one of ${PROFILES.join(', ')}`);
       profile = v;
+    } else if (arg === '--batched') {
+      batched = true;
     } else if (arg === '--verbose' || arg === '-v') {
       verbose = true;
     } else {
@@ -40,11 +48,16 @@ function parseArgs(argv: readonly string[]): { seed: number; profile: TimingProf
     }
   }
   if (seed === null) usage('--seed is required');
-  return { seed, profile, verbose };
+  return { seed, profile, verbose, batched };
 }
 
 const args = parseArgs(process.argv.slice(2));
-const result = runSchedule(args.seed, { profile: args.profile, trace: true, verbose: args.verbose });
+const result = runSchedule(args.seed, {
+  profile: args.profile,
+  trace: true,
+  verbose: args.verbose,
+  batched: args.batched,
+});
 const out: string[] = [`seed ${result.seed}`, ...result.description.map((l) => `  ${l}`), '', 'trace:'];
 out.push(...result.trace, '');
 out.push(`${result.acquisitions} acquisitions, ${result.deliveries} messages delivered`);

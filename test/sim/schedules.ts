@@ -24,6 +24,8 @@ export interface ScheduleOptions {
   trace?: boolean;
   /** Also record every message delivery. */
   verbose?: boolean;
+  /** Owners renew through the BatchRenewer, as the agent does. */
+  batched?: boolean;
 }
 
 export interface ScheduleResult {
@@ -34,6 +36,7 @@ export interface ScheduleResult {
   description: string[];
   trace: string[];
   acquisitions: number;
+  extensions: number;
   deliveries: number;
 }
 
@@ -121,6 +124,7 @@ export function runSchedule(seed: number, options: ScheduleOptions = {}): Schedu
     rng,
     trace: options.trace || options.verbose,
     traceMessages: options.verbose,
+    batched: options.batched ?? false,
   });
   const math = sim.math;
 
@@ -219,6 +223,7 @@ export function runSchedule(seed: number, options: ScheduleOptions = {}): Schedu
     description,
     trace: sim.trace,
     acquisitions: sim.intervals.length,
+    extensions: sim.extensions,
     deliveries: sim.deliveries,
   };
 }

@@ -1,8 +1,9 @@
 import type { Timing } from '../../src/config/model.js';
 import { LeaseAcceptor } from '../../src/coordination/lease/acceptor.js';
 import { termToString } from '../../src/coordination/lease/ballot.js';
+import { type BatchOutput, BatchRenewer } from '../../src/coordination/lease/batch-renewer.js';
 import type { LeaseMessage, Outgoing } from '../../src/coordination/lease/messages.js';
-import { BROADCAST, isAcceptorMessage } from '../../src/coordination/lease/messages.js';
+import { BATCH_GROUP, BROADCAST, isAcceptorMessage } from '../../src/coordination/lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../../src/coordination/lease/proposer.js';
 import { leaseMath } from '../../src/coordination/timing.js';
 import { EventQueue } from './event-queue.js';
@@ -56,6 +57,8 @@ export interface SimOptions {
   traceMessages?: boolean;
   /** Record lease events and faults in the trace. */
   trace?: boolean;
+  /** Owners renew through a BatchRenewer (as the agent does) instead of a round per group. */
+  batched?: boolean;
 }
 
 export interface OwnerInterval {
@@ -76,6 +79,7 @@ interface SimNode {
   pending: Array<() => void>;
   acceptor: LeaseAcceptor | null;
   proposer: LeaseProposer | null;
+  renewer: BatchRenewer | null;
   rank: number | null;
   tickGen: number;
   active: OwnerInterval | null;
@@ -94,6 +98,8 @@ export class SimCluster {
   readonly problems: string[] = [];
   readonly trace: string[] = [];
   deliveries = 0;
+  /** Successful renewals (extended events), whichever way they were renewed. */
+  extensions = 0;
 
   readonly #opts: SimOptions;
   readonly #group: string;
@@ -118,6 +124,7 @@ export class SimCluster {
         pending: [],
         acceptor: null,
         proposer: null,
+        renewer: null,
         rank: spec.kind === 'node' ? spec.rank : null,
         tickGen: 0,
         active: null,
@@ -251,7 +258,16 @@ export class SimCluster {
     n.acceptor = new LeaseAcceptor({ quarantineMs: this.math.quarantineMs });
     n.acceptor.boot(this.local(n.spec.name));
     n.proposer = null;
+    n.renewer = null;
     if (n.spec.kind === 'node') {
+      const voters = this.#opts.nodes.map((v) => ({ name: v.name, weight: v.weight ?? 1 }));
+      if (this.#opts.batched)
+        n.renewer = new BatchRenewer({
+          node: n.spec.name,
+          voters,
+          timing: this.#opts.timing,
+          random: this.#opts.rng.fn(),
+        });
       n.proposer = new LeaseProposer({
         node: n.spec.name,
         group: this.#group,
@@ -260,6 +276,7 @@ export class SimCluster {
         ballotIndex: n.index,
         wallClock: () => WALL_EPOCH_MS + this.now + n.clock.wallSkewMs,
         random: this.#opts.rng.fn(),
+        batchRenewal: this.#opts.batched ?? false,
       });
       n.proposer.setCandidacy(n.rank);
     }
@@ -292,6 +309,7 @@ export class SimCluster {
     if (!n.up) return;
     let wake = Number.POSITIVE_INFINITY;
     if (n.proposer) wake = Math.min(wake, n.proposer.nextWakeAt());
+    if (n.renewer) wake = Math.min(wake, n.renewer.nextWakeAt());
     const aw = n.acceptor?.nextWakeAt();
     if (aw !== undefined && aw !== null) wake = Math.min(wake, aw);
     if (wake === Number.POSITIVE_INFINITY) return;
@@ -312,6 +330,28 @@ export class SimCluster {
       this.#send(n, out.send);
       this.#events(n, out.events);
     }
+    if (n.renewer && n.proposer) {
+      const proposer = n.proposer;
+      this.#batch(
+        n,
+        n.renewer.tick(local, () => [proposer.renewalEntry(local)].filter((e) => e !== null)),
+      );
+    }
+  }
+
+  #batch(n: SimNode, out: BatchOutput): void {
+    this.#send(n, out.send);
+    const local = this.local(n.spec.name);
+    for (const entry of out.renewed) {
+      const r = n.proposer!.applyRenewal(entry, out.t0, local);
+      this.#send(n, r.send);
+      this.#events(n, r.events);
+    }
+    for (const _ of out.refused) {
+      const r = n.proposer!.renewAlone(local);
+      this.#send(n, r.send);
+      this.#events(n, r.events);
+    }
   }
 
   #process(n: SimNode, from: string, msg: LeaseMessage): void {
@@ -320,6 +360,8 @@ export class SimCluster {
     const local = this.local(n.spec.name);
     if (isAcceptorMessage(msg)) {
       if (n.acceptor) this.#send(n, n.acceptor.handle(from, msg, local));
+    } else if (msg.g === BATCH_GROUP) {
+      if (n.renewer) this.#batch(n, n.renewer.handle(from, msg, local));
     } else if (n.proposer) {
       const out = n.proposer.handle(from, msg, local);
       this.#send(n, out.send);
@@ -373,6 +415,7 @@ export class SimCluster {
           else if (n.active.term !== ev.term)
             this.problems.push(`${fmt(this.now)}: ${name} extension changed the term`);
           else n.active.end = this.#trueOf(n, ev.validUntil);
+          this.extensions++;
           if (this.#opts.traceMessages)
             this.log(`${name} extended until ${fmt(this.#trueOf(n, ev.validUntil))}`);
           break;

@@ -1,6 +1,14 @@
 import type { Timing } from '../../config/model.js';
 import { LeaseAcceptor } from '../lease/acceptor.js';
-import { BROADCAST, isAcceptorMessage, type LeaseMessage, type Outgoing } from '../lease/messages.js';
+import { type BatchOutput, BatchRenewer } from '../lease/batch-renewer.js';
+import {
+  BATCH_GROUP,
+  BROADCAST,
+  isAcceptorMessage,
+  type LeaseMessage,
+  type Outgoing,
+  type RenewalEntry,
+} from '../lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
 import { leaseMath } from '../timing.js';
 import type { VoterInfo } from './voters.js';
@@ -17,6 +25,8 @@ export interface LeaseRolesOptions {
   onEvent: (group: string, e: LeaseEvent) => void;
   /** Monotonic time, read when a message to this node itself is delivered. */
   now: () => number;
+  /** Renew every lease held in one round (BatchRenewer) instead of one round per group. Default true. */
+  batchRenewal?: boolean;
 }
 
 /**
@@ -29,10 +39,19 @@ export class LeaseRoles {
   private readonly opts: LeaseRolesOptions;
   readonly acceptor: LeaseAcceptor;
   private readonly proposers = new Map<string, LeaseProposer>();
+  private readonly renewer: BatchRenewer | null;
 
   constructor(opts: LeaseRolesOptions) {
     this.opts = opts;
     this.acceptor = new LeaseAcceptor({ quarantineMs: leaseMath(opts.timing).quarantineMs });
+    this.renewer =
+      opts.batchRenewal === false
+        ? null
+        : new BatchRenewer({
+            node: opts.self.name,
+            voters: opts.voters.map((v) => ({ name: v.name, weight: v.weight })),
+            timing: opts.timing,
+          });
     for (const group of opts.groups) this.proposers.set(group, this.newProposer(group));
   }
 
@@ -75,12 +94,18 @@ export class LeaseRoles {
 
   tick(now: number): void {
     for (const [group, p] of this.proposers) this.route(p.tick(now), group);
+    if (this.renewer)
+      this.routeBatch(
+        this.renewer.tick(now, () => this.renewalEntries(now)),
+        now,
+      );
     this.routeAcceptor(this.acceptor.tick(now));
   }
 
   /** The earliest time a role needs its next tick (at most `latest`). */
   nextWakeAt(latest: number): number {
     let wake = latest;
+    if (this.renewer) wake = Math.min(wake, this.renewer.nextWakeAt());
     for (const p of this.proposers.values()) wake = Math.min(wake, p.nextWakeAt());
     const acc = this.acceptor.nextWakeAt();
     return acc === null ? wake : Math.min(wake, acc);
@@ -92,8 +117,33 @@ export class LeaseRoles {
       this.routeAcceptor(this.acceptor.handle(from, msg, now));
       return;
     }
+    if (msg.g === BATCH_GROUP) {
+      if (this.renewer) this.routeBatch(this.renewer.handle(from, msg, now), now);
+      return;
+    }
     const p = this.proposers.get(msg.g);
     if (p) this.route(p.handle(from, msg, now), msg.g);
+  }
+
+  private renewalEntries(now: number): RenewalEntry[] {
+    const entries: RenewalEntry[] = [];
+    for (const p of this.proposers.values()) {
+      const entry = p.renewalEntry(now);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  private routeBatch(out: BatchOutput, now: number): void {
+    for (const o of out.send) this.sendLease(o);
+    for (const entry of out.renewed) {
+      const p = this.proposers.get(entry[0]);
+      if (p) this.route(p.applyRenewal(entry, out.t0, now), entry[0]);
+    }
+    for (const entry of out.refused) {
+      const p = this.proposers.get(entry[0]);
+      if (p) this.route(p.renewAlone(now), entry[0]);
+    }
   }
 
   private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string): void {
@@ -122,6 +172,7 @@ export class LeaseRoles {
       voters: this.opts.voters.map((v) => ({ name: v.name, weight: v.weight })),
       timing: this.opts.timing,
       ballotIndex: this.opts.self.ballotIndex,
+      batchRenewal: this.renewer !== null,
     });
   }
 }

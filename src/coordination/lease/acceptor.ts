@@ -1,6 +1,7 @@
 import { GUARD_MS, RHO } from '../timing.js';
+import { addToDigest, entryHash } from './lease-digest.js';
 import type { LeaseMessage, Outgoing, ReportedLease } from './messages.js';
-import { BROADCAST } from './messages.js';
+import { BATCH_GROUP, BROADCAST } from './messages.js';
 
 /**
  * The PaxosLease acceptor of one voter (a node's agent or the witness), for any number of
@@ -23,6 +24,11 @@ import { BROADCAST } from './messages.js';
  * - PROPOSE(b): b ≥ promised → accept with expiresAt = now + durMs; else NACK.
  * - RELEASE(owner, term): clears the lease only if both match; a stale or forged release for
  *   an older term does nothing. A duplicate of the released PROPOSE is refused afterwards.
+ * - RENEW(owner, count, digest, d) (batched renewal): the live leases of `owner` here that a
+ *   PROPOSE of their own ballot would still pass (b ≥ promised, not released) are extended to
+ *   now + d if they are exactly the set the digest names; else nothing changes and the reply
+ *   asks for the list. RENEW-LIST handles each entry as PROPOSE(b, owner, term, d), except
+ *   that it also refuses while another node's lease is live here (a refusal is always safe).
  * - Expiry is lazy (checked on every message and on tick); each expiry or release pushes
  *   EXPIRED to every node so waiting proposers retry at once.
  * - Restart rule: after `boot(now)` it answers nothing until now + quarantineMs
@@ -45,6 +51,8 @@ interface AcceptedLease {
   owner: string;
   term: number;
   expiresAt: number;
+  /** {@link entryHash} of (group, b, term), kept for batched renewals. */
+  hash: number;
 }
 
 interface GroupState {
@@ -112,8 +120,7 @@ export class LeaseAcceptor {
       case 'propose': {
         const st = this.#state(msg.g, now, out);
         if (msg.b >= st.promised && msg.b > st.releasedB && msg.durMs <= this.#maxLeaseMs) {
-          st.promised = msg.b;
-          st.accepted = { b: msg.b, owner: msg.owner, term: msg.term, expiresAt: now + msg.durMs };
+          this.#accept(msg.g, st, msg.b, msg.owner, msg.term, now + msg.durMs);
           out.push({ to: from, msg: { type: 'accepted', g: msg.g, b: msg.b } });
         } else {
           out.push({ to: from, msg: { type: 'nack', g: msg.g, b: msg.b, promised: st.promised } });
@@ -130,11 +137,51 @@ export class LeaseAcceptor {
         }
         break;
       }
+      case 'renew':
+        this.#renew(from, msg, now, out);
+        break;
+      case 'renew-list': {
+        const refused: string[] = [];
+        for (const [g, b, term] of msg.entries) {
+          const st = this.#state(g, now, out);
+          const rival = st.accepted !== null && st.accepted.owner !== msg.owner;
+          if (b >= st.promised && b > st.releasedB && msg.durMs <= this.#maxLeaseMs && !rival)
+            this.#accept(g, st, b, msg.owner, term, now + msg.durMs);
+          else refused.push(g);
+        }
+        out.push({
+          to: from,
+          msg: { type: 'renewed-list', g: BATCH_GROUP, n: msg.n, part: msg.part, refused },
+        });
+        break;
+      }
       default:
         // Replies and pushes are for proposers.
         break;
     }
     return out;
+  }
+
+  #renew(from: string, msg: Extract<LeaseMessage, { type: 'renew' }>, now: number, out: Outgoing[]): void {
+    const renewable: AcceptedLease[] = [];
+    let digest = 0;
+    for (const [g, st] of this.#groups) {
+      this.#expire(g, st, now, out);
+      const acc = st.accepted;
+      if (!acc || acc.owner !== msg.owner || acc.b < st.promised || acc.b <= st.releasedB) continue;
+      renewable.push(acc);
+      digest = addToDigest(digest, acc.hash);
+    }
+    const ok = renewable.length === msg.count && digest === msg.digest && msg.durMs <= this.#maxLeaseMs;
+    if (ok) for (const acc of renewable) acc.expiresAt = now + msg.durMs;
+    out.push({ to: from, msg: { type: 'renewed', g: BATCH_GROUP, n: msg.n, ok } });
+  }
+
+  #accept(g: string, st: GroupState, b: number, owner: string, term: number, expiresAt: number): void {
+    st.promised = b;
+    const same = st.accepted && st.accepted.b === b && st.accepted.term === term;
+    const hash = same ? st.accepted!.hash : entryHash(g, b, term);
+    st.accepted = { b, owner, term, expiresAt, hash };
   }
 
   /** Expires leases whose time is up; returns the EXPIRED pushes. */

@@ -25,6 +25,12 @@ export interface ProposerOptions {
   wallClock?: () => number;
   /** Uniform [0, 1) for back-off jitter. Default Math.random; the simulator seeds it. */
   random?: () => number;
+  /**
+   * Renewals come from the node's BatchRenewer (one round for every lease the node holds)
+   * instead of a round per group; the proposer still runs its own round to acquire, and to
+   * renew when the batch is refused (`renewAlone`). Default false.
+   */
+  batchRenewal?: boolean;
 }
 
 export type LeaseEvent =
@@ -39,6 +45,8 @@ export interface ProposerOutput {
 }
 
 export interface Ownership {
+  /** Ballot of the round that last got the lease accepted (what a batched renewal re-proposes). */
+  b: number;
   term: number;
   validUntil: number;
   demoteAt: number;

@@ -1,7 +1,7 @@
 import type { Timing } from '../../config/model.js';
 import { type LeaseMath, leaseMath } from '../timing.js';
 import { NO_BALLOT, nextBallot } from './ballot.js';
-import type { LeaseMessage } from './messages.js';
+import type { LeaseMessage, RenewalEntry } from './messages.js';
 import { BROADCAST } from './messages.js';
 import type {
   LeaseEvent,
@@ -78,6 +78,7 @@ export class LeaseProposer {
   readonly #ballotIndex: number;
   readonly #wallClock: () => number;
   readonly #random: () => number;
+  readonly #batchRenewal: boolean;
 
   #rank: number | null = null;
   #candidacyChanged = false;
@@ -98,6 +99,7 @@ export class LeaseProposer {
     this.#ballotIndex = options.ballotIndex;
     this.#wallClock = options.wallClock ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#batchRenewal = options.batchRenewal ?? false;
   }
 
   get group(): string {
@@ -144,7 +146,7 @@ export class LeaseProposer {
     let t = Number.POSITIVE_INFINITY;
     if (this.#owner) t = Math.min(t, this.#owner.demoteAt);
     if (this.#round) t = Math.min(t, this.#round.deadline, this.#round.resendAt);
-    else if (this.#owner) t = Math.min(t, this.#renewAt);
+    else if (this.#owner && !this.#batchRenewal) t = Math.min(t, this.#renewAt);
     else if (this.#rank !== null) t = Math.min(t, this.#retryAt);
     return t;
   }
@@ -161,7 +163,7 @@ export class LeaseProposer {
     if (this.#round && now >= this.#round.resendAt) this.#resend(this.#round, now, out);
     if (!this.#round) {
       if (this.#owner) {
-        if (now >= this.#renewAt) this.#startRound(now, out);
+        if (now >= this.#renewAt && !this.#batchRenewal) this.#startRound(now, out);
       } else if (this.#rank !== null && now >= this.#retryAt) {
         this.#startRound(now, out);
       }
@@ -214,6 +216,46 @@ export class LeaseProposer {
     this.#candidacyChanged = false;
     this.#retryAt = Number.POSITIVE_INFINITY;
     this.#renewAt = Number.POSITIVE_INFINITY;
+    return out;
+  }
+
+  /**
+   * What a batched renewal re-proposes for this group now: the lease held, while no round of
+   * its own is in flight; null otherwise.
+   */
+  renewalEntry(now: number): RenewalEntry | null {
+    const own = this.#owner;
+    if (!own || this.#round || now >= own.demoteAt) return null;
+    return [this.#group, own.b, own.term];
+  }
+
+  /**
+   * A batched renewal that started at `t0` (its first send) got `entry` accepted by a
+   * majority: the lease now runs from t0, as after a round of its own. Ignored when the lease
+   * changed meanwhile or when too little of the window is left (as in step 5 of a round).
+   */
+  applyRenewal(entry: RenewalEntry, t0: number, now: number): ProposerOutput {
+    const out: ProposerOutput = { send: [], events: [] };
+    this.#checkDemote(now, out);
+    const own = this.#owner;
+    if (!own || own.b !== entry[1] || own.term !== entry[2]) return out;
+    if (now >= t0 + this.#math.demoteAtMs || t0 + this.#math.validityMs <= own.validUntil) return out;
+    own.validUntil = t0 + this.#math.validityMs;
+    own.demoteAt = t0 + this.#math.demoteAtMs;
+    this.#renewAt = t0 + this.#timing.renewMs;
+    out.events.push({ type: 'extended', term: own.term, validUntil: own.validUntil });
+    return out;
+  }
+
+  /**
+   * A batched renewal was refused by enough voters that it cannot succeed for this group:
+   * renew with a round of its own now (a fresh ballot; its promises show a rival's lease,
+   * and then it demotes).
+   */
+  renewAlone(now: number): ProposerOutput {
+    const out: ProposerOutput = { send: [], events: [] };
+    this.#checkDemote(now, out);
+    if (this.#owner && !this.#round) this.#startRound(now, out);
     return out;
   }
 
@@ -360,6 +402,7 @@ export class LeaseProposer {
         this.#retryAt = now;
         return;
       }
+      own.b = r.b;
       own.validUntil = validUntil;
       own.demoteAt = demoteAt;
       out.events.push({ type: 'extended', term: own.term, validUntil });
@@ -373,7 +416,7 @@ export class LeaseProposer {
       });
       return;
     }
-    this.#owner = { term: r.term, validUntil, demoteAt };
+    this.#owner = { b: r.b, term: r.term, validUntil, demoteAt };
     this.#lastOwnerSeen = '';
     out.events.push({ type: 'acquired', term: r.term, validUntil });
   }

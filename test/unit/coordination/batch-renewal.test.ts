@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LeaseRoles } from '../../../src/coordination/embedded/lease-roles.js';
+import type { VoterInfo } from '../../../src/coordination/embedded/voters.js';
+import type { LeaseMessage } from '../../../src/coordination/lease/messages.js';
+import type { LeaseEvent } from '../../../src/coordination/lease/proposer.js';
+import { leaseMath, TIMING_PROFILES } from '../../../src/coordination/timing.js';
+
+const timing = TIMING_PROFILES.fast;
+const math = leaseMath(timing);
+const R = timing.renewMs;
+
+interface Wire {
+  from: string;
+  to: string;
+  msg: LeaseMessage;
+}
+
+/**
+ * Two nodes and a witness, each a LeaseRoles (the agent's lease layer, batched renewal on),
+ * on one clock; messages are delivered synchronously in FIFO order unless `drop` says so.
+ */
+class Trio {
+  now = 50_000;
+  readonly roles = new Map<string, LeaseRoles>();
+  readonly events: Array<{ node: string; group: string; ev: LeaseEvent }> = [];
+  readonly wire: Wire[] = [];
+  drop: (w: Wire) => boolean = () => false;
+  #queue: Wire[] = [];
+  #delivering = false;
+
+  constructor(groups: string[]) {
+    const voters: VoterInfo[] = ['n1', 'n2', 'witness'].map((name, i) => ({
+      name,
+      kind: name === 'witness' ? 'witness' : 'node',
+      weight: 1,
+      links: [],
+      ballotIndex: i,
+    }));
+    for (const self of voters) {
+      const roles = new LeaseRoles({
+        self,
+        voters,
+        timing,
+        groups: self.kind === 'node' ? groups : [],
+        send: (to, msg) => this.#push({ from: self.name, to, msg }),
+        onEvent: (group, ev) => this.events.push({ node: self.name, group, ev }),
+        now: () => this.now,
+      });
+      roles.acceptor.boot(this.now - math.quarantineMs);
+      this.roles.set(self.name, roles);
+    }
+  }
+
+  r(name: string): LeaseRoles {
+    return this.roles.get(name)!;
+  }
+
+  #push(w: Wire): void {
+    this.wire.push(w);
+    if (this.drop(w)) return;
+    this.#queue.push(w);
+    if (this.#delivering) return;
+    this.#delivering = true;
+    while (this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      this.r(next.to).deliver(next.from, next.msg, this.now);
+    }
+    this.#delivering = false;
+  }
+
+  /** Advances the clock in 1 ms steps, ticking every role when it is due. */
+  run(ms: number): void {
+    const end = this.now + ms;
+    while (this.now < end) {
+      this.now += 1;
+      for (const roles of this.roles.values())
+        if (roles.nextWakeAt(Infinity) <= this.now) roles.tick(this.now);
+    }
+  }
+
+  count(type: LeaseMessage['type'], since = 0): number {
+    return this.wire.slice(since).filter((w) => w.msg.type === type).length;
+  }
+
+  eventsOf(node: string, type: LeaseEvent['type'], group?: string) {
+    return this.events.filter((e) => e.node === node && e.ev.type === type && (!group || e.group === group));
+  }
+}
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `group-${String(i).padStart(4, '0')}`);
+
+/** n1 takes every group (n2 is not a candidate). */
+function owned(groups: string[]): Trio {
+  const t = new Trio(groups);
+  for (const g of groups) t.r('n1').setCandidacy(g, 0);
+  t.run(5 * R);
+  assert.equal(t.eventsOf('n1', 'acquired').length, groups.length, 'n1 acquired every group');
+  return t;
+}
+
+describe('batched lease renewal', () => {
+  it('renews every lease of an owner with one constant-size message per voter per round', () => {
+    for (const n of [1, 50]) {
+      const t = owned(names(n));
+      const mark = t.wire.length;
+      const extendedBefore = t.eventsOf('n1', 'extended').length;
+      t.run(10 * R);
+      const sent = t.wire.slice(mark).filter((w) => w.from === 'n1');
+      // One RENEW to each of the two other voters per round: ~10 rounds, whatever n is.
+      const renews = sent.filter((w) => w.msg.type === 'renew');
+      assert.ok(renews.length >= 18 && renews.length <= 22, `${renews.length} renews for ${n} groups`);
+      assert.equal(sent.filter((w) => w.msg.type !== 'renew').length, 0, 'nothing but RENEW from the owner');
+      const sizes = new Set(renews.map((w) => JSON.stringify(w.msg).length));
+      assert.ok(Math.max(...sizes) < 200, `renew is small: ${[...sizes]}`);
+      const extended = t.eventsOf('n1', 'extended').length - extendedBefore;
+      assert.ok(extended >= 9 * n, `${extended} extensions for ${n} groups`);
+      assert.equal(t.eventsOf('n1', 'demote').length, 0);
+    }
+  });
+
+  it('sends the list to an acceptor that restarted, which then holds every lease again', () => {
+    const groups = names(900);
+    const t = owned(groups);
+    // The witness restarts: it forgets every lease and stays silent for M.
+    t.r('witness').acceptor.boot(t.now);
+    t.run(math.quarantineMs + 3 * R);
+    const lists = t.wire.filter((w) => w.msg.type === 'renew-list' && w.to === 'witness');
+    // 900 leases go in three parts.
+    assert.ok(new Set(lists.map((w) => (w.msg as { part: number }).part)).size === 3);
+    for (const g of groups) assert.equal(t.r('witness').acceptor.view(g, t.now).accepted?.owner, 'n1', g);
+    assert.equal(t.eventsOf('n1', 'demote').length, 0);
+    // Back to digests: the next rounds send no list.
+    const mark = t.wire.length;
+    t.run(5 * R);
+    assert.equal(t.count('renew-list', mark), 0);
+  });
+
+  it('keeps renewing the others when one lease is refused, and renews that one with a round of its own', () => {
+    const t = owned(['a', 'b', 'c']);
+    // n2's acceptor and the witness promise a higher ballot for b (a rival's PREPARE after
+    // n1's copy there was released), so a re-PROPOSE of b's old ballot fails at a majority.
+    let rivalBallot = 0;
+    for (const name of ['n2', 'witness']) {
+      const acc = t.r(name).acceptor;
+      const held = acc.view('b', t.now).accepted!;
+      rivalBallot = held.b + 1000 * 1024;
+      acc.handle('n2', { type: 'release', g: 'b', owner: 'n1', term: held.term }, t.now);
+      acc.handle('n2', { type: 'prepare', g: 'b', b: rivalBallot }, t.now);
+    }
+    const term = t.r('n1').acceptor.view('b', t.now).accepted!.term;
+    const mark = t.wire.length;
+    t.run(6 * R);
+    const sent = t.wire.slice(mark).filter((w) => w.from === 'n1');
+    // b was listed and refused, then renewed by a PREPARE/PROPOSE round of its own ...
+    assert.ok(sent.some((w) => w.msg.type === 'renew-list'));
+    assert.ok(sent.some((w) => w.msg.type === 'prepare' && w.msg.g === 'b'));
+    assert.equal(sent.filter((w) => w.msg.type === 'prepare' && w.msg.g !== 'b').length, 0);
+    // ... under a ballot above the rival's promise and the same term; nobody was demoted.
+    const now = t.r('witness').acceptor.view('b', t.now).accepted!;
+    assert.equal(now.owner, 'n1');
+    assert.equal(now.term, term);
+    assert.ok(now.b > rivalBallot);
+    assert.equal(t.eventsOf('n1', 'demote').length, 0);
+  });
+
+  it('lets the leases lapse and demotes when the owner is cut from both peers', () => {
+    const t = owned(['a', 'b']);
+    t.drop = (w) => w.from === 'n1' || w.to === 'n1';
+    t.run(math.demoteAtMs + R);
+    assert.equal(t.eventsOf('n1', 'demote').length, 2);
+    // n2 takes over once the acceptors' copies expired (it is now a candidate).
+    t.r('n2').setCandidacy('a', 0);
+    t.r('n2').setCandidacy('b', 0);
+    t.run(timing.leaseMs + 5 * R);
+    assert.equal(t.eventsOf('n2', 'acquired').length, 2);
+  });
+});
