@@ -229,4 +229,44 @@ describe('deadman helper', () => {
     assert.equal(existsSync(marker), true);
     assert.equal(processGroupAlive(resource.pid!), true);
   });
+
+  it('moves the deadline of armed groups with one extend, fences at the new one, and names groups it does not hold', async (t) => {
+    const dir = tempDir(t);
+    const markers = ['a', 'b'].map((g) => join(dir, `${g}-active`));
+    for (const m of markers) writeFileSync(m, 'x');
+    const deadman = await DeadmanClient.spawn({
+      nodeName: 'n1',
+      cluster: 'test-cluster',
+      epoch: 1,
+      key: randomBytes(32),
+      voters: {},
+      stderr: 'ignore',
+    });
+    t.after(() => deadman.stop());
+    t.after(() => killGroup(deadman.pid));
+    const events: Array<DeadmanEvent & { at: number }> = [];
+    deadman.on((e) => events.push({ ...e, at: monoNow() }));
+    for (const [i, g] of ['a', 'b'].entries()) {
+      await deadman.arm(g, {
+        deadlineMonoMs: monoNow() + 300,
+        actions: [{ kind: 'run', argv: ['rm', markers[i]!], timeoutMs: 5000 }],
+        releasePayload: null,
+      });
+    }
+    const later = monoNow() + 1500;
+    assert.deepEqual(await deadman.extend(['a', 'b', 'never-armed'], later), ['never-armed']);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual(
+      markers.map((m) => existsSync(m)),
+      [true, true],
+      'nothing fenced at the old deadline',
+    );
+    await until(() => events.filter((e) => e.type === 'fenced').length === 2, 'both fences');
+    for (const e of events.filter((e) => e.type === 'fenced'))
+      assert.ok(e.at >= later, 'fenced at the new deadline');
+    assert.deepEqual(
+      markers.map((m) => existsSync(m)),
+      [false, false],
+    );
+  });
 });

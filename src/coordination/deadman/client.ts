@@ -38,7 +38,8 @@ export type DeadmanEvent =
   /** The helper exited; `expected` is false unless `stop()` asked for it. */
   | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; expected: boolean };
 
-type Pending = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+type Ack = Extract<HelperToAgent, { t: 'ack' }>;
+type Pending = { resolve: (ack: Ack) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
 export const DEADMAN_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -110,11 +111,20 @@ export class DeadmanClient {
 
   /** Arms or re-arms a group; resolves once the helper holds the new deadline. */
   arm(group: string, spec: ArmSpec): Promise<void> {
-    return this.request({ t: 'arm', id: 0, group, ...spec });
+    return this.request({ t: 'arm', id: 0, group, ...spec }).then(() => undefined);
+  }
+
+  /**
+   * Moves the deadline of groups the helper holds armed (see the `extend` request); resolves
+   * with those it does not hold.
+   */
+  async extend(groups: string[], deadlineMonoMs: number): Promise<string[]> {
+    const ack = await this.request({ t: 'extend', id: 0, groups, deadlineMonoMs });
+    return ack.missing ?? [];
   }
 
   disarm(group: string): Promise<void> {
-    return this.request({ t: 'disarm', id: 0, group });
+    return this.request({ t: 'disarm', id: 0, group }).then(() => undefined);
   }
 
   /** New config epoch, key or voters (config push). */
@@ -125,7 +135,7 @@ export class DeadmanClient {
       ...(change.epoch !== undefined ? { epoch: change.epoch } : {}),
       ...(change.key !== undefined ? { key: change.key.toString('base64') } : {}),
       ...(change.voters !== undefined ? { voters: change.voters } : {}),
-    });
+    }).then(() => undefined);
   }
 
   /** Ends a helper that stopped answering (the exit event follows, as unexpected). */
@@ -182,11 +192,11 @@ export class DeadmanClient {
     if (p === undefined) return;
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
-    if (msg.t === 'ack') p.resolve();
+    if (msg.t === 'ack') p.resolve(msg);
     else p.reject(new HaloError('HALO_E_INTERNAL', `deadman helper refused the request: ${msg.message}`));
   }
 
-  private request(msg: AgentToHelper): Promise<void> {
+  private request(msg: AgentToHelper): Promise<Ack> {
     if (!this.alive)
       return Promise.reject(new HaloError('HALO_E_INTERNAL', 'the deadman helper is not running'));
     const id = this.nextId++;

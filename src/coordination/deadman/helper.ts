@@ -70,8 +70,8 @@ export class DeadmanHelper {
     }
     if (this.state === 'fencing' || this.state === 'exiting') return;
     try {
-      this.dispatch(msg);
-      this.io.reply({ t: 'ack', id: msg.id });
+      const missing = this.dispatch(msg);
+      this.io.reply(missing ? { t: 'ack', id: msg.id, missing } : { t: 'ack', id: msg.id });
     } catch (err) {
       this.io.reply({ t: 'error', id: msg.id, message: (err as Error).message });
     }
@@ -106,7 +106,8 @@ export class DeadmanHelper {
     void Promise.allSettled([...work, ...this.inFlight]).then(() => this.finish(0));
   }
 
-  private dispatch(msg: AgentToHelper): void {
+  /** Carries out one request; for `extend`, returns the groups it does not hold armed. */
+  private dispatch(msg: AgentToHelper): string[] | undefined {
     switch (msg.t) {
       case 'init': {
         if (this.identity !== null) throw new Error('already initialised');
@@ -148,6 +149,19 @@ export class DeadmanHelper {
         });
         return;
       }
+      case 'extend': {
+        this.requireIdentity();
+        if (!Number.isFinite(msg.deadlineMonoMs) || !Array.isArray(msg.groups))
+          throw new Error('bad extend request');
+        const missing: string[] = [];
+        for (const group of msg.groups) {
+          const armed = this.armed.get(group);
+          // The timer stays: it fires at the old deadline, finds a later one and waits again.
+          if (armed) armed.deadlineMonoMs = msg.deadlineMonoMs;
+          else missing.push(String(group));
+        }
+        return missing;
+      }
       case 'disarm': {
         const armed = this.armed.get(msg.group);
         if (armed) clearTimeout(armed.timer);
@@ -174,12 +188,14 @@ export class DeadmanHelper {
   }
 
   private deadlineTimer(group: string, deadline: number): NodeJS.Timeout {
-    return setTimeout(() => this.deadlineReached(group, deadline), Math.max(0, deadline - monoNowMs()));
+    return setTimeout(() => this.deadlineReached(group), Math.max(0, deadline - monoNowMs()));
   }
 
-  private deadlineReached(group: string, deadline: number): void {
+  /** A group's timer fired: fence if its current deadline (an extend may have moved it) passed. */
+  private deadlineReached(group: string): void {
     const armed = this.armed.get(group);
-    if (armed === undefined || armed.deadlineMonoMs !== deadline || this.state !== 'running') return;
+    if (armed === undefined || this.state !== 'running') return;
+    const deadline = armed.deadlineMonoMs;
     const early = deadline - monoNowMs();
     if (early > 0) {
       armed.timer = this.deadlineTimer(group, deadline);

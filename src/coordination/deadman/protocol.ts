@@ -32,11 +32,16 @@ export type AgentToHelper =
     }
   | { t: 'config'; id: number; epoch?: number; key?: string; voters?: Record<string, Link[]> }
   | ({ t: 'arm'; id: number; group: string } & ArmSpec)
+  /**
+   * Moves the deadline of groups already armed (same actions and payload): one line for every
+   * lease a batched renewal extended. The ack names the groups it does not hold armed.
+   */
+  | { t: 'extend'; id: number; groups: string[]; deadlineMonoMs: number }
   | { t: 'disarm'; id: number; group: string }
   | { t: 'stop'; id: number };
 
 export type HelperToAgent =
-  | { t: 'ack'; id: number }
+  | { t: 'ack'; id: number; missing?: string[] }
   | { t: 'error'; id: number; message: string }
   /** A group's deadline passed and the helper ran its actions (the agent missed its own stop). */
   | { t: 'fenced'; group: string; confirmed: boolean };

@@ -70,6 +70,8 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly candidacies = new CandidacyFilter();
   /** Groups whose lease was abandoned after a failed stop: the helper fences them, no demote. */
   private readonly abandoned = new Set<string>();
+  /** Renewed leases whose new deadline goes to the helper in one request (see flushExtends). */
+  private readonly pendingExtends = new Map<string, number>();
 
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
@@ -339,6 +341,7 @@ export class EmbeddedCoordinator implements Coordinator {
       if (this.gate.offer(group, rank, now)) this.applyCandidacy(group, rank);
     }
     this.roles.tick(now);
+    this.flushExtends();
     const exchange = now >= this.nextIntentSync;
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
     this.intents.tick(now, exchange);
@@ -371,6 +374,7 @@ export class EmbeddedCoordinator implements Coordinator {
         if (msg) this.roles.deliver(from, msg, now);
       } else this.intents.receive(from, payload);
     }
+    this.flushExtends();
     this.updateOwners();
     this.transport.flush();
   }
@@ -390,7 +394,7 @@ export class EmbeddedCoordinator implements Coordinator {
         this.renewals.count++;
         this.renewals.sumMs +=
           this.now() - (e.validUntil - leaseMath(this.opts.config.cluster.timing).validityMs);
-        this.arm(group, e.term, e.validUntil);
+        this.pendingExtends.set(group, this.deadmanDeadline(e.validUntil));
         break;
       case 'demote':
         this.held.delete(group);
@@ -405,12 +409,34 @@ export class EmbeddedCoordinator implements Coordinator {
 
   /** Keeps the deadman helper's deadline at t0 + V − gh of the latest renewal. */
   private arm(group: string, term: number, validUntil: number): void {
-    const math = leaseMath(this.opts.config.cluster.timing);
+    this.pendingExtends.delete(group);
     const releasePayload: Envelope = {
       k: 'lease',
       m: { type: 'release', g: group, owner: this.self.name, term },
     };
-    this.shell.armDeadman(group, validUntil - (math.validityMs - math.deadmanAtMs), releasePayload);
+    this.shell.armDeadman(group, this.deadmanDeadline(validUntil), releasePayload);
+  }
+
+  private deadmanDeadline(validUntil: number): number {
+    const math = leaseMath(this.opts.config.cluster.timing);
+    return validUntil - (math.validityMs - math.deadmanAtMs);
+  }
+
+  /**
+   * Hands the helper the new deadlines of the leases renewed since the last flush: one
+   * request per deadline (a batched renewal gives all its leases the same), not one per group.
+   */
+  private flushExtends(): void {
+    if (this.pendingExtends.size === 0) return;
+    const byDeadline = new Map<number, string[]>();
+    for (const [group, deadline] of this.pendingExtends) {
+      if (!this.held.has(group)) continue;
+      const list = byDeadline.get(deadline);
+      if (list) list.push(group);
+      else byDeadline.set(deadline, [group]);
+    }
+    this.pendingExtends.clear();
+    for (const [deadline, groups] of byDeadline) this.shell.extendDeadman(groups, deadline);
   }
 
   private updateOwners(): void {

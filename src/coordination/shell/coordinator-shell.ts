@@ -189,6 +189,11 @@ export class CoordinatorShell {
     this.deadman?.arm(group, deadlineMonoMs, releasePayload);
   }
 
+  /** Moves the helper's deadline of groups it holds armed (a batched renewal): one request. */
+  extendDeadman(groups: readonly string[], deadlineMonoMs: number): void {
+    this.deadman?.extend(groups, deadlineMonoMs);
+  }
+
   async disarmDeadman(group: string): Promise<void> {
     await this.deadman?.disarm(group);
   }

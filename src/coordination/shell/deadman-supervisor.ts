@@ -60,6 +60,41 @@ export class DeadmanSupervisor {
     this.send(group);
   }
 
+  /**
+   * A batched renewal moved the deadline of groups already armed: one request for all of
+   * them. A group the helper turns out not to hold (it was replaced meanwhile) is armed in full.
+   */
+  extend(groups: readonly string[], deadline: number): void {
+    const moved: string[] = [];
+    for (const group of groups) {
+      const spec = this.latest.get(group);
+      if (!spec) continue;
+      spec.deadline = deadline;
+      this.opts.guard.requested(group, deadline);
+      moved.push(group);
+    }
+    const helper = this.helper;
+    if (!helper || moved.length === 0 || this.opts.guard.state !== 'ready') return;
+    this.opts.task(`extend ${moved.length} group(s)`, async () => {
+      try {
+        const missing = new Set(await helper.extend(moved, deadline));
+        if (helper !== this.helper) return;
+        for (const group of moved) {
+          if (missing.has(group)) this.send(group);
+          else this.opts.guard.acked(group, deadline);
+        }
+      } catch (err) {
+        if (helper !== this.helper || this.stopping) return;
+        // A helper that cannot take a request cannot fence either: replace it.
+        this.opts.log.error(
+          { groups: moved.length, err: (err as Error).message },
+          'could not extend the deadman helper; restarting it',
+        );
+        helper.kill();
+      }
+    });
+  }
+
   async disarm(group: string): Promise<void> {
     this.latest.delete(group);
     this.opts.guard.forget(group);

@@ -8,7 +8,7 @@ import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.j
 /**
  * The Coordinator the agent uses: a proxy to the configured backend running in a worker
  * thread. Calls become messages; events come back as messages; view() and intent() return
- * the latest snapshot the worker pushed (at most ~100 ms old, fresh after every event).
+ * the latest snapshot the worker pushed (at most ~250 ms old, fresh with every batch of events).
  */
 export class WorkerCoordinator implements Coordinator {
   private readonly init: WorkerInit;
@@ -51,8 +51,10 @@ export class WorkerCoordinator implements Coordinator {
             return resolve();
           case 'start-failed':
             return reject(new HaloError((m.code as ErrorCode | undefined) ?? 'HALO_E_INTERNAL', m.message));
-          case 'event':
-            for (const l of this.listeners) l(m.event);
+          case 'events':
+            this.lastView = m.view;
+            this.lastIntent = m.intent;
+            for (const event of m.events) for (const l of this.listeners) l(event);
             return;
           case 'snapshot':
             this.lastView = m.view;

@@ -3,7 +3,7 @@ import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { raiseOwnThreadPriority } from '../../util/thread-priority.js';
 import { createCoordinator } from '../backends.js';
-import type { Coordinator } from '../types.js';
+import type { Coordinator, CoordinatorEvent } from '../types.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
@@ -25,15 +25,23 @@ const coordinator: Coordinator = await createCoordinator({
   log,
 });
 
-const SNAPSHOT_MS = 100;
+const SNAPSHOT_MS = 250;
 let snapshotTimer: NodeJS.Timeout | undefined;
 const snapshot = () => post({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
 
-// Snapshot first: the main thread reacts to an event at once (the engine reconciles in a
-// microtask) and reads view()/intent() from the last snapshot, which must already include it.
+// Events are posted together with one snapshot per turn of this thread's loop, not one each:
+// a round that changes many groups would otherwise render and copy the N-group view N times
+// (O(N²)), and the main thread would reconcile N times. The snapshot goes with the events
+// because the main thread reacts at once and reads view()/intent() from it.
+let queued: CoordinatorEvent[] = [];
+const flushEvents = () => {
+  const events = queued;
+  queued = [];
+  post({ t: 'events', events, view: coordinator.view(), intent: coordinator.intent() });
+};
 coordinator.on((event) => {
-  snapshot();
-  post({ t: 'event', event });
+  if (queued.length === 0) setImmediate(flushEvents);
+  queued.push(event);
 });
 
 const errorOf = (err: unknown) => ({

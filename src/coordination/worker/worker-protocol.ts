@@ -24,7 +24,8 @@ export type MainToWorker =
 export type WorkerToMain =
   | { t: 'started' }
   | { t: 'start-failed'; message: string; code?: string }
-  | { t: 'event'; event: CoordinatorEvent }
+  /** Events of one turn of the worker's loop, in order, with the view and intent after them. */
+  | { t: 'events'; events: CoordinatorEvent[]; view: CoordinatorView; intent: ClusterIntent }
   /** Pushed on every change and at least every few hundred ms: what view()/intent() return. */
   | { t: 'snapshot'; view: CoordinatorView; intent: ClusterIntent }
   | { t: 'done'; id: number; error?: { message: string; code?: string } };
