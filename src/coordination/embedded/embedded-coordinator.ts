@@ -55,6 +55,9 @@ export class EmbeddedCoordinator implements Coordinator {
   private readonly voters: VoterInfo[];
   private readonly self: VoterInfo;
   private readonly held = new Map<string, HeldLease>();
+  /** What the owners shown were last computed from (see updateOwners). */
+  private ownersShownFrom = { acceptor: -1, held: -1, quarantined: true, until: 0 };
+  private heldVersion = 0;
   private readonly groupNames: readonly string[];
   private readonly gate: ProposeGate;
   private readonly intents: IntentSync;
@@ -232,7 +235,7 @@ export class EmbeddedCoordinator implements Coordinator {
   private demoteUnfenced(group: string): void {
     const held = this.held.get(group);
     if (!held || this.abandoned.has(group)) return;
-    this.held.delete(group);
+    this.dropHeld(group);
     // A fresh proposer neither renews nor releases: the acceptors keep the lease until it
     // runs out, by which time the engine has stopped the group (it has S for that).
     this.roles.reset(group);
@@ -244,7 +247,7 @@ export class EmbeddedCoordinator implements Coordinator {
   }
 
   async release(group: string): Promise<void> {
-    this.held.delete(group);
+    this.dropHeld(group);
     this.roles.release(group, this.now());
     this.transport.flush();
     await this.shell.disarmDeadman(group);
@@ -308,7 +311,7 @@ export class EmbeddedCoordinator implements Coordinator {
     const plan = this.gate.onAnomaly(anomaly, standing, now);
     this.roles.resetAll();
     for (const d of plan.demote) {
-      this.held.delete(d.group);
+      this.dropHeld(d.group);
       this.shell.emit({ type: 'demote', group: d.group, term: termToString(d.term), reason: d.reason });
     }
   }
@@ -383,13 +386,13 @@ export class EmbeddedCoordinator implements Coordinator {
     switch (e.type) {
       case 'acquired':
         this.abandoned.delete(group);
-        this.held.set(group, { term: e.term, validUntil: e.validUntil });
+        this.setHeld(group, { term: e.term, validUntil: e.validUntil });
         this.arm(group, e.term, e.validUntil);
         this.log.info({ group, term: termToString(e.term) }, 'lease acquired');
         this.shell.emit({ type: 'acquired', group, term: termToString(e.term) });
         break;
       case 'extended':
-        this.held.set(group, { term: e.term, validUntil: e.validUntil });
+        this.setHeld(group, { term: e.term, validUntil: e.validUntil });
         // The round started at t0 = validUntil − V; its time is the renewal latency (a metric).
         this.renewals.count++;
         this.renewals.sumMs +=
@@ -397,7 +400,7 @@ export class EmbeddedCoordinator implements Coordinator {
         this.pendingExtends.set(group, this.deadmanDeadline(e.validUntil));
         break;
       case 'demote':
-        this.held.delete(group);
+        this.dropHeld(group);
         this.log.warn({ group, term: termToString(e.term), reason: e.reason }, 'lease lost: demoting');
         this.shell.emit({ type: 'demote', group, term: termToString(e.term), reason: e.reason });
         break;
@@ -439,9 +442,38 @@ export class EmbeddedCoordinator implements Coordinator {
     for (const [deadline, groups] of byDeadline) this.shell.extendDeadman(groups, deadline);
   }
 
+  private setHeld(group: string, lease: HeldLease): void {
+    this.held.set(group, lease);
+    this.heldVersion++;
+  }
+
+  private dropHeld(group: string): void {
+    if (this.held.delete(group)) this.heldVersion++;
+  }
+
+  /**
+   * Recomputes the owner shown for every group, but only when what it depends on changed: the
+   * acceptor's leases, the leases held here, the quarantine, or the end of a held lease's
+   * window. It runs after every datagram and tick, so with N groups it must not cost O(N) each
+   * time.
+   */
   private updateOwners(): void {
     if (!this.roles) return;
     const { groupNames: groups, held, shell: board } = this;
-    showOwners({ groups, self: this.self.name, now: this.now(), held, acceptor: this.roles.acceptor, board });
+    const acceptor = this.roles.acceptor;
+    const now = this.now();
+    const from = this.ownersShownFrom;
+    const quarantined = acceptor.isQuarantined(now);
+    if (
+      from.acceptor === acceptor.version() &&
+      from.held === this.heldVersion &&
+      from.quarantined === quarantined &&
+      now < from.until
+    )
+      return;
+    showOwners({ groups, self: this.self.name, now, held, acceptor, board });
+    let until = Number.POSITIVE_INFINITY;
+    for (const h of held.values()) if (h.validUntil > now) until = Math.min(until, h.validUntil);
+    this.ownersShownFrom = { acceptor: acceptor.version(), held: this.heldVersion, quarantined, until };
   }
 }

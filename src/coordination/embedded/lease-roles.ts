@@ -93,7 +93,8 @@ export class LeaseRoles {
   }
 
   tick(now: number): void {
-    for (const [group, p] of this.proposers) this.route(p.tick(now), group);
+    // Only the proposers that have something due: with N groups, most have nothing to do.
+    for (const [group, p] of this.proposers) if (p.nextWakeAt() <= now) this.route(p.tick(now), group);
     if (this.renewer)
       this.routeBatch(
         this.renewer.tick(now, () => this.renewalEntries(now)),

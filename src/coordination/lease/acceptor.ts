@@ -74,6 +74,8 @@ export class LeaseAcceptor {
   readonly #groups = new Map<string, GroupState>();
   /** Answers nothing before this monotonic time; never booted = silent. */
   #silentUntil = Number.POSITIVE_INFINITY;
+  /** Bumped whenever a lease is accepted, released or expires (see `version`). */
+  #version = 0;
 
   constructor(options: AcceptorOptions) {
     this.#quarantineMs = options.quarantineMs;
@@ -84,8 +86,17 @@ export class LeaseAcceptor {
 
   /** Process start (or an anomaly such as a detected pause): forget everything, go quiet for M. */
   boot(now: number): void {
+    this.#version++;
     this.#groups.clear();
     this.#silentUntil = now + this.#quarantineMs;
+  }
+
+  /**
+   * Changes whenever which lease this acceptor holds for some group changes (accepted,
+   * released, expired, forgotten), so a reader of `view` can skip work while it stays equal.
+   */
+  version(): number {
+    return this.#version;
   }
 
   isQuarantined(now: number): boolean {
@@ -133,6 +144,7 @@ export class LeaseAcceptor {
         if (acc && acc.owner === msg.owner && acc.term === msg.term) {
           st.releasedB = Math.max(st.releasedB, acc.b);
           st.accepted = null;
+          this.#version++;
           out.push({ to: BROADCAST, msg: { type: 'expired', g: msg.g } });
         }
         break;
@@ -178,6 +190,7 @@ export class LeaseAcceptor {
   }
 
   #accept(g: string, st: GroupState, b: number, owner: string, term: number, expiresAt: number): void {
+    this.#version++;
     st.promised = b;
     const same = st.accepted && st.accepted.b === b && st.accepted.term === term;
     const hash = same ? st.accepted!.hash : entryHash(g, b, term);
@@ -226,6 +239,7 @@ export class LeaseAcceptor {
   #expire(g: string, st: GroupState, now: number, out: Outgoing[]): void {
     if (st.accepted && st.accepted.expiresAt <= now) {
       st.accepted = null;
+      this.#version++;
       out.push({ to: BROADCAST, msg: { type: 'expired', g } });
     }
   }
