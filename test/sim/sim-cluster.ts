@@ -347,7 +347,7 @@ export class SimCluster {
       this.#send(n, r.send);
       this.#events(n, r.events);
     }
-    for (const _ of out.refused) {
+    for (const _ of [...out.refused, ...out.stale]) {
       const r = n.proposer!.renewAlone(local);
       this.#send(n, r.send);
       this.#events(n, r.events);

@@ -141,7 +141,7 @@ export class LeaseRoles {
       const p = this.proposers.get(entry[0]);
       if (p) this.route(p.applyRenewal(entry, out.t0, now), entry[0]);
     }
-    for (const entry of out.refused) {
+    for (const entry of [...out.refused, ...out.stale]) {
       const p = this.proposers.get(entry[0]);
       if (p) this.route(p.renewAlone(now), entry[0]);
     }

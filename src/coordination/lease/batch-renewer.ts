@@ -47,6 +47,12 @@ export interface BatchOutput {
   renewed: RenewalEntry[];
   /** A majority can no longer accept these: `proposer.renewAlone()`. */
   refused: RenewalEntry[];
+  /**
+   * Renewed (or still renewable), but some voter refused them: it promised a higher ballot to
+   * a rival that got nowhere, and would refuse the re-proposed ballot forever, leaving the
+   * lease on a bare majority. `proposer.renewAlone()` renews it once under a fresh ballot.
+   */
+  stale: RenewalEntry[];
   /** The t0 of the round the renewed entries belong to. */
   t0: number;
 }
@@ -62,10 +68,17 @@ interface BatchRound {
   digest: number;
   yes: Float64Array;
   no: Float64Array;
+  /** OPEN, RENEWED or REFUSED. */
   settled: Uint8Array;
+  /** Some voter refused the entry. */
+  refusedBySome: Uint8Array;
   open: number;
   voters: Map<string, VoterProgress>;
 }
+
+const OPEN = 0;
+const RENEWED = 2;
+const REFUSED = 3;
 
 /** Shortest gap between repeats of a round's messages (as the proposer's R/3 rule). */
 const MIN_RESEND_MS = 10;
@@ -133,8 +146,14 @@ export class BatchRenewer {
       const refused = new Set(msg.refused);
       const last = Math.min(r.entries.length, first + MAX_RENEWAL_ENTRIES);
       for (let i = first; i < last; i++) {
-        if (refused.has(r.entries[i]![0])) r.no[i]! += w;
-        else r.yes[i]! += w;
+        if (!refused.has(r.entries[i]![0])) {
+          r.yes[i]! += w;
+          continue;
+        }
+        r.no[i]! += w;
+        if (r.refusedBySome[i]) continue;
+        r.refusedBySome[i] = 1;
+        if (r.settled[i] === RENEWED) out.stale.push(r.entries[i]!);
       }
     }
     this.#settle(r, now, out);
@@ -156,6 +175,7 @@ export class BatchRenewer {
       yes: new Float64Array(entries.length),
       no: new Float64Array(entries.length),
       settled: new Uint8Array(entries.length),
+      refusedBySome: new Uint8Array(entries.length),
       open: entries.length,
       voters: new Map([...this.#weights.keys()].map((v) => [v, { kind: 'waiting' }])),
     };
@@ -169,13 +189,14 @@ export class BatchRenewer {
     // Too late to run and then stop safely (step 5 of a round): renew nothing from this t0.
     const late = now >= r.t0 + this.#math.demoteAtMs;
     for (let i = 0; i < r.entries.length; i++) {
-      if (r.settled[i]) continue;
+      if (r.settled[i] !== OPEN) continue;
       if (!late && this.#isMajority(r.yes[i]!)) {
-        r.settled[i] = 1;
+        r.settled[i] = RENEWED;
         r.open--;
         out.renewed.push(r.entries[i]!);
+        if (r.refusedBySome[i]) out.stale.push(r.entries[i]!);
       } else if (!this.#isMajority(this.#totalWeight - r.no[i]!)) {
-        r.settled[i] = 1;
+        r.settled[i] = REFUSED;
         r.open--;
         out.refused.push(r.entries[i]!);
       }
@@ -229,6 +250,6 @@ export class BatchRenewer {
   }
 
   #output(): BatchOutput {
-    return { send: [], renewed: [], refused: [], t0: 0 };
+    return { send: [], renewed: [], refused: [], stale: [], t0: 0 };
   }
 }

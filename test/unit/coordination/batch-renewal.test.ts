@@ -164,6 +164,28 @@ describe('batched lease renewal', () => {
     assert.equal(t.eventsOf('n1', 'demote').length, 0);
   });
 
+  it('brings back a single voter that promised a rival a higher ballot, so the lease does not stay on a bare majority', () => {
+    const t = owned(['a', 'b']);
+    // n2 restarted and, before it heard n1's renewal, promised its own PREPARE for a (as after
+    // a kill -9 and restart of n2's agent): its acceptor refuses a's re-proposed ballot.
+    const acc = t.r('n2').acceptor;
+    const held = acc.view('a', t.now).accepted!;
+    acc.handle('n2', { type: 'release', g: 'a', owner: 'n1', term: held.term }, t.now);
+    acc.handle('n2', { type: 'prepare', g: 'a', b: held.b + 1000 * 1024 }, t.now);
+    t.run(4 * R);
+    // n1 renewed a once with a fresh ballot (a PREPARE of its own), and n2 holds it again.
+    assert.equal(acc.view('a', t.now).accepted?.owner, 'n1');
+    assert.ok(acc.view('a', t.now).accepted!.b > held.b + 1000 * 1024);
+    assert.equal(t.eventsOf('n1', 'demote').length, 0);
+    const mark = t.wire.length;
+    t.run(5 * R);
+    assert.equal(
+      t.wire.slice(mark).filter((w) => w.msg.type === 'prepare').length,
+      0,
+      'back to batched renewals',
+    );
+  });
+
   it('lets the leases lapse and demotes when the owner is cut from both peers', () => {
     const t = owned(['a', 'b']);
     t.drop = (w) => w.from === 'n1' || w.to === 'n1';
