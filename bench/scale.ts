@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +28,12 @@ import { markdownTable } from './stats.js';
  *   only through the embedded coordinator's view;
  * - lost leases: "lease lost: demoting" lines in n1's agent log written during the window
  *   (every lease the owner lost, whatever the reason); with `fast` timing and 1000 groups it
- *   must be 0.
+ *   must be 0; ownership changes: "lease acquired" lines in n2's log during the window;
+ * - `--stress`: stress-ng runs one CPU hog per core for the window (and the fence trials);
+ * - `--fence-trials K`: after the window, K times: SIGSTOP the owner's agent (its deadman
+ *   helper keeps running), wait until the helper fenced every group at its deadline (its
+ *   "deadline reached" log lines carry `lateMs`), SIGCONT, wait until the other node runs
+ *   every group; the lateness p50/p99/max of all those fences is reported.
  *
  * The groups' resource: one `script` resource each, `start: [true]`, `stop: [true]`, no
  * `check`. Its state is what its last start/stop recorded, so the probes every node runs at
@@ -58,6 +64,17 @@ const args = benchArgs({
       description: 'Timing profile (fast, default, relaxed).',
       valueName: 'NAME',
     },
+    stress: {
+      type: 'boolean',
+      description: 'Saturate every core with stress-ng (Debian stress-ng) during the window and the fence trials.',
+    },
+    'fence-trials': {
+      type: 'string',
+      default: '0',
+      description:
+        "After the window: SIGSTOP the owner's agent this many times; its deadman helper fences every group at its deadline, and the lateness is reported.",
+      valueName: 'N',
+    },
     seconds: { type: 'string', default: '30', description: 'Measuring window per row.', valueName: 'S' },
     'settle-timeout': {
       type: 'string',
@@ -78,6 +95,8 @@ function positiveInt(name: string, value: string): number {
 }
 
 const COUNTS = args.groups.split(',').map((g) => positiveInt('groups', g.trim()));
+const FENCE_TRIALS = args['fence-trials'] === '0' ? 0 : positiveInt('fence-trials', args['fence-trials']);
+const STRESS = args.stress === true;
 const SECONDS = positiveInt('seconds', args.seconds);
 const SETTLE_S = positiveInt('settle-timeout', args['settle-timeout']);
 const TIMING = args.timing;
@@ -147,12 +166,78 @@ interface Row {
   /** Demotes on the owner before the window (while settling). */
   lostWhileSettling: number;
   notOnOwnerAtEnd: number;
+  /** n2 acquisitions during the window (ownership changes). */
+  acquiredByStandby: number;
+  /** Deadline fences of the forced trials: how late each fired (ms). */
+  fenceLateMs: number[];
   n1StartS: number;
   settleS: number;
   windowS: number;
 }
 
 const countDemotes = (text: string) => text.split('lease lost: demoting').length - 1;
+const countAcquired = (text: string) => text.split('"msg":"lease acquired"').length - 1;
+
+/** lateMs of every "deadline reached, fencing group" line the helper wrote into the agent's log. */
+function fenceLateness(text: string): number[] {
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('deadline reached, fencing group')) continue;
+    try {
+      const late = (JSON.parse(line) as { lateMs?: unknown }).lateMs;
+      if (typeof late === 'number') out.push(late);
+    } catch {
+      // a torn line: not a sample
+    }
+  }
+  return out;
+}
+
+/** Groups `node` reports running on itself, or 0 when its API does not answer. */
+async function runningOn(lab: Lab, node: string): Promise<number> {
+  try {
+    const s = await lab.status(node);
+    return s.groups.filter((g) => g.state === 'running' && g.owner === node).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The forced test of the deadman's timeliness: SIGSTOP the owner's agent (its helper keeps
+ * running), wait until the helper fenced every group at its deadline, SIGCONT, and wait until
+ * the other node runs every group; then the same on that node. Returns each fence's lateness.
+ */
+async function forcedFences(lab: Lab, n: number, trials: number): Promise<number[]> {
+  const late: number[] = [];
+  let owner = OWNER;
+  for (let trial = 1; trial <= trials; trial++) {
+    const other = owner === 'n1' ? 'n2' : 'n1';
+    const pid = lab.pid(owner);
+    if (pid === undefined) throw new Error(`${owner}'s agent is not running`);
+    const before = lab.logs(`agent-${owner}`).length;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await lab.waitFor(
+        `${owner}'s helper fencing all ${n} groups`,
+        async () => fenceLateness(lab.logs(`agent-${owner}`).slice(before)).length >= n,
+        60_000,
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    late.push(...fenceLateness(lab.logs(`agent-${owner}`).slice(before)));
+    await lab.waitFor(`all ${n} groups on ${other}`, async () => (await runningOn(lab, other)) === n, 120_000);
+    log(`fence trial ${trial}/${trials}: ${owner} stopped, its helper fenced ${n} groups; ${other} runs them`);
+    owner = other;
+  }
+  return late;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
 
 /** Groups `n1` reports running on itself, or why its API did not tell. */
 async function runningOnOwner(lab: Lab): Promise<number | string> {
@@ -201,8 +286,10 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   const witness = lab.pid('w');
   if (agent === undefined || witness === undefined) throw new Error('n1 agent or witness is not running');
   const logBefore = lab.logs(`agent-${OWNER}`).length;
+  const standbyLogBefore = lab.logs('agent-n2').length;
   const ticks0 = procStat(agent)?.ticks ?? null;
   const traffic0 = await readCounters(ownerNs);
+  if (STRESS) activeStress = startStress(SECONDS + 60 + FENCE_TRIALS * 120);
   const w0 = Date.now();
   let ownerRss = 0;
   let witnessRss = 0;
@@ -219,6 +306,8 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   if (ticks0 === null || ticks1 === null) throw new Error('n1 agent exited during the window');
   const agentLog = lab.logs(`agent-${OWNER}`);
   const onOwner = await runningOnOwner(lab);
+  const acquiredByStandby = countAcquired(lab.logs('agent-n2').slice(standbyLogBefore));
+  const fenceLateMs = FENCE_TRIALS > 0 ? await forcedFences(lab, n, FENCE_TRIALS) : [];
 
   const outPackets = traffic1.outPackets - traffic0.outPackets;
   const inPackets = traffic1.inPackets - traffic0.inPackets;
@@ -235,10 +324,23 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     lost: countDemotes(agentLog.slice(logBefore)),
     lostWhileSettling: countDemotes(agentLog.slice(0, logBefore)),
     notOnOwnerAtEnd: typeof onOwner === 'number' ? n - onOwner : n,
+    acquiredByStandby,
+    fenceLateMs,
     n1StartS,
     settleS,
     windowS,
   };
+}
+
+let activeStress: { stop: () => void } | undefined;
+
+/** stress-ng on every core (the host's PID namespace: the lab's processes compete with it). */
+function startStress(seconds: number): { stop: () => void } {
+  const child = spawn('stress-ng', ['--cpu', String(availableParallelism()), '--timeout', `${seconds}s`, '--quiet'], {
+    stdio: 'ignore',
+  });
+  child.on('error', (err) => log(`stress-ng could not start (Debian package stress-ng): ${err.message}`));
+  return { stop: () => child.kill('SIGTERM') };
 }
 
 async function row(n: number): Promise<Row> {
@@ -249,6 +351,8 @@ async function row(n: number): Promise<Row> {
     log(`${n} groups: ${(err as Error).message}; logs kept in ${lab.keepLogs()}`);
     throw err;
   } finally {
+    activeStress?.stop();
+    activeStress = undefined;
     await lab.cleanup();
   }
 }
@@ -287,10 +391,11 @@ async function main(): Promise<void> {
       'lease traffic (kB/s, owner sent+received)',
       'witness RSS',
       'lost leases',
+      'ownership changes',
     ],
     rows.map((r) =>
       'error' in r
-        ? [String(r.groups), TIMING, '–', '–', '–', '–', 'failed (see below)']
+        ? [String(r.groups), TIMING, '–', '–', '–', '–', 'failed (see below)', '–']
         : [
             String(r.groups),
             TIMING,
@@ -299,19 +404,25 @@ async function main(): Promise<void> {
             `${(r.sentKBs + r.receivedKBs).toFixed(1)} (${r.sentKBs.toFixed(1)} + ${r.receivedKBs.toFixed(1)})`,
             `${r.witnessRssMb.toFixed(1)} MB`,
             String(r.lost),
+            String(r.acquiredByStandby),
           ],
     ),
   );
+  const fenceNote = (r: Row) => {
+    if (r.fenceLateMs.length === 0) return '';
+    const sorted = [...r.fenceLateMs].sort((a, b) => a - b);
+    return `; forced deadline fences (${FENCE_TRIALS} SIGSTOPs of the owner's agent): ${sorted.length} fences, lateness p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms`;
+  };
   const notes = rows.map((r) =>
     'error' in r
       ? `- ${r.groups} groups: **failed**: ${r.error}`
-      : `- ${r.groups} groups: n1's agent up in ${r.n1StartS.toFixed(1)} s, all groups running on n1 ${r.settleS.toFixed(1)} s after n1 was started; ${r.datagramsPerS.toFixed(0)} datagrams/s; ${r.windowS.toFixed(1)} s window; leases lost while settling ${r.lostWhileSettling}; groups not running on n1 at the end ${r.notOnOwnerAtEnd}`,
+      : `- ${r.groups} groups: n1's agent up in ${r.n1StartS.toFixed(1)} s, all groups running on n1 ${r.settleS.toFixed(1)} s after n1 was started; ${r.datagramsPerS.toFixed(0)} datagrams/s; ${r.windowS.toFixed(1)} s window; leases lost while settling ${r.lostWhileSettling}; groups not running on n1 at the end ${r.notOnOwnerAtEnd}${fenceNote(r)}`,
   );
   const argv = process.argv.slice(2).join(' ');
   const nodeOptions = process.env['NODE_OPTIONS'] ? `, NODE_OPTIONS=${process.env['NODE_OPTIONS']}` : '';
   process.stdout.write(
     [
-      `## Scale: groups on one owner (timing ${TIMING}, ${SECONDS} s window)`,
+      `## Scale: groups on one owner (timing ${TIMING}, ${SECONDS} s window${STRESS ? ', every core saturated by stress-ng' : ''})`,
       '',
       table,
       '',

@@ -1,7 +1,7 @@
 import type { HaloConfig } from '../config/model.js';
 import { childLogger, type Logger } from '../log.js';
 import { type Clock, monotonicClock } from '../util/clock.js';
-import { IntentStore } from './embedded/intent-store.js';
+import { IntentStore, isIntentDigest, sameDigest } from './embedded/intent-store.js';
 import { linksByName, votersOf, WITNESS } from './embedded/voters.js';
 import { LeaseAcceptor } from './lease/acceptor.js';
 import { BROADCAST, isAcceptorMessage, type Outgoing, parseLeaseMessage } from './lease/messages.js';
@@ -130,7 +130,7 @@ export class WitnessServer {
         c.membership.onHeartbeat(from, payload);
         continue;
       }
-      const env = payload as { k?: string; m?: unknown; entries?: unknown; id?: unknown };
+      const env = payload as { k?: string; m?: unknown; entries?: unknown; id?: unknown; d?: unknown };
       if (env?.k === 'lease') {
         const msg = parseLeaseMessage(env.m);
         if (msg && isAcceptorMessage(msg)) this.send(cluster, c, c.acceptor.handle(from, msg, now));
@@ -138,6 +138,13 @@ export class WitnessServer {
         c.intent.merge(env.entries as Record<string, never>);
         if (typeof env.id === 'number') this.transport.send(from, { k: 'intent-ack', id: env.id }, cluster);
         else this.transport.send(from, { k: 'intent', entries: c.intent.snapshot() }, cluster);
+      } else if (env?.k === 'intent-digest' && isIntentDigest(env.d)) {
+        // A node's periodic exchange: answer only when the copies differ (the node then merges
+        // ours, and sends its own, which we merge and answer with ours once more).
+        if (!sameDigest(env.d, c.intent.digest())) {
+          this.transport.send(from, { k: 'intent', entries: c.intent.snapshot() }, cluster);
+          this.transport.send(from, { k: 'intent-pull' }, cluster);
+        }
       }
     }
     this.transport.flush();

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { HaloError } from '../../errors.js';
+import { addToDigest, entryHash } from '../lease/lease-digest.js';
 import type { ClusterIntent, IntentEntry } from '../types.js';
 
 /** Stores `text` as `file` durably, or throws (ENOSPC, EIO, EROFS…) leaving the old file. */
@@ -31,6 +32,20 @@ export type PersistFn = (file: string, text: string) => void;
  *   acknowledges only what is on disk ({@link durable}), so such a node never counts towards
  *   a majority, and the write is retried until the disk takes it.
  */
+export interface IntentDigest {
+  digest: number;
+  count: number;
+}
+
+export const sameDigest = (a: IntentDigest, b: IntentDigest) => a.digest === b.digest && a.count === b.count;
+
+export function isIntentDigest(v: unknown): v is IntentDigest {
+  const d = v as Partial<IntentDigest> | null;
+  return (
+    typeof d === 'object' && d !== null && Number.isSafeInteger(d.digest) && Number.isSafeInteger(d.count)
+  );
+}
+
 export class IntentStore {
   private readonly entries = new Map<string, IntentEntry>();
   private readonly file: string | undefined;
@@ -56,6 +71,16 @@ export class IntentStore {
 
   snapshot(): ClusterIntent {
     return Object.fromEntries(this.entries);
+  }
+
+  /**
+   * A fingerprint of the map (keys and versions; a version names one write), so two copies are
+   * compared in a few bytes and the whole map crosses the network only when they differ.
+   */
+  digest(): IntentDigest {
+    let digest = 0;
+    for (const [key, e] of this.entries) digest = addToDigest(digest, entryHash(key, e.version, 0));
+    return { digest, count: this.entries.size };
   }
 
   /** Everything in memory is also on disk (always true without a file). */

@@ -1,12 +1,22 @@
 import { HaloError } from '../../errors.js';
 import type { ClusterIntent, IntentEntry } from '../types.js';
 import { IntentReplication, type ReplicationOutput } from './intent-replication.js';
-import { IntentStore, type PersistFn } from './intent-store.js';
+import {
+  type IntentDigest,
+  IntentStore,
+  isIntentDigest,
+  type PersistFn,
+  sameDigest,
+} from './intent-store.js';
 
 /** Intent messages between voters (heartbeats and lease messages travel beside them). */
 export type IntentEnvelope =
   | { k: 'intent'; entries: ClusterIntent; id?: number }
-  | { k: 'intent-ack'; id: number };
+  | { k: 'intent-ack'; id: number }
+  /** The periodic exchange: the sender's fingerprint; a receiver whose copy differs answers. */
+  | { k: 'intent-digest'; d: IntentDigest }
+  /** "Send me your whole copy" (after a digest that differed). */
+  | { k: 'intent-pull' };
 
 export interface IntentSyncOptions {
   self: string;
@@ -109,20 +119,39 @@ export class IntentSync {
       this.apply(this.writes.ack(env.id, from));
       return true;
     }
+    if (env?.k === 'intent-digest' && isIntentDigest(env.d)) {
+      // Copies differ: each side sends the other its whole map, so both end with the union.
+      if (!sameDigest(env.d, this.store.digest())) {
+        this.sendAll(from);
+        this.opts.send(from, { k: 'intent-pull' });
+      }
+      return true;
+    }
+    if (env?.k === 'intent-pull') {
+      this.sendAll(from);
+      return true;
+    }
     return false;
   }
 
-  /** Time passed; `exchange`: send the whole map to every peer and re-send pending writes. */
+  private sendAll(to: string): void {
+    const entries = this.snapshot();
+    if (Object.keys(entries).length > 0) this.opts.send(to, { k: 'intent', entries });
+  }
+
+  /**
+   * Time passed; `exchange`: send every peer the map's digest (a peer whose copy differs
+   * answers with its map and asks for ours) and re-send pending writes.
+   */
   tick(now: number, exchange: boolean): void {
     if (exchange && !this.store.durable) {
       this.store.retry();
       this.reportPersist(false);
     }
     if (exchange) {
-      const entries = this.snapshot();
-      if (Object.keys(entries).length > 0)
-        for (const v of this.opts.voters)
-          if (v.name !== this.opts.self) this.opts.send(v.name, { k: 'intent', entries });
+      const d = this.store.digest();
+      for (const v of this.opts.voters)
+        if (v.name !== this.opts.self) this.opts.send(v.name, { k: 'intent-digest', d });
     }
     this.apply(this.writes.tick(now, exchange));
   }

@@ -211,3 +211,21 @@ describe('the intent file', () => {
     assert.equal(restarted.durable, true);
   });
 });
+
+describe('the periodic intent exchange', () => {
+  it('sends only digests while copies agree, and whole maps both ways when they differ', async () => {
+    const down = ['n2'];
+    const c = cluster({ down });
+    assert.equal(await settled(c.write('n1', 'started')), 'resolved');
+    assert.equal(c.shown('n2'), undefined, 'n2 missed the write');
+    down.length = 0;
+    const mark = c.sent.length;
+    c.tick(1000);
+    assert.equal(c.shown('n2'), 'started', 'one exchange brings n2 up to date');
+    const kinds = new Set(c.sent.slice(mark).map((m) => m.env.k));
+    assert.ok(kinds.has('intent') && kinds.has('intent-pull'));
+    const mark2 = c.sent.length;
+    c.tick(1000);
+    assert.deepEqual(new Set(c.sent.slice(mark2).map((m) => m.env.k)), new Set(['intent-digest']));
+  });
+});
