@@ -66,7 +66,8 @@ const args = benchArgs({
     },
     stress: {
       type: 'boolean',
-      description: 'Saturate every core with stress-ng (Debian stress-ng) during the window and the fence trials.',
+      description:
+        'Saturate every core with stress-ng (Debian stress-ng) during the window and the fence trials.',
     },
     'fence-trials': {
       type: 'string',
@@ -227,8 +228,14 @@ async function forcedFences(lab: Lab, n: number, trials: number): Promise<number
       process.kill(pid, 'SIGCONT');
     }
     late.push(...fenceLateness(lab.logs(`agent-${owner}`).slice(before)));
-    await lab.waitFor(`all ${n} groups on ${other}`, async () => (await runningOn(lab, other)) === n, 120_000);
-    log(`fence trial ${trial}/${trials}: ${owner} stopped, its helper fenced ${n} groups; ${other} runs them`);
+    await lab.waitFor(
+      `all ${n} groups on ${other}`,
+      async () => (await runningOn(lab, other)) === n,
+      120_000,
+    );
+    log(
+      `fence trial ${trial}/${trials}: ${owner} stopped, its helper fenced ${n} groups; ${other} runs them`,
+    );
     owner = other;
   }
   return late;
@@ -336,9 +343,13 @@ let activeStress: { stop: () => void } | undefined;
 
 /** stress-ng on every core (the host's PID namespace: the lab's processes compete with it). */
 function startStress(seconds: number): { stop: () => void } {
-  const child = spawn('stress-ng', ['--cpu', String(availableParallelism()), '--timeout', `${seconds}s`, '--quiet'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'stress-ng',
+    ['--cpu', String(availableParallelism()), '--timeout', `${seconds}s`, '--quiet'],
+    {
+      stdio: 'ignore',
+    },
+  );
   child.on('error', (err) => log(`stress-ng could not start (Debian package stress-ng): ${err.message}`));
   return { stop: () => child.kill('SIGTERM') };
 }
