@@ -65,6 +65,8 @@ export const RANK_BACKOFF_MS = 20;
 const JITTER_MS = 5;
 /** Shortest gap between repeats of a round's message (the R/3 rule's floor). */
 const MIN_RESEND_MS = 10;
+/** A candidate whose own acceptor holds the rival's lease re-checks only every this many D. */
+const LOCAL_WATCH_FALLBACK_LEASES = 8;
 
 export type { LeaseEvent, ProposerOptions, ProposerOutput, Voter };
 
@@ -305,7 +307,12 @@ export class LeaseProposer {
         this.#noteOwner(acc.owner, acc.term, out);
         if (this.#owner) this.#demote(now, `${acc.owner} holds the lease (term ${acc.term})`, out);
         this.#round = null;
-        this.#retryAt = now + acc.remainingMs + this.#backoff();
+        // This node's own acceptor holds the rival's lease: it pushes EXPIRED to us (no network
+        // in between) when that lease ends or is released, so polling at its remaining time is
+        // not needed; a rare check stays as a backstop. With N groups, a standby polling every
+        // group at every lease end was most of an idle cluster's traffic.
+        const waits = from === this.#node ? LOCAL_WATCH_FALLBACK_LEASES * this.#timing.leaseMs : 0;
+        this.#retryAt = now + Math.max(acc.remainingMs, waits) + this.#backoff();
         return;
       }
       r.maxSelfTerm = Math.max(r.maxSelfTerm, acc.term);
