@@ -91,7 +91,7 @@ test('heartbeat/Dummy under Halo: a move, kill -9 of the owner agent, and a fail
   assert.deepEqual((await c.status('n2')).groups[0].intent.failedNodes, ['n1']);
 });
 
-test('halo config validate rejects a wrong OCF parameter, naming the parameter and the agent', async (t) => {
+test('halo config validate rejects a wrong OCF parameter, naming the parameter and the agent; halo resource describe lists what it accepts', async (t) => {
   if (!needPeer(t, 'resource-agents (/usr/lib/ocf/resource.d/heartbeat/Dummy)', haveAgents())) return;
   const dir = tempDir(t, 'halo-ocf-validate-');
   writeFileSync(join(dir, 'cluster.key'), 'k'.repeat(48), { mode: 0o600 });
@@ -124,4 +124,12 @@ test('halo config validate rejects a wrong OCF parameter, naming the parameter a
   writeFileSync(file, readFileSync(file, 'utf8').replace('{ stat:', '{ state:'));
   const ok = spawnSync(process.execPath, [HALO_CLI, 'config', 'validate', file], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+
+  // What the agent accepts, from its meta-data.
+  const described = spawnSync(process.execPath, [HALO_CLI, 'resource', 'describe', 'ocf:heartbeat:Dummy'], {
+    encoding: 'utf8',
+  });
+  assert.equal(described.status, 0, described.stderr);
+  assert.match(described.stdout, /^ {2}state \(string, default .*, unique\) — State file$/m);
+  assert.match(described.stdout, /^ {2}monitor \(timeout 20s, interval 10s\)$/m);
 });

@@ -14,6 +14,7 @@ import {
   stopCommand,
 } from './groups.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
+import { resourceDescribeCommand } from './resource-describe.js';
 import { statusCommand } from './status.js';
 import { versionCommand } from './version.js';
 import { witnessCommand } from './witness.js';
@@ -28,6 +29,7 @@ export const commands: Command[] = [
   stopCommand,
   resourceGetCommand,
   resourceSetCommand,
+  resourceDescribeCommand,
   monitorSuspendCommand,
   monitorResumeCommand,
   eventsCommand,
