@@ -13,6 +13,7 @@ import {
   startCommand,
   stopCommand,
 } from './groups.js';
+import { importPacemakerCommand } from './import.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
 import { resourceDescribeCommand } from './resource-describe.js';
 import { statusCommand } from './status.js';
@@ -35,6 +36,7 @@ export const commands: Command[] = [
   eventsCommand,
   configValidate,
   configPush,
+  importPacemakerCommand,
   doctorCommand,
   destroyCommand,
   demoCommand,

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { HaloError } from '../../errors.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
+import { type Draft, nodeOptions, noteLine, renderConfig } from '../import/draft.js';
+import { importPacemaker } from '../import/pacemaker.js';
+
+const options: Record<string, OptionSpec> = {
+  output: {
+    type: 'string',
+    short: 'o',
+    valueName: 'FILE',
+    description: 'Write the config here (refuses to overwrite) instead of printing it.',
+  },
+  node: {
+    type: 'string',
+    multiple: true,
+    valueName: 'NAME=ADDRESS',
+    description:
+      'Address of a node (repeatable); nodes not given use their name as address. Adds the node if the input does not name it.',
+  },
+  witness: { type: 'string', valueName: 'ADDRESS', description: 'Address of the witness (cluster.witness).' },
+  'cluster-name': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'cluster.name (default: from the input).',
+  },
+  'secret-file': {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'cluster.secretFile (default /etc/halo/cluster.key).',
+  },
+};
+
+/** Reads the input, converts it, writes the config and prints every line of the report to stderr. */
+function runImport(
+  ctx: CommandContext,
+  convert: (text: string, source: string, nodes: string[]) => Draft,
+): number {
+  const file = ctx.positionals[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new HaloError(
+      'HALO_E_IMPORT',
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      {
+        file,
+      },
+    );
+  }
+  const source = basename(file);
+  const given = nodeOptions((ctx.options['node'] as string[] | undefined) ?? []);
+  const draft = convert(text, source, [...given.keys()]);
+  if (draft.nodes.length === 0)
+    throw new HaloError('HALO_E_IMPORT', `${file}: names no node; give them with --node NAME=ADDRESS`, {
+      file,
+    });
+  const yaml = renderConfig(
+    draft,
+    {
+      clusterName: ctx.options['cluster-name'] as string | undefined,
+      nodes: given,
+      witness: ctx.options['witness'] as string | undefined,
+      secretFile: ctx.options['secret-file'] as string | undefined,
+    },
+    source,
+  );
+  const out = ctx.options['output'] as string | undefined;
+  if (out !== undefined) {
+    if (existsSync(out))
+      throw new HaloError('HALO_E_USAGE', `${out} exists; choose another --output or remove it`);
+    writeFileSync(out, yaml, { mode: 0o644 });
+  } else ctx.stdout(yaml);
+  const skipped = draft.notes.filter((n) => n.kind === 'not converted').length;
+  for (const n of draft.notes) ctx.stderr(`${noteLine(n)}\n`);
+  ctx.stderr(
+    `${Object.keys(draft.groups).length} group(s) converted${out ? ` into ${out}` : ''}; ${skipped} item(s) not converted${skipped ? ' (listed above)' : ''}\n`,
+  );
+  return 0;
+}
+
+export const importPacemakerCommand: Command = {
+  words: ['import', 'pacemaker'],
+  summary:
+    'Convert a Pacemaker CIB (pcs cluster cib, cibadmin -Q) into a Halo config; lists what it cannot convert.',
+  args: 'CIB.xml',
+  arity: [1, 1],
+  options,
+  details:
+    'primitives → resources (ocf agents stay ocf), groups → groups, INFINITY colocation with a lone primitive → one group, start order inside a group → after, location scores → node preference. Every other element is listed on stderr (and as comments in the file) as "not converted". See docs/migration.md.',
+  run: (ctx) => runImport(ctx, importPacemaker),
+};
