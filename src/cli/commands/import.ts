@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { HaloError } from '../../errors.js';
 import type { Command, CommandContext, OptionSpec } from '../command.js';
 import { type Draft, nodeOptions, noteLine, renderConfig } from '../import/draft.js';
+import { importKeepalived, keepalivedInputs } from '../import/keepalived.js';
 import { importPacemaker } from '../import/pacemaker.js';
 
 const options: Record<string, OptionSpec> = {
@@ -32,15 +33,9 @@ const options: Record<string, OptionSpec> = {
   },
 };
 
-/** Reads the input, converts it, writes the config and prints every line of the report to stderr. */
-function runImport(
-  ctx: CommandContext,
-  convert: (text: string, source: string, nodes: string[]) => Draft,
-): number {
-  const file = ctx.positionals[0]!;
-  let text: string;
+function readInput(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new HaloError(
       'HALO_E_IMPORT',
@@ -50,9 +45,16 @@ function runImport(
       },
     );
   }
-  const source = basename(file);
+}
+
+/** Converts the input, writes the config and prints every line of the report to stderr. */
+function runImport(
+  ctx: CommandContext,
+  convert: (args: string[], nodes: string[]) => { draft: Draft; source: string },
+): number {
   const given = nodeOptions((ctx.options['node'] as string[] | undefined) ?? []);
-  const draft = convert(text, source, [...given.keys()]);
+  const { draft, source } = convert(ctx.positionals, [...given.keys()]);
+  const file = source;
   if (draft.nodes.length === 0)
     throw new HaloError('HALO_E_IMPORT', `${file}: names no node; give them with --node NAME=ADDRESS`, {
       file,
@@ -90,5 +92,28 @@ export const importPacemakerCommand: Command = {
   options,
   details:
     'primitives → resources (ocf agents stay ocf), groups → groups, INFINITY colocation with a lone primitive → one group, start order inside a group → after, location scores → node preference. Every other element is listed on stderr (and as comments in the file) as "not converted". See docs/migration.md.',
-  run: (ctx) => runImport(ctx, importPacemaker),
+  run: (ctx) =>
+    runImport(ctx, ([file], nodes) => {
+      const source = basename(file!);
+      return { draft: importPacemaker(readInput(file!), source, nodes), source };
+    }),
+};
+
+export const importKeepalivedCommand: Command = {
+  words: ['import', 'keepalived'],
+  summary:
+    'Convert keepalived VRRP instances into a Halo config (one keepalived.conf per node); lists what it cannot convert.',
+  args: '[NODE=]keepalived.conf…',
+  arity: [1, 32],
+  options,
+  details:
+    'vrrp_instance → group, priority → node order (give every node\'s file as NODE=FILE), virtual_ipaddress → ip resources, track_script → script monitors, notify_master/notify_backup → a script resource, vrrp_sync_group → one group. Every other line is listed on stderr (and as comments in the file) as "not converted". auth_pass is never copied. See docs/migration.md.',
+  run: (ctx) =>
+    runImport(ctx, (args, nodes) => {
+      const inputs = keepalivedInputs(args, readInput);
+      return {
+        draft: importKeepalived(inputs, nodes),
+        source: inputs.map((i) => basename(i.file)).join(', '),
+      };
+    }),
 };

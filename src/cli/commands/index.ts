@@ -13,7 +13,7 @@ import {
   startCommand,
   stopCommand,
 } from './groups.js';
-import { importPacemakerCommand } from './import.js';
+import { importKeepalivedCommand, importPacemakerCommand } from './import.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
 import { resourceDescribeCommand } from './resource-describe.js';
 import { statusCommand } from './status.js';
@@ -37,6 +37,7 @@ export const commands: Command[] = [
   configValidate,
   configPush,
   importPacemakerCommand,
+  importKeepalivedCommand,
   doctorCommand,
   destroyCommand,
   demoCommand,
