@@ -73,7 +73,9 @@ export function importKeepalived(inputs: KeepalivedInput[], givenNodes: readonly
     for (const n of tree) {
       if (n.key === 'global_defs' || n.key === 'vrrp_script') continue;
       if (n.key === 'vrrp_sync_group') {
-        const members = (n.children ?? []).find((c) => c.key === 'group')?.children?.map((c) => c.key) ?? [];
+        const members =
+          (n.children ?? []).find((c) => c.key === 'group')?.children?.flatMap((c) => [c.key, ...c.args]) ??
+          [];
         if (first) syncGroups.push({ name: n.args[0] ?? 'sync', members, where: where(n) });
         for (const c of n.children ?? [])
           if (c.key !== 'group') skip(c, `vrrp_sync_group ${n.args[0]}: ${c.key} is not supported`);
@@ -168,7 +170,7 @@ export function importKeepalived(inputs: KeepalivedInput[], givenNodes: readonly
                   t,
                   `track_script ${t.key}: weight ${t.args.join(' ')} not supported (a failing script fails the group over)`,
                 );
-              const monitor = trackScript(script, where, skip, note);
+              const monitor = trackScript(script, skip, note);
               if (monitor) {
                 v.monitors[haloName(t.key, where(t), notes)] = monitor;
               }
@@ -208,7 +210,7 @@ export function importKeepalived(inputs: KeepalivedInput[], givenNodes: readonly
             );
         }
       }
-      const notify = notifyResource(kids, name, where, skip);
+      const notify = notifyResource(kids, name, skip);
       if (notify) v.resources['notify'] = { ...notify, ...(vips.length ? { after: vips } : {}) };
     }
     const tracked = new Set(
@@ -301,7 +303,6 @@ function group(
 
 function trackScript(
   script: ConfNode,
-  where: (n: ConfNode) => string,
   skip: (n: ConfNode, message: string) => void,
   note: (n: ConfNode, message: string) => void,
 ): Record<string, unknown> | undefined {
@@ -336,7 +337,6 @@ function trackScript(
     else if (c.key !== 'weight')
       skip(c, `vrrp_script ${script.args[0]}: ${c.key} ${c.args.join(' ')} is not supported`);
   }
-  void where;
   return monitor;
 }
 
@@ -344,7 +344,6 @@ function trackScript(
 function notifyResource(
   kids: ConfNode[],
   instance: string,
-  where: (n: ConfNode) => string,
   skip: (n: ConfNode, message: string) => void,
 ): Record<string, unknown> | undefined {
   const get = (key: string) => kids.find((c) => c.key === key);
@@ -366,7 +365,6 @@ function notifyResource(
     stop ??= `${generic.args.join(' ')} INSTANCE ${instance} BACKUP 0`;
   }
   if (start === undefined && stop === undefined) return undefined;
-  void where;
   return { type: 'script', start: start ?? 'true', stop: stop ?? 'true' };
 }
 
