@@ -36,6 +36,20 @@ export const ERRORS = {
     summary: 'The configuration is not valid; the message lists every problem with its line and path.',
     next: 'Fix each listed key (docs/configuration.md) and check with `halo config validate FILE`.',
   },
+  HALO_E_OCF_AGENT: {
+    kind: 'user',
+    httpStatus: 400,
+    summary:
+      'An OCF resource agent named on the command line is not installed or prints no usable meta-data.',
+    next: 'Check the name (ocf:PROVIDER:TYPE) and OCF_ROOT (default /usr/lib/ocf); Debian ships the common agents in the package resource-agents.',
+  },
+  HALO_E_IMPORT: {
+    kind: 'user',
+    httpStatus: 400,
+    summary:
+      '`halo import` cannot read its input, or the input is not a Pacemaker CIB or keepalived configuration.',
+    next: 'Give the XML that `pcs cluster cib` or `cibadmin -Q` prints, or a keepalived.conf that `keepalived -t -f FILE` accepts.',
+  },
   HALO_E_SECRET: {
     kind: 'user',
     httpStatus: 400,

@@ -25,6 +25,11 @@ export interface ResourceSpec<P extends Record<string, unknown> = Record<string,
   params: z.ZodType<P> & z.ZodObject;
   /** Deeper checks than the schema can express, run on the parsed parameters. */
   validate?(params: P): ParamProblems;
+  /**
+   * Fills in what the schema cannot default statically, once the config is valid (the `ocf`
+   * type: the timeouts its agent advertises in its meta-data). Returns the completed params.
+   */
+  complete?(params: P): P;
   /** Params whose values must be unique across all groups (e.g. a VIP or probe port). */
   uniqueAcrossGroups?: string[];
   /** Map params keyed by node name (e.g. an ENI per node): each key must be a node of the group. */

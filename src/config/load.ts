@@ -129,6 +129,7 @@ export function parseConfigWith(
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw configInvalid(file, problems);
   }
+  completeParams(result.data, catalog);
   const config = normalize(result.data, options.absPath ?? resolve(file), catalog.timingProfiles);
   const baseDir = options.baseDir ?? process.cwd();
   config.cluster.secretFile = resolveFrom(baseDir, config.cluster.secretFile);
@@ -223,6 +224,16 @@ function typeChecks(data: RawConfig, catalog: ConfigCatalog): ConfigProblem[] {
   for (const [m, mon] of Object.entries(data.monitors))
     run(['monitors', m], catalog.monitors.get(mon['type'] as string)?.validate, mon);
   return out;
+}
+
+/** Lets each resource type fill in defaults only known once its params are valid (ResourceSpec.complete). */
+function completeParams(data: RawConfig, catalog: ConfigCatalog): void {
+  for (const group of Object.values(data.groups)) {
+    for (const [r, res] of Object.entries(group.resources)) {
+      const complete = catalog.resources.get(res['type'] as string)?.complete;
+      if (complete) group.resources[r] = complete(res as never) as typeof res;
+    }
+  }
 }
 
 function timingCheck(raw: unknown, catalog: ConfigCatalog): ConfigProblem[] {

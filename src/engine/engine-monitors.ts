@@ -96,7 +96,9 @@ export class EngineMonitors {
           monitor: config.name,
           signal,
           log: childLogger(log, { monitor: key }),
-          ...(g && config.target ? { checkTarget: () => this.checkTarget(g, config.target!, signal) } : {}),
+          ...(g && config.target
+            ? { checkTarget: () => this.checkTarget(g, config.target!, signal, config.intervalMs) }
+            : {}),
           ...(agentHealth ? { agentHealth } : {}),
         }),
         onResult: (report) => this.onProbe(slot, report),
@@ -147,7 +149,7 @@ export class EngineMonitors {
     m.resultSinceActive = true;
     const g = m.group;
     const cfg = { ...m.config, nodeLevel: g === null };
-    const { state, decision } = stepLadder(m.ladder, cfg, report.ok, report.at);
+    const { state, decision } = stepLadder(m.ladder, cfg, report.ok, report.at, report.hard === true);
     m.ladder = state;
     const base = { monitor: m.key, ...(g ? { group: g.config.name } : {}) };
     if (prevOk !== report.ok) {
@@ -239,12 +241,20 @@ export class EngineMonitors {
     }
   }
 
-  private async checkTarget(g: GroupSlot, resource: string, signal: AbortSignal): Promise<CheckResult> {
+  private async checkTarget(
+    g: GroupSlot,
+    resource: string,
+    signal: AbortSignal,
+    intervalMs: number,
+  ): Promise<CheckResult> {
     const r = g.resources.get(resource);
     if (!r) return { state: 'failed', reason: `no resource ${resource}` };
     const { timers } = this.core.opts;
     const outcome = await runWithTimeout(timers, opTimeouts(r.config).check, signal, (s) =>
-      r.instance.check(this.core.resourceContext(g, resource, g.state.term ?? '', s)),
+      r.instance.check({
+        ...this.core.resourceContext(g, resource, g.state.term ?? '', s),
+        monitorIntervalMs: intervalMs,
+      }),
     );
     const result: CheckResult =
       outcome.status === 'done'

@@ -14,6 +14,8 @@ export interface ProbeReport {
   output: string;
   /** How the probe ended: a probe that hangs is reported as a failure with status `timeout`. */
   status: 'done' | 'error' | 'timeout';
+  /** The failure cannot be fixed by retrying on this node (MonitorResult.hard). */
+  hard?: true;
   durationMs: number;
   /** Monotonic ms when the probe finished. */
   at: number;
@@ -92,6 +94,7 @@ export class MonitorRunner {
     let report: ProbeReport;
     if (outcome.status === 'done') {
       report = { ok: outcome.value.ok, output: outcome.value.output, status: 'done', ...base };
+      if (!report.ok && outcome.value.hard) report.hard = true;
     } else if (outcome.status === 'error') {
       report = { ok: false, output: `probe failed: ${errorText(outcome.error)}`, status: 'error', ...base };
     } else {

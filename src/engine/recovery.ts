@@ -11,6 +11,9 @@ import type { MonitorConfig } from '../config/model.js';
  * - Then `onFailure.then`: failover, ineligible (until the monitor passes again), alert
  *   (once per failing streak) or none. A node-level monitor cannot fail a group over, so
  *   `failover` there means ineligible: its groups move away, which is what the user wants.
+ * - A *hard* failure (an OCF agent's "not installed", "not configured", "no permission") skips
+ *   the retries and the restarts: retrying on this node cannot fix it (Pacemaker bans the
+ *   resource from the node on a hard error). `onFailure.then` follows at once.
  */
 
 export const RESET_AFTER_INTERVALS = 10;
@@ -53,6 +56,7 @@ export function stepLadder(
   cfg: LadderConfig,
   ok: boolean,
   nowMs: number,
+  hard = false,
 ): { state: LadderState; decision: Decision } {
   if (ok) {
     const passingSince = state.passingSince ?? nowMs;
@@ -68,9 +72,9 @@ export function stepLadder(
   }
   const failures = state.consecutiveFailures + 1;
   const failing: LadderState = { ...state, consecutiveFailures: failures, passingSince: null };
-  if (failures <= cfg.retries) return { state: failing, decision: { kind: 'none' } };
+  if (failures <= cfg.retries && !hard) return { state: failing, decision: { kind: 'none' } };
 
-  if (!cfg.nodeLevel && cfg.target !== undefined && state.restarts < cfg.onFailure.restart) {
+  if (!hard && !cfg.nodeLevel && cfg.target !== undefined && state.restarts < cfg.onFailure.restart) {
     const attempt = state.restarts + 1;
     // A restarted resource gets a fresh count of retries before the next rung.
     return {

@@ -13,7 +13,9 @@ import {
   startCommand,
   stopCommand,
 } from './groups.js';
+import { importKeepalivedCommand, importPacemakerCommand } from './import.js';
 import { resourceGetCommand, resourceSetCommand } from './resource.js';
+import { resourceDescribeCommand } from './resource-describe.js';
 import { statusCommand } from './status.js';
 import { versionCommand } from './version.js';
 import { witnessCommand } from './witness.js';
@@ -28,11 +30,14 @@ export const commands: Command[] = [
   stopCommand,
   resourceGetCommand,
   resourceSetCommand,
+  resourceDescribeCommand,
   monitorSuspendCommand,
   monitorResumeCommand,
   eventsCommand,
   configValidate,
   configPush,
+  importPacemakerCommand,
+  importKeepalivedCommand,
   doctorCommand,
   destroyCommand,
   demoCommand,

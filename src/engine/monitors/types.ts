@@ -12,6 +12,8 @@ export interface MonitorResult {
   ok: boolean;
   /** What the probe printed or observed; shown in status and the event log. */
   output: string;
+  /** A failure retrying on this node cannot fix (see CheckResult.hard): no retries, no restart. */
+  hard?: true;
 }
 
 export interface MonitorContext {

@@ -4,6 +4,7 @@ import { awsSecondaryIpResource } from './aws-secondary-ip/index.js';
 import { dnsResource } from './dns/index.js';
 import { ipResource } from './ip/index.js';
 import { lbProbeResource } from './lb-probe/index.js';
+import { ocfResource } from './ocf/index.js';
 import { processResource } from './process/index.js';
 import { scriptResource } from './script/index.js';
 import type { ResourcePlugin } from './types.js';
@@ -23,6 +24,7 @@ export const builtinResources: readonly ResourcePlugin[] = [
   awsSecondaryIpResource,
   lbProbeResource,
   dnsResource,
+  ocfResource,
 ];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */

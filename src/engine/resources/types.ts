@@ -17,6 +17,12 @@ export interface CheckResult {
   reason?: string;
   /** Captured output of a check command, if any. */
   output?: string;
+  /**
+   * A failure that retrying on this node cannot fix (an OCF agent's hard error: not installed,
+   * not configured, no permission): monitors skip their retries and restarts and go straight to
+   * `onFailure.then`, as Pacemaker bans a resource from a node after a hard error.
+   */
+  hard?: true;
 }
 
 /** Whether changing a parameter applies at once or only when the resource restarts (WSFC semantics). */
@@ -38,6 +44,11 @@ export interface ResourceContext {
   log: Logger;
   /** Per-node state directory (survives agent restarts). */
   stateDir: string;
+  /**
+   * For `check` only: set when a monitor of the running group runs the check (its interval);
+   * absent when the check is a probe ("does it run here?"). OCF agents are told which.
+   */
+  monitorIntervalMs?: number;
 }
 
 /** Environment for every command a resource or monitor runs: who runs it, for which group and term. */

@@ -66,6 +66,14 @@ describe('stepLadder()', () => {
     assert.equal(stepLadder(state, cfg, false, 21_000).decision.kind, 'restart');
   });
 
+  test('a hard failure (OCF: not installed, not configured) skips the retries and the restarts', () => {
+    const cfg = groupCfg(2, 'failover', 3);
+    const { decision, state } = stepLadder(INITIAL_LADDER, cfg, false, 0, true);
+    assert.equal(decision.kind, 'failover');
+    assert.equal(state.restarts, 0);
+    assert.equal(stepLadder(INITIAL_LADDER, cfg, false, 0, false).decision.kind, 'none');
+  });
+
   test('a monitor without a target skips the restart rung', () => {
     const cfg = { ...groupCfg(3, 'failover', 0), target: undefined };
     assert.deepEqual(runLadder(cfg, [false]).decisions, ['failover']);

@@ -15,6 +15,7 @@ export async function probeTarget(ctx: MonitorContext): Promise<MonitorResult> {
   return {
     ok: result.state === 'running',
     output: result.reason ? `${result.state}: ${result.reason}` : result.state,
+    ...(result.hard && result.state === 'failed' ? { hard: true as const } : {}),
   };
 }
 
