@@ -9,9 +9,10 @@ set -euo pipefail
 # (/usr/share/pacemaker/alerts/) the script receiver is tested with. systemd gives the Debian
 # package test `systemd-analyze verify`; installing it in a container is harmless: its
 # maintainer scripts only talk to a running systemd (/run/systemd/system), and none runs there.
-# samba and smbclient: the smb monitor's lab test runs its own smbd in a namespace; xfsprogs:
-# mkfs.xfs/xfs_repair for the filesystem resource's tests.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd samba smbclient xfsprogs)
+# samba and smbclient: the smb monitor's lab test runs its own smbd in a namespace. The
+# filesystem resource's tests: e2fsprogs and xfsprogs (mkfs, fsck), psmisc (fuser ends the users
+# of a busy mount), dmsetup (a device that stops answering, where the kernel has device-mapper).
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd samba smbclient xfsprogs e2fsprogs psmisc dmsetup)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,6 +2,7 @@ import { awsEipResource } from './aws-eip/index.js';
 import { awsRouteVipResource } from './aws-route-vip/index.js';
 import { awsSecondaryIpResource } from './aws-secondary-ip/index.js';
 import { dnsResource } from './dns/index.js';
+import { filesystemResource } from './filesystem/index.js';
 import { ipResource } from './ip/index.js';
 import { lbProbeResource } from './lb-probe/index.js';
 import { processResource } from './process/index.js';
@@ -23,6 +24,7 @@ export const builtinResources: readonly ResourcePlugin[] = [
   awsSecondaryIpResource,
   lbProbeResource,
   dnsResource,
+  filesystemResource,
 ];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */
