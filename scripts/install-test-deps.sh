@@ -9,7 +9,10 @@ set -euo pipefail
 # (/usr/share/pacemaker/alerts/) the script receiver is tested with. systemd gives the Debian
 # package test `systemd-analyze verify`; installing it in a container is harmless: its
 # maintainer scripts only talk to a running systemd (/run/systemd/system), and none runs there.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd resource-agents pacemaker-cli-utils pcs)
+# samba and smbclient: the smb monitor's lab test runs its own smbd in a namespace. The
+# filesystem resource's tests: e2fsprogs and xfsprogs (mkfs, fsck), psmisc (fuser ends the users
+# of a busy mount), dmsetup (a device that stops answering, where the kernel has device-mapper).
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd resource-agents pacemaker-cli-utils pcs samba smbclient xfsprogs e2fsprogs psmisc dmsetup)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -26,7 +29,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "== installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Tests start their own named, etcd, haproxy, keepalived and snmptrapd on free ports: keep the packages'
+# Tests start their own named, etcd, haproxy, keepalived, snmptrapd and smbd on free ports: keep the packages'
 # services from starting on install (policy-rc.d exit 101 = "not allowed"), unless one exists (pacemaker's corosync must not start either).
 policy=/usr/sbin/policy-rc.d
 created_policy=0

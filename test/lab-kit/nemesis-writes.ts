@@ -45,18 +45,25 @@ export class WriteLoad {
   private readonly stores = new Map<string, ChildProcess>();
   private writerProc: ChildProcess | null = null;
 
+  /** The stores are a resource of the group, started by the agents (the shared-disk lab), not by the load. */
+  readonly storesByHalo: boolean;
+
   constructor(
     private readonly lab: Lab,
     readonly port = 9090,
     readonly intervalMs = 20,
     readonly timeoutMs = 150,
+    opts: { file?: string; storesByHalo?: boolean } = {},
   ) {
-    this.file = join(lab.dir, 'shared', 'records.log');
+    this.file = opts.file ?? join(lab.dir, 'shared', 'records.log');
+    this.storesByHalo = opts.storesByHalo ?? false;
   }
 
   async start(): Promise<void> {
-    mkdirSync(join(this.lab.dir, 'shared'), { recursive: true });
-    for (const node of this.lab.nodes) await this.startStore(node);
+    if (!this.storesByHalo) {
+      mkdirSync(join(this.lab.dir, 'shared'), { recursive: true });
+      for (const node of this.lab.nodes) await this.startStore(node);
+    }
     const child = this.spawnIn('c', 'writer', [
       'writer',
       this.lab.vip,
@@ -79,6 +86,7 @@ export class WriteLoad {
 
   /** (Re)starts the store on `node`, e.g. after the node was crashed and powered on. */
   async startStore(node: string): Promise<void> {
+    if (this.storesByHalo) return;
     const old = this.stores.get(node);
     if (old && old.exitCode === null && old.signalCode === null) old.kill('SIGKILL');
     const child = this.spawnIn(node, `store-${node}`, [
@@ -156,9 +164,9 @@ export class WriteLoad {
     return longest;
   }
 
-  /** Reads the shared file and compares it with what the client saw acknowledged. */
-  check(): WriteCheck {
-    const text = existsSync(this.file) ? readFileSync(this.file, 'utf8') : '';
+  /** Reads the shared file (or takes its text, read elsewhere) and compares it with what the client saw acknowledged. */
+  check(records?: string): WriteCheck {
+    const text = records ?? (existsSync(this.file) ? readFileSync(this.file, 'utf8') : '');
     return checkWrites(text, this.acks, this.attempted, this.failedBy);
   }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Lab, monoMs } from './lab.js';
+import { Lab, type LabOptions, monoMs } from './lab.js';
 import { FAULT_KINDS, type FaultKind, type NemesisFault, pickFault } from './nemesis-faults.js';
 import { nemesisProblems } from './nemesis-verdict.js';
 import { type WriteCheck, WriteLoad } from './nemesis-writes.js';
@@ -23,6 +23,20 @@ export interface NemesisOptions {
   convergeTimeoutMs?: number;
   /** Fixed faults, round i gets sequence[(i − 1) mod length] (default: drawn at random). */
   sequence?: readonly FaultKind[];
+  /** Another service under test than the default VIP group and lab-run stores (shared-disk.ts). */
+  variant?: NemesisVariant;
+}
+
+/**
+ * A nemesis on a different group: the lab's groups, where the stores write, whether the
+ * agents run them (as a resource of the group) and how the records are read at the end.
+ */
+export interface NemesisVariant {
+  lab: LabOptions;
+  file: string;
+  storesByHalo: boolean;
+  /** The records file's text at the end of the run (e.g. read inside the owner's mount namespace). */
+  readRecords(lab: Lab, owner: string | null): Promise<string>;
 }
 
 export interface RoundResult {
@@ -103,7 +117,11 @@ export class Nemesis {
         rounds: [...this.results],
         samples: checked.samples,
         splitBrain: checked.violations,
-        writes: this.writes!.check(),
+        writes: this.writes!.check(
+          this.opts.variant
+            ? await this.opts.variant.readRecords(this.lab!, this.checker!.holders()[0] ?? null)
+            : undefined,
+        ),
         durationMs: monoMs() - started,
       };
       const failed = nemesisProblems(report, this.opts.rounds).length > 0;
@@ -122,13 +140,20 @@ export class Nemesis {
   }
 
   private async setUp(): Promise<void> {
-    const lab = await Lab.create({ timing: 'fast' });
+    const variant = this.opts.variant;
+    const lab = await Lab.create({ timing: 'fast', ...variant?.lab });
     this.lab = lab;
     this.checker = lab.watchVip(10);
     await this.checker.start();
     await lab.startWitness();
     for (const node of lab.nodes) await lab.startAgent(node);
-    this.writes = new WriteLoad(lab);
+    this.writes = new WriteLoad(
+      lab,
+      undefined,
+      undefined,
+      undefined,
+      variant ? { file: variant.file, storesByHalo: variant.storesByHalo } : {},
+    );
     await this.writes.start();
     const t = monoMs();
     await lab.waitFor('a first acknowledged write', () => this.writes!.acksSince(t).length > 0, 30_000);

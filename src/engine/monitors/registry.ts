@@ -2,6 +2,7 @@ import { httpMonitor } from './http/index.js';
 import { processMonitor } from './process/index.js';
 import { resourceMonitor } from './resource/index.js';
 import { scriptMonitor } from './script/index.js';
+import { smbMonitor } from './smb/index.js';
 import { stallMonitor } from './stall/index.js';
 import { tcpMonitor } from './tcp/index.js';
 import type { MonitorPlugin } from './types.js';
@@ -17,6 +18,7 @@ export const builtinMonitors: readonly MonitorPlugin[] = [
   processMonitor,
   resourceMonitor,
   stallMonitor,
+  smbMonitor,
 ];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */

@@ -2,6 +2,7 @@ import { awsEipResource } from './aws-eip/index.js';
 import { awsRouteVipResource } from './aws-route-vip/index.js';
 import { awsSecondaryIpResource } from './aws-secondary-ip/index.js';
 import { dnsResource } from './dns/index.js';
+import { filesystemResource } from './filesystem/index.js';
 import { ipResource } from './ip/index.js';
 import { lbProbeResource } from './lb-probe/index.js';
 import { ocfResource } from './ocf/index.js';
@@ -25,6 +26,7 @@ export const builtinResources: readonly ResourcePlugin[] = [
   lbProbeResource,
   dnsResource,
   ocfResource,
+  filesystemResource,
 ];
 
 /** The built-in plugins by their `type` key (a test checks no two share one). */

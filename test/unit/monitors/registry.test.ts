@@ -9,6 +9,7 @@ describe('monitor registry', () => {
       'process',
       'resource',
       'script',
+      'smb',
       'stall',
       'tcp',
     ]);
