@@ -1,6 +1,7 @@
 import type { GroupConfig } from '../config/model.js';
 import { isHaloError } from '../errors.js';
 import type { EngineCore } from './engine-core.js';
+import { EngineFencing } from './engine-fencing.js';
 import type { EngineMonitors } from './engine-monitors.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
 import { type GroupSlot, GroupState } from './group-state.js';
@@ -16,10 +17,12 @@ import { errorText } from './timers.js';
 export class EngineGroups {
   private readonly core: EngineCore;
   private readonly monitors: EngineMonitors;
+  readonly fencing: EngineFencing;
 
   constructor(core: EngineCore, monitors: EngineMonitors) {
     this.core = core;
     this.monitors = monitors;
+    this.fencing = new EngineFencing(core);
   }
 
   async execute(g: GroupSlot, actions: Action[]): Promise<void> {
@@ -83,6 +86,9 @@ export class EngineGroups {
     const { core } = this;
     const name = g.config.name;
     const term = g.state.term ?? '';
+    // fencing: stonith — nothing starts before the previous owner is confirmed off.
+    if (!(await this.fencing.clearToStart(g))) return;
+    if (!g.state.held || g.state.term !== term) return;
     g.state.setPhase('starting');
     const signal = g.state.beginStart();
     this.refreshFence(g);
@@ -147,6 +153,8 @@ export class EngineGroups {
 
   async releaseNow(g: GroupSlot, reason: string): Promise<void> {
     if (!g.state.held) return;
+    // Only reached with the group stopped here: tell the next owner it need not fence us.
+    await this.fencing.recordHandover(g);
     await this.core.opts.coordinator.release(g.config.name);
     g.state.released();
     this.core.event({
