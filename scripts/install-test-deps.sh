@@ -9,7 +9,8 @@ set -euo pipefail
 # (/usr/share/pacemaker/alerts/) the script receiver is tested with. systemd gives the Debian
 # package test `systemd-analyze verify`; installing it in a container is harmless: its
 # maintainer scripts only talk to a running systemd (/run/systemd/system), and none runs there.
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd)
+# fence-agents (fence_ipmilan) + ipmitool + openipmi (ipmi_sim) test the command fence device.
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd fence-agents ipmitool openipmi)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
