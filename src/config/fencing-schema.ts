@@ -12,8 +12,8 @@ const instanceId = z
   .regex(/^i-[0-9a-f]{8,17}$/, { error: 'expected an EC2 instance id like i-0123456789abcdef0' });
 
 /** fence-agents option names: letters, digits, "_" and "-" (ip, plug, username, ssl-insecure…). */
-const agentOptionName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
-  error: 'expected a fence-agents option name (lowercase letters, digits, "_" or "-")',
+const agentOptionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, {
+  error: 'expected a fence-agents option name (letters, digits, "_" or "-"), e.g. ip, plug or resourceGroup',
 });
 
 /** Halo sets the action; a password in the config file would be readable by every config reader. */
