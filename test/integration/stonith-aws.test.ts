@@ -94,8 +94,35 @@ describe('fencing: stonith with the aws device against moto', () => {
       const [a, b] = [await phase('n1', 'good'), await phase('n1', 'bad')];
       return a?.state === 'running' && b?.state === 'running';
     });
+    // n2 must have seen n1 hold the leases (it fences only a holder it saw; docs/fencing.md).
+    await cluster.waitFor('n2 sees n1 owning both groups', async () => {
+      const [a, b] = [await phase('n2', 'good'), await phase('n2', 'bad')];
+      return a?.owner === 'n1' && b?.owner === 'n1';
+    });
     // First owner since start: nobody was fenced.
     assert.equal(await stateOf(moto, i1), 'running');
+
+    // Sample both nodes' phase of `good` through the failover: never both running.
+    const overlaps: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [a, b] = await Promise.all(
+          ['n1', 'n2'].map((n) =>
+            phase(n, 'good').then(
+              (g) => g?.state,
+              () => 'unreachable',
+            ),
+          ),
+        );
+        if (a === 'running' && b === 'running') overlaps.push(new Date().toISOString());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    t.after(async () => {
+      sampling = false;
+      await sampler;
+    });
 
     cutUdpPort(t, cluster.ports['n1']!.peer);
 
@@ -107,7 +134,20 @@ describe('fencing: stonith with the aws device against moto', () => {
       },
       60_000,
     );
-    assert.equal(good.fencing?.phase, 'fenced');
+    assert.equal(
+      good.fencing?.phase,
+      'fenced',
+      JSON.stringify([
+        good.fencing,
+        cluster
+          .events('n2')
+          .filter((e) => e.group === 'good')
+          .map((e) => e.message),
+      ]),
+    );
+    sampling = false;
+    await sampler;
+    assert.deepEqual(overlaps, [], 'both nodes ran the group at once');
     assert.equal(await stateOf(moto, i1), 'stopped');
     assert.equal(await stateOf(moto, i2), 'running');
 
