@@ -12,7 +12,8 @@ set -euo pipefail
 # samba and smbclient: the smb monitor's lab test runs its own smbd in a namespace. The
 # filesystem resource's tests: e2fsprogs and xfsprogs (mkfs, fsck), psmisc (fuser ends the users
 # of a busy mount), dmsetup (a device that stops answering, where the kernel has device-mapper).
-packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd resource-agents pacemaker-cli-utils pcs samba smbclient xfsprogs e2fsprogs psmisc dmsetup)
+# fence-agents (fence_ipmilan) + ipmitool + openipmi (ipmi_sim) test the command fence device.
+packages=(iproute2 nftables iputils-arping util-linux chromium haproxy bind9 bind9-dnsutils etcd-server keepalived snmptrapd pacemaker systemd resource-agents pacemaker-cli-utils pcs samba smbclient xfsprogs e2fsprogs psmisc dmsetup fence-agents ipmitool openipmi)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

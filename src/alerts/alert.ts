@@ -69,6 +69,23 @@ export function alertOf(event: HaloEvent, cluster: string): Alert | null {
   const m = event.message;
   switch (event.type) {
     case 'group': {
+      // fencing: stonith — this node powered the old owner off (or failed to): a fencing alert
+      // about the target node, as Pacemaker's st_notify_fence.
+      const stonith = d['stonith'] as { target?: unknown; phase?: unknown } | undefined;
+      if (stonith !== undefined && (stonith.phase === 'fenced' || stonith.phase === 'failed')) {
+        const target = typeof stonith.target === 'string' ? stonith.target : '?';
+        const ok = stonith.phase === 'fenced';
+        return {
+          ...base,
+          node: target,
+          kind: 'fencing',
+          severity: 'critical',
+          task: 'off',
+          desc: `Operation off of ${target} by ${event.node} for group ${event.group ?? '?'}: ${ok ? 'OK' : 'Error'}`,
+          rc: ok ? 0 : 1,
+        };
+      }
+      if (stonith !== undefined) return null;
       if (d['started'] === true) {
         const oldNode = typeof d['previousOwner'] === 'string' ? d['previousOwner'] : undefined;
         if (oldNode === undefined || oldNode === event.node) return null;

@@ -238,6 +238,23 @@ export const schemas = {
       monitors: { type: 'array', items: { $ref: '#/components/schemas/Monitor' } },
       pending: { type: 'object', description: 'Resource name → restart parameters waiting for a restart' },
       lastTimeline: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Timeline' }] },
+      fencing: {
+        description:
+          'fencing: stonith groups only: fencing of the previous owner for the current or last term (null: none yet).',
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: ['phase', 'target', 'attempts', 'message'],
+            properties: {
+              phase: { enum: ['none', 'waiting', 'fencing', 'fenced'] },
+              target: { type: ['string', 'null'] },
+              attempts: { type: 'number' },
+              message: { type: 'string' },
+            },
+          },
+        ],
+      },
       lastFailover: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/FailoverTimeline' }] },
       onNodes: {
         description:

@@ -106,6 +106,7 @@ export function crossCheck(
     }
     for (const [m, mon] of entries(group['monitors']))
       checkMonitor(['groups', g, 'monitors', m], mon, resourceNames, catalog, add);
+    checkStonith(g, group, add);
   }
   for (const [m, mon] of entries(raw['monitors']))
     checkMonitor(['monitors', m], mon, undefined, catalog, add);
@@ -206,4 +207,42 @@ function findCycles(resources: Array<[string, unknown]>): string[][] {
   };
   for (const r of deps.keys()) if (!state.has(r)) visit(r);
   return cycles;
+}
+
+/** `fencing: stonith` needs a device that can reach every node of the group, and only then. */
+function checkStonith(g: string, group: Obj, add: (path: Array<string | number>, message: string) => void) {
+  const stonith = group['stonith'];
+  if (group['fencing'] !== 'stonith') {
+    if (stonith !== undefined)
+      add(
+        ['groups', g, 'stonith'],
+        'stonith is used only with fencing: stonith; set that or remove this key',
+      );
+    return;
+  }
+  if (!isObj(stonith)) {
+    if (stonith === undefined)
+      add(['groups', g, 'stonith'], 'fencing: stonith needs a stonith block with a device (docs/fencing.md)');
+    return;
+  }
+  const device = isObj(stonith['device']) ? stonith['device'] : {};
+  const groupNodes = strings(group['nodes']).map(([, n]) => n);
+  const key = device['type'] === 'aws' ? 'instances' : device['type'] === 'command' ? 'nodes' : null;
+  if (key !== null) {
+    const map = isObj(device[key]) ? device[key] : null;
+    if (map !== null) {
+      for (const n of groupNodes)
+        if (!(n in map))
+          add(
+            ['groups', g, 'stonith', 'device', key, n],
+            `node ${n} of group ${g} has no entry here, so it could not be fenced`,
+          );
+      for (const n of Object.keys(map))
+        if (!groupNodes.includes(n))
+          add(['groups', g, 'stonith', 'device', key, n], `"${n}" is not a node of group ${g}`);
+    }
+  }
+  for (const n of Object.keys(isObj(stonith['delay']) ? stonith['delay'] : {}))
+    if (!groupNodes.includes(n))
+      add(['groups', g, 'stonith', 'delay', n], `"${n}" is not a node of group ${g}`);
 }

@@ -142,6 +142,11 @@ export function parseConfigWith(
     if (r.type === 'smtp' && r.passwordFile !== undefined)
       r.passwordFile = resolveFrom(baseDir, r.passwordFile);
   }
+  for (const g of config.groups) {
+    const device = g.stonith?.device;
+    if (device?.type === 'command' && device.passwordFile !== undefined)
+      device.passwordFile = resolveFrom(baseDir, device.passwordFile);
+  }
   return deepFreeze(config);
 }
 
@@ -272,6 +277,18 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
       if (typeof r !== 'object' || r === null) continue;
       check(['alerts', name, 'secretFile'], r['secretFile'], 'webhook secret');
       check(['alerts', name, 'passwordFile'], r['passwordFile'], 'SMTP password');
+    }
+  }
+  const groups = (raw as { groups?: unknown }).groups;
+  if (typeof groups === 'object' && groups !== null) {
+    for (const [name, g] of Object.entries(groups as Record<string, { stonith?: unknown } | null>)) {
+      const device = (g?.stonith as { device?: { passwordFile?: unknown } } | undefined)?.device;
+      const value = device?.passwordFile;
+      if (typeof value !== 'string' || value === '') continue;
+      // Any length: a BMC or cloud password is what the device was given, not a key Halo made.
+      const problem = privateFileProblem(resolveFrom(baseDir, value), 'fence device password');
+      if (problem)
+        out.push({ path: ['groups', name, 'stonith', 'device', 'passwordFile'], message: problem });
     }
   }
   return out;

@@ -106,10 +106,51 @@ export interface MonitorConfig {
 
 /**
  * How a new owner is kept from overlapping the old one: `lease` trusts the old owner to stop by
- * its lease deadline; `token` also has the protected target refuse writes with an older term.
- * Watchdog and stonith policies are not implemented yet.
+ * its lease deadline; `token` also has the protected target refuse writes with an older term;
+ * `stonith` has the new owner power the old one off (and wait for the confirmation) first.
+ * The watchdog policy is not implemented yet.
  */
-export type FencingPolicy = 'lease' | 'token';
+export type FencingPolicy = 'lease' | 'token' | 'stonith';
+
+/** A fence device: how a node is powered off from outside (docs/fencing.md). */
+export type FenceDeviceConfig =
+  | {
+      type: 'aws';
+      /** EC2 instance id per node. */
+      instances: Record<string, string>;
+      region?: string;
+      endpoint?: string;
+      callTimeoutMs: number;
+      pollIntervalMs: number;
+    }
+  | {
+      type: 'command';
+      /** Absolute path of a fence-agents agent (fence_*). */
+      agent: string;
+      /** name=value lines for every node. */
+      options: Record<string, string>;
+      /** name=value lines per node (plug, ip…), over `options`. */
+      nodes: Record<string, Record<string, string>>;
+      passwordFile?: string;
+    };
+
+export interface StonithConfig {
+  device: FenceDeviceConfig;
+  /** One attempt: power-off and its confirmation. */
+  timeoutMs: number;
+  /** Static delay before fencing a node, per target node (pcmk_delay_base). */
+  delayMs: Record<string, number>;
+  /** Upper bound of a random delay added before fencing (pcmk_delay_max). */
+  randomDelayMs: number;
+  /** First wait after a failed attempt; doubled per failure up to 10×. */
+  retryIntervalMs: number;
+}
+
+/** What the node where a group's recovery ran out does (CLUSTERPRO's final action). */
+export type FinalAction =
+  | { type: 'none' }
+  | { type: 'stop-groups' }
+  | { type: 'command'; command: string | string[]; timeoutMs: number };
 
 export interface GroupConfig {
   name: string;
@@ -117,6 +158,10 @@ export interface GroupConfig {
   nodes: string[];
   autoFailback: boolean;
   fencing: FencingPolicy;
+  /** Set exactly when `fencing` is `stonith`. */
+  stonith?: StonithConfig;
+  /** Optional for configs built in code (none); the loader always sets it. */
+  finalAction?: FinalAction;
   /**
    * How often a node where the group is stopped probes its resources for copies it did not
    * start (every node also probes once when its agent starts). Optional for configs built in

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type {
   AlertReceiverConfig,
+  FinalAction,
   GroupConfig,
   HaloConfig,
   MonitorConfig,
   OnFailure,
   ResourceConfig,
+  StonithConfig,
   Timing,
   TimingProfileName,
 } from './model.js';
@@ -48,6 +50,9 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
         nodes: g.nodes,
         autoFailback: g.autoFailback,
         fencing: g.fencing,
+        // Only when set, so configs without them keep their epoch (agents of a rolling upgrade agree).
+        ...(g.fencing === 'stonith' && g.stonith ? { stonith: stonithOf(g.stonith) } : {}),
+        ...(g.finalAction === 'none' ? {} : { finalAction: finalActionOf(g.finalAction) }),
         probeIntervalMs: g.probeInterval,
         resources: startOrder(Object.entries(g.resources).map(([rname, r]) => resourceConfig(rname, r))),
         monitors: Object.entries(g.monitors).map(([mname, m]) => monitorConfig(mname, m, 'failover')),
@@ -177,4 +182,39 @@ function coordinationOf(c: RawConfig['cluster']['coordination']): HaloConfig['cl
   if (c.type !== 'etcd') return c;
   const { electionTimeout, ...rest } = c;
   return { ...rest, electionTimeoutMs: electionTimeout };
+}
+
+type RawGroup = RawConfig['groups'][string];
+
+function stonithOf(s: NonNullable<RawGroup['stonith']>): StonithConfig {
+  const d = s.device;
+  const device: StonithConfig['device'] =
+    d.type === 'aws'
+      ? {
+          type: 'aws',
+          instances: d.instances,
+          ...(d.region !== undefined ? { region: d.region } : {}),
+          ...(d.endpoint !== undefined ? { endpoint: d.endpoint } : {}),
+          callTimeoutMs: d.callTimeout,
+          pollIntervalMs: d.pollInterval,
+        }
+      : {
+          type: 'command',
+          agent: d.agent,
+          options: d.options,
+          nodes: d.nodes,
+          ...(d.passwordFile !== undefined ? { passwordFile: d.passwordFile } : {}),
+        };
+  return {
+    device,
+    timeoutMs: s.timeout,
+    delayMs: s.delay,
+    randomDelayMs: s.randomDelay,
+    retryIntervalMs: s.retryInterval,
+  };
+}
+
+function finalActionOf(f: RawGroup['finalAction']): FinalAction {
+  if (f === 'none' || f === 'stop-groups') return { type: f };
+  return { type: 'command', command: f.command, timeoutMs: f.timeout };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { closest } from '../util/did-you-mean.js';
 import type { ConfigCatalog } from './catalog.js';
+import { finalActionSchema, stonithSchema } from './fencing-schema.js';
 import { duration, host, name, port } from './fields.js';
 
 /**
@@ -368,14 +369,15 @@ export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, '
         .describe('Preference order; the group may run only on these.'),
       autoFailback: z.boolean().default(false).describe('Move back when a more preferred node returns.'),
       fencing: z
-        .enum(['lease', 'token'], {
-          error:
-            'expected lease or token (the watchdog and stonith policies are not available in this version)',
+        .enum(['lease', 'token', 'stonith'], {
+          error: 'expected lease, token or stonith (the watchdog policy is not available in this version)',
         })
         .default('lease')
         .describe(
-          'lease: activate as soon as the grant arrives (the old owner has stopped by its lease deadline). token: the same, and the protected target must also refuse writes whose HALO_TERM is below the highest it has seen.',
+          'lease: activate as soon as the grant arrives (the old owner has stopped by its lease deadline). token: the same, and the protected target must also refuse writes whose HALO_TERM is below the highest it has seen. stonith: the new owner first powers the old owner off through `stonith.device` and waits for the confirmation (docs/fencing.md).',
         ),
+      stonith: stonithSchema.optional(),
+      finalAction: finalActionSchema,
       probeInterval: duration(
         'How often a node where the group is stopped runs every resource check to find copies it did not start (left by a crash, started at boot); a copy found where the lease is not held is stopped. Every node also probes once when its agent starts.',
       ).prefault('10s'),

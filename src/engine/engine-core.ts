@@ -3,6 +3,7 @@ import type { Coordinator } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { EventInput, EventLog, TimelineRecorder } from './event-log.js';
+import type { FenceDevice, FenceDeviceContext } from './fencing/types.js';
 import type { GroupSlot } from './group-state.js';
 import { type ParsedIntent, parseIntent } from './intent.js';
 import type { MonitorInstance } from './monitors/types.js';
@@ -29,6 +30,8 @@ export interface EngineOptions {
   log: Logger;
   stateDir: string;
   agentHealth?: () => { eventLoopLagMs: number; lastTickAgoMs: number };
+  /** The fence device of a `fencing: stonith` group; default: the built-in device its config names. */
+  fenceDevice?: (group: GroupConfig, ctx: FenceDeviceContext) => FenceDevice;
   /** Delay before retrying actions that failed (e.g. an intent write without quorum); default 1000. */
   retryMs?: number;
 }

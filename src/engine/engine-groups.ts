@@ -1,7 +1,10 @@
 import type { GroupConfig } from '../config/model.js';
 import { isHaloError } from '../errors.js';
+import { baseEnv } from '../util/command-env.js';
 import type { EngineCore } from './engine-core.js';
+import { EngineFencing } from './engine-fencing.js';
 import type { EngineMonitors } from './engine-monitors.js';
+import { runCommand } from './exec/run-command.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
 import { type GroupSlot, GroupState } from './group-state.js';
 import { intentKeys } from './intent.js';
@@ -16,10 +19,12 @@ import { errorText } from './timers.js';
 export class EngineGroups {
   private readonly core: EngineCore;
   private readonly monitors: EngineMonitors;
+  readonly fencing: EngineFencing;
 
   constructor(core: EngineCore, monitors: EngineMonitors) {
     this.core = core;
     this.monitors = monitors;
+    this.fencing = new EngineFencing(core);
   }
 
   async execute(g: GroupSlot, actions: Action[]): Promise<void> {
@@ -73,6 +78,9 @@ export class EngineGroups {
         case 'alert':
           core.event({ type: 'alert', level: 'error', group: action.group, message: action.message });
           break;
+        case 'final-action':
+          await this.finalAction(g, action.action);
+          break;
         case 'candidacy':
           break;
       }
@@ -83,6 +91,9 @@ export class EngineGroups {
     const { core } = this;
     const name = g.config.name;
     const term = g.state.term ?? '';
+    // fencing: stonith — nothing starts before the previous owner is confirmed off.
+    if (!(await this.fencing.clearToStart(g))) return;
+    if (!g.state.held || g.state.term !== term) return;
     g.state.setPhase('starting');
     const signal = g.state.beginStart();
     this.refreshFence(g);
@@ -147,6 +158,8 @@ export class EngineGroups {
 
   async releaseNow(g: GroupSlot, reason: string): Promise<void> {
     if (!g.state.held) return;
+    // Only reached with the group stopped here: tell the next owner it need not fence us.
+    await this.fencing.recordHandover(g);
     await this.core.opts.coordinator.release(g.config.name);
     g.state.released();
     this.core.event({
@@ -186,6 +199,57 @@ export class EngineGroups {
     }
     core.event({ type: 'recovery', group: name, resource, message: `${resource} restarted` });
     this.monitors.update();
+  }
+
+  /**
+   * Recovery of `g` ran out (CLUSTERPRO's final action, WSFC's RestartAction): `stop-groups`
+   * hands every other group this node runs over to the other nodes (each is marked failed here,
+   * as a failed monitor would); `command` runs the configured command here, bounded in time.
+   */
+  private async finalAction(
+    g: GroupSlot,
+    action: Exclude<NonNullable<GroupConfig['finalAction']>, { type: 'none' }>,
+  ): Promise<void> {
+    const { core } = this;
+    const name = g.config.name;
+    if (action.type === 'stop-groups') {
+      const others = [...core.groups.values()].filter((o) => o !== g && o.state.held);
+      for (const o of others)
+        o.state.request({
+          kind: 'failover',
+          monitor: 'final-action',
+          reason: `final action of group ${name}`,
+        });
+      core.event({
+        type: 'alert',
+        level: 'error',
+        group: name,
+        message: `final action of ${name}: handing over the other groups of this node (${others.map((o) => o.config.name).join(', ') || 'none'})`,
+        details: { finalAction: 'stop-groups' },
+      });
+      core.kick();
+      return;
+    }
+    const result = await runCommand(action.command, {
+      env: {
+        ...baseEnv(),
+        HALO_GROUP: name,
+        HALO_NODE: core.opts.node,
+        HALO_CLUSTER: core.opts.config.cluster.name,
+      },
+      timeoutMs: action.timeoutMs,
+    });
+    const ok = result.code === 0 && !result.timedOut;
+    core.event({
+      type: 'alert',
+      level: 'error',
+      group: name,
+      message: ok
+        ? `final action of ${name}: command ran`
+        : `final action of ${name}: command failed (${result.timedOut ? `timed out after ${action.timeoutMs}ms` : `exit code ${result.code}`})`,
+      ...(result.output ? { output: result.output } : {}),
+      details: { finalAction: 'command', code: result.code },
+    });
   }
 
   /** Never release: the lease must run out so the deadman acts before anyone else starts the group. */

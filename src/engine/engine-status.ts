@@ -1,5 +1,6 @@
 import type { MonitorView } from './engine-monitors.js';
 import type { Timeline } from './event-log.js';
+import { describeFence, type FenceState } from './fencing/fence-plan.js';
 import type { ResourceRunState } from './group-runner.js';
 import type { GroupSlot } from './group-state.js';
 import { type GroupIntent, groupIntent, type ParsedIntent } from './intent.js';
@@ -65,6 +66,13 @@ export interface GroupStatus {
   resources: ResourceStatus[];
   monitors: MonitorStatus[];
   lastTimeline: Timeline | null;
+  /** `fencing: stonith` groups: where fencing of the previous owner stands for the current or last term. */
+  fencing?: {
+    phase: FenceState['phase'];
+    target: string | null;
+    attempts: number;
+    message: string;
+  } | null;
 }
 
 export interface EngineStatus {
@@ -84,6 +92,7 @@ export function groupStatus(
   owner: string | null,
   monitors: Iterable<MonitorView>,
   lastTimeline: Timeline | null,
+  fence: FenceState | null = null,
 ): GroupStatus {
   const gi = groupIntent(intent, g.config.name);
   return {
@@ -113,6 +122,19 @@ export function groupStatus(
     })),
     monitors: monitorStatuses(monitors, intent, g),
     lastTimeline,
+    ...(g.config.fencing === 'stonith'
+      ? {
+          fencing:
+            fence === null
+              ? null
+              : {
+                  phase: fence.phase,
+                  target: fence.phase === 'none' ? null : fence.target.node,
+                  attempts: fence.phase === 'none' ? 0 : fence.attempts,
+                  message: describeFence(fence),
+                },
+        }
+      : {}),
   };
 }
 

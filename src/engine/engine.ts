@@ -70,6 +70,7 @@ export class Engine {
     if (!core.running) return;
     core.running = false;
     this.cancelRetry?.();
+    this.ops.fencing.stop();
     this.probes.stop();
     for (const g of core.groups.values()) if (!g.state.held) core.setRank(g, null);
     await this.monitors.stopAll();
@@ -154,6 +155,7 @@ export class Engine {
           core.ownerOf(g),
           this.monitors.views(),
           core.timelines?.last(g.config.name) ?? null,
+          this.ops.fencing.state(g.config.name),
         ),
       ),
       monitors: monitorStatuses(this.monitors.views(), intent, null),
@@ -264,6 +266,7 @@ export class Engine {
           message: `lease of ${event.group} lost: ${event.reason}`,
         });
       } else {
+        g.state.sawHolder(event.owner, event.term);
         // After a failed stop the abandoned lease runs out without a demote; then clearFailures
         // may proceed.
         if (g.state.ownerChanged(event.owner, core.opts.node)) {

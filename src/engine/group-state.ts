@@ -27,6 +27,8 @@ export class GroupState {
   private _term: string | null = null;
   private _owner: string | null = null;
   private _previousOwner: string | null = null;
+  /** The last two distinct lease holders the owner events showed, newest first (fencing). */
+  private _holders: Array<{ node: string; term: string }> = [];
   private _requests: LocalRequest[] = [];
   private _restarting = false;
   private _lastError: string | null = null;
@@ -151,6 +153,22 @@ export class GroupState {
     this._held = false;
     this._term = null;
     return true;
+  }
+
+  /** Records a holder from an owner event (null owners and repeats are skipped). */
+  sawHolder(owner: string | null, term: string | null): void {
+    if (owner === null || term === null) return;
+    const last = this._holders[0];
+    if (last && last.node === owner && last.term === term) return;
+    this._holders = [{ node: owner, term }, ...this._holders].slice(0, 2);
+  }
+
+  /**
+   * Who held the lease before this node's lease of `term`: the newest holder seen that is not
+   * that lease itself (the owner event of the new lease may come before or after `acquired`).
+   */
+  holderBefore(self: string, term: string): { node: string; term: string } | null {
+    return this._holders.find((h) => !(h.node === self && h.term === term)) ?? null;
   }
 
   // ---- requests -----------------------------------------------------------------------------

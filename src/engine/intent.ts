@@ -31,6 +31,11 @@ export const intentKeys = {
   /** A separate key: `failed/<node>` stays a plain boolean for peers that only know that one. */
   failedReason: (group: string, node: string) => `group/${group}/failedReason/${node}`,
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
+  /**
+   * `{ node, term }`: the last owner stopped the group cleanly under that term before it
+   * released it, so the next owner need not fence it (`fencing: stonith`, docs/fencing.md).
+   */
+  handover: (group: string) => `group/${group}/handover`,
 };
 
 /** The key a monitor is known by in intent, status and the API: `group/name` or `name`. */

@@ -1,4 +1,4 @@
-import type { GroupConfig } from '../config/model.js';
+import type { FinalAction, GroupConfig } from '../config/model.js';
 import { type GroupIntent, groupIntent, monitorKey, type ParsedIntent } from './intent.js';
 
 /**
@@ -56,7 +56,9 @@ export type Action =
   | { type: 'mark-failed'; group: string; node: string; reason: string }
   /** A manual move is done (or void): without autoFailback the preference must not pull the group back later. */
   | { type: 'clear-preferred'; group: string }
-  | { type: 'alert'; group: string; message: string };
+  | { type: 'alert'; group: string; message: string }
+  /** Recovery ran out (the group failed on every node): the group's configured final action, here. */
+  | { type: 'final-action'; group: string; action: Exclude<FinalAction, { type: 'none' }> };
 
 export function schedule(snapshot: Snapshot): Action[] {
   return snapshot.groups.flatMap((group) => scheduleGroup(snapshot, group));
@@ -135,6 +137,9 @@ function scheduleGroup(s: Snapshot, group: GroupConfig): Action[] {
         group: name,
         message: `group ${name} failed on every node; it stays down`,
       });
+      const final = group.finalAction;
+      if (final !== undefined && final.type !== 'none')
+        actions.push({ type: 'final-action', group: name, action: final });
     }
   }
 

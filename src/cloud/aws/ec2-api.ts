@@ -24,6 +24,20 @@ export interface Ec2Api {
   assignPrivateIp(eni: string, ip: string, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * The calls of the `aws` fence device (`fencing: stonith`): power the old owner's instance off
+ * and watch it reach `stopped`. A separate interface, so the resources' fakes stay as they are.
+ */
+export interface Ec2InstanceApi {
+  /** StopInstances with Force (no OS shutdown: the instance may be hung); returns the state EC2 reports. */
+  forceStop(instanceId: string, signal: AbortSignal): Promise<string | undefined>;
+  /** The instance's state name (pending, running, stopping, stopped…), undefined when EC2 has no such instance. */
+  instanceState(instanceId: string, signal: AbortSignal): Promise<string | undefined>;
+}
+
+/** The IAM actions behind Ec2InstanceApi (docs/cloud-aws.md, docs/fencing.md). */
+export const EC2_FENCING_ACTIONS = ['ec2:StopInstances', 'ec2:DescribeInstances'] as const;
+
 /** The IAM actions behind Ec2Api, for docs and `halo doctor`. */
 export const EC2_ACTIONS = [
   'ec2:DescribeRouteTables',
@@ -104,9 +118,8 @@ export function closeEc2Clients(): void {
   clients.clear();
 }
 
-/** The real Ec2Api over @aws-sdk/client-ec2; credentials come from the SDK's default chain. */
-export function sdkEc2Api(settings: Ec2Settings): Ec2Api {
-  const call = async <T>(
+function budgetedCall(settings: Ec2Settings) {
+  return async <T>(
     op: string,
     signal: AbortSignal,
     run: (s: Sdk, c: Client, abortSignal: AbortSignal) => Promise<T>,
@@ -117,6 +130,32 @@ export function sdkEc2Api(settings: Ec2Settings): Ec2Api {
       (abortSignal) => run(s, client, abortSignal),
     );
   };
+}
+
+/** The real Ec2InstanceApi over @aws-sdk/client-ec2; credentials from the SDK's default chain. */
+export function sdkEc2InstanceApi(settings: Ec2Settings): Ec2InstanceApi {
+  const call = budgetedCall(settings);
+  return {
+    forceStop: (instanceId, signal) =>
+      call('StopInstances', signal, async (s, c, abortSignal) => {
+        const out = await c.send(new s.StopInstancesCommand({ InstanceIds: [instanceId], Force: true }), {
+          abortSignal,
+        });
+        return out.StoppingInstances?.[0]?.CurrentState?.Name;
+      }),
+    instanceState: (instanceId, signal) =>
+      call('DescribeInstances', signal, async (s, c, abortSignal) => {
+        const out = await c.send(new s.DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+          abortSignal,
+        });
+        return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+      }),
+  };
+}
+
+/** The real Ec2Api over @aws-sdk/client-ec2; credentials come from the SDK's default chain. */
+export function sdkEc2Api(settings: Ec2Settings): Ec2Api {
+  const call = budgetedCall(settings);
   return {
     describeRouteTables: (ids, signal) =>
       call('DescribeRouteTables', signal, async (s, c, abortSignal) => {

@@ -215,3 +215,40 @@ test('a delivery that fails becomes an alert-failed event naming the receiver, w
   );
   await d.stop();
 });
+
+test('a stonith fence by the new owner is a fencing alert about the fenced node; its progress events are not', () => {
+  const fenced = alertOf(
+    event({
+      type: 'group',
+      level: 'warn',
+      group: 'web',
+      message: 'n1 fenced: instance i-0 is stopped',
+      details: { stonith: { target: 'n1', phase: 'fenced', attempt: 1 } },
+    }),
+    'prod',
+  );
+  assert.equal(fenced?.kind, 'fencing');
+  assert.equal(fenced?.node, 'n1');
+  assert.equal(fenced?.rc, 0);
+  assert.match(fenced?.desc ?? '', /off of n1 by n2 for group web: OK/);
+  const failed = alertOf(
+    event({
+      type: 'group',
+      level: 'error',
+      group: 'web',
+      message: 'fencing n1 failed (attempt 1): boom; web stays down',
+      details: { stonith: { target: 'n1', phase: 'failed', attempt: 1, error: 'boom' } },
+    }),
+    'prod',
+  );
+  assert.equal(failed?.kind, 'fencing');
+  assert.equal(failed?.rc, 1);
+  for (const phase of ['needed', 'fencing'])
+    assert.equal(
+      alertOf(
+        event({ type: 'group', group: 'web', message: 'x', details: { stonith: { target: 'n1', phase } } }),
+        'prod',
+      ),
+      null,
+    );
+});

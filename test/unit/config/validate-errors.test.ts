@@ -237,8 +237,8 @@ const cases: Case[] = [
   },
   {
     name: 'a fencing policy this version does not implement',
-    mutate: (d) => (d.groups.web.fencing = 'stonith'),
-    expect: [['groups.web.fencing', 'expected lease or token', '35:14']],
+    mutate: (d) => (d.groups.web.fencing = 'watchdog'),
+    expect: [['groups.web.fencing', 'expected lease, token or stonith', '35:14']],
   },
   {
     name: 'an invalid http monitor url',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GroupConfig } from '../../../src/config/model.js';
+import type { FinalAction, GroupConfig } from '../../../src/config/model.js';
 import type { ClusterIntent } from '../../../src/coordination/types.js';
 import { parseIntent } from '../../../src/engine/intent.js';
 import { type Action, type LocalPhase, type LocalRequest, schedule } from '../../../src/engine/scheduler.js';
@@ -16,6 +16,7 @@ interface Given {
   owner?: string | null;
   phase?: LocalPhase;
   requests?: LocalRequest[];
+  finalAction?: FinalAction;
 }
 
 function webGroup(g: Given, name = 'web'): GroupConfig {
@@ -24,6 +25,7 @@ function webGroup(g: Given, name = 'web'): GroupConfig {
     nodes: g.nodes ?? ['n1', 'n2', 'n3'],
     autoFailback: g.autoFailback ?? false,
     fencing: 'lease',
+    ...(g.finalAction ? { finalAction: g.finalAction } : {}),
     resources: [
       { name: 'vip', type: 'ip', after: [], params: {} },
       { name: 'app', type: 'process', after: ['vip'], params: {} },
@@ -375,6 +377,45 @@ const cases: Array<[string, Given, Action[]]> = [
     'a failover request on a group already stopped here only releases',
     { owner: 'n1', requests: [failoverReq] },
     [cand(0), markFailed('n1', failoverReq.reason), release('monitor appw failed')],
+  ],
+  [
+    'the last node to fail also runs the final action when one is configured',
+    {
+      owner: 'n1',
+      phase: 'running',
+      intent: { 'group/web/failed/n2': true, 'group/web/failed/n3': true },
+      requests: [failoverReq],
+      finalAction: { type: 'stop-groups' },
+    },
+    [
+      cand(0),
+      markFailed('n1', failoverReq.reason),
+      allFailedAlert,
+      { type: 'final-action', group: 'web', action: { type: 'stop-groups' } },
+      stopRelease('monitor appw failed'),
+    ],
+  ],
+  [
+    'a final action runs once: not again after this node is marked failed',
+    {
+      owner: 'n1',
+      phase: 'running',
+      intent: { 'group/web/failed/n1': true, 'group/web/failed/n2': true, 'group/web/failed/n3': true },
+      requests: [failoverReq],
+      finalAction: { type: 'command', command: 'true', timeoutMs: 1000 },
+    },
+    [cand(0), stopRelease('marked failed on this node')],
+  ],
+  [
+    'no final action while another node can still take the group',
+    {
+      owner: 'n1',
+      phase: 'running',
+      intent: { 'group/web/failed/n2': true },
+      requests: [failoverReq],
+      finalAction: { type: 'stop-groups' },
+    },
+    [cand(0), markFailed('n1', failoverReq.reason), stopRelease('monitor appw failed')],
   ],
   [
     'a failover from the last usable node raises an alert',
