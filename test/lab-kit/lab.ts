@@ -11,6 +11,7 @@ import { monoMs } from './lab-core.js';
 import { killNamespaceProcesses, nextLabPrefix, nsPids, sweepStale } from './netns.js';
 import { SplitBrainChecker } from './split-brain.js';
 import { planTopology, SWITCH } from './topology.js';
+import { type RelayRoute, UdpRelay } from './udp-relay.js';
 
 export { HALO_CLI } from './lab-agents.js';
 export type { AgentStatus, LabOptions } from './lab-config.js';
@@ -24,6 +25,8 @@ export { monoMs, NS_MAIN } from './lab-core.js';
  * dies before it can call it.
  */
 export class Lab extends LabAgents {
+  private readonly relays = new Map<string, UdpRelay>();
+
   static async create(opts: LabOptions = {}): Promise<Lab> {
     if (process.getuid?.() !== 0) throw new LabError('the lab needs root (ip netns, nft)');
     await sweepStale();
@@ -34,6 +37,7 @@ export class Lab extends LabAgents {
     lab.unregister = registerCleanup(() => lab.cleanupSync());
     try {
       await lab.build();
+      for (const name of opts.relays ?? []) await lab.startRelay(name);
     } catch (err) {
       await lab.cleanup();
       throw err;
@@ -158,6 +162,31 @@ export class Lab extends LabAgents {
     const t = monoMs();
     this.freezers.get(name)?.thaw();
     return t;
+  }
+
+  /**
+   * Puts a userspace relay on every path from `name` to another voter (peer port 7401 on
+   * nodes, 7402 on the witness). Must run before `name`'s Halo process starts (conntrack:
+   * udp-relay.ts); `Lab.create` does it for `opts.relays`.
+   */
+  private async startRelay(name: string): Promise<void> {
+    const portOf = (role: string): number => (role === 'witness' ? 7402 : 7401);
+    const self = this.member(name);
+    const routes: RelayRoute[] = [...this.members.values()]
+      .filter((m) => (m.role === 'node' || m.role === 'witness') && m.name !== name)
+      .map((m) => ({ host: m.address, port: portOf(m.role) }));
+    const relay = new UdpRelay(self.ns, portOf(self.role), routes, (child) =>
+      this.procs.set(`relay-${name}`, child),
+    );
+    this.relays.set(name, relay);
+    await relay.start();
+  }
+
+  /** The relay on `name`'s outgoing voter paths (`opts.relays`). */
+  relay(name: string): UdpRelay {
+    const r = this.relays.get(name);
+    if (!r) throw new LabError(`no relay on "${name}" (LabOptions.relays)`);
+    return r;
   }
 
   /** Pids of every process in a member's namespace. */
