@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from './cleanup.js';
 import { LabError, run } from './exec.js';
-import { addDelay, addLoss, blockPeers, clearDelay, healNamespace } from './firewall.js';
+import { addLoss, blockPeers, healNamespace } from './firewall.js';
 import { Freezer } from './freezer.js';
 import { LabAgents } from './lab-agents.js';
 import type { LabOptions } from './lab-config.js';
@@ -133,14 +133,6 @@ export class Lab extends LabAgents {
 
   loss(name: string, percent: number): Promise<void> {
     return addLoss(this.ns(name), 'eth0', percent);
-  }
-
-  delay(name: string, delayMs: number, jitterMs = 0): Promise<void> {
-    return addDelay(this.ns(name), 'eth0', delayMs, jitterMs);
-  }
-
-  clearDelay(name: string): Promise<void> {
-    return clearDelay(this.ns(name), 'eth0');
   }
 
   /**
