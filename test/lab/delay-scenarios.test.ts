@@ -12,7 +12,7 @@ import { acquisitionsSince, assertOwner, monoMs, runScenario } from './support.j
  * on any event or sample with the VIP on two nodes.
  */
 
-test('scenario 18: delay on the owner link — 100 ms ± 25 ms (0.2·D) changes nothing; 1.5 s (3·D) hands the group to n2 safely', (t) =>
+test('scenario 18: delay on the owner link — 100–150 ms (0.2–0.3·D) changes nothing; 1.5 s (3·D) hands the group to n2 safely', (t) =>
   runScenario(t, { relays: ['n1'] }, async (s) => {
     const relay = s.lab.relay('n1');
     const before = await relay.stats();
