@@ -187,7 +187,7 @@ async function haloBench(
     const checker = lab.watchVip();
     await checker.start();
     if (etcd) await etcd.start();
-    else await lab.startWitness();
+    else if (NODES === 2) await lab.startWitness();
     for (const n of lab.nodes) await lab.startAgent(n);
     await lab.client.startProbe(lab.vip, lab.servicePort);
     const rows: Row[] = [];
