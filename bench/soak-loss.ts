@@ -69,7 +69,7 @@ const relayed = Object.values(result.relays).reduce(
 );
 process.stdout.write(
   [
-    '| duration | profile | loss / dup / reorder / delay | datagrams relayed (dropped, duplicated, reordered) | samples | two-holder samples | ownership changes | lost leases | VIP gaps |',
+    '| duration | profile | loss / dup / reorder / delay | datagrams relayed (dropped, duplicated, reordered) | samples | two-holder samples | acquisitions | lost leases | VIP gaps |',
     '|---|---|---|---|---|---|---|---|---|',
     `| ${(result.durationMs / 60_000).toFixed(1)} min | ${args.profile} | ${args.loss} / ${args.duplicate} / ${args.reorder} / ${args.delay}+${args.jitter} ms | ${relayed.received} (${relayed.dropped}, ${relayed.duplicated}, ${relayed.reordered}) | ${result.samples} | ${result.twoHolderSamples} | ${result.ownershipChanges.length}${result.ownershipChanges.length ? ` (${result.ownershipChanges.join(', ')})` : ''} | ${result.lostLeases} | ${result.vipGaps} |`,
     '',

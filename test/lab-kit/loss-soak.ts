@@ -29,7 +29,7 @@ export interface SoakResult {
   samples: number;
   twoHolderSamples: number;
   violations: HolderChange[];
-  /** Nodes that acquired the VIP while the faults were on (in order). */
+  /** Nodes that acquired the VIP while the faults were on, in order (an owner re-acquiring counts). */
   ownershipChanges: string[];
   /** `lease lost: demoting` lines in the agents' logs while the faults were on. */
   lostLeases: number;
