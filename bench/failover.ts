@@ -66,10 +66,22 @@ const args = benchArgs({
       description: 'etcd election timeout (ms).',
       valueName: 'MS',
     },
+    nodes: {
+      type: 'string',
+      default: '2',
+      description:
+        'Halo cluster size: 2 (two nodes + witness), or 3 or 5 nodes without a witness (every node votes; `halo` only).',
+      valueName: '2|3|5',
+    },
     out: { type: 'string', description: 'Also write the table to FILE.', valueName: 'FILE' },
   },
 });
 const TRIALS = Number(args.trials);
+const NODES = Number(args.nodes);
+if (![2, 3, 5].includes(NODES)) {
+  process.stderr.write(`--nodes: expected 2, 3 or 5, got "${args.nodes}"\n`);
+  process.exit(2);
+}
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 interface Trial {
@@ -101,18 +113,28 @@ async function steadyOwner(lab: Lab, checker: SplitBrainChecker, timeoutMs = 30_
   );
 }
 
-/** Measures one fault: waits for the survivor's first answer, counts failures and overlap. */
-async function measure(lab: Lab, checker: SplitBrainChecker, t: number, survivor: string): Promise<Trial> {
+/**
+ * Measures one fault: waits for the first answer from one of `survivors` (the nodes that may
+ * take the group over: one in a 2-node lab or for a move, any other node in a 3- or 5-node
+ * cluster), counts failures and overlap.
+ */
+async function measure(
+  lab: Lab,
+  checker: SplitBrainChecker,
+  t: number,
+  survivors: readonly string[],
+): Promise<Trial> {
   const answered = await lab
     .waitFor(
-      `an answer from ${survivor}`,
-      async () => (await lab.client.probeRecords(t)).find((r) => r[1] === survivor),
+      `an answer from ${survivors.join(' or ')}`,
+      async () => (await lab.client.probeRecords(t)).find((r) => survivors.includes(r[1])),
       20_000,
     )
     .catch(() => undefined);
   const records = await lab.client.probeRecords(t);
   const end = answered?.[0] ?? monoMs();
-  const vipAt = checker.firstHeldBy(survivor, t);
+  const held = survivors.map((s) => checker.firstHeldBy(s, t)).filter((x): x is number => x !== null);
+  const vipAt = held.length > 0 ? Math.min(...held) : null;
   return {
     downtime: answered ? answered[0] - t : null,
     vip: vipAt === null ? null : vipAt - t,
@@ -134,7 +156,7 @@ async function haloBench(
   const withEtcd = etcdElectionMs !== undefined;
   const system = withEtcd
     ? `halo-etcd ${profile}${etcdElectionMs !== 1000 ? ` (etcd election ${etcdElectionMs} ms)` : ''}`
-    : `halo ${profile}`;
+    : `halo ${profile}${NODES === 2 ? '' : ` (${NODES} nodes, no witness)`}`;
   const lab = await Lab.create(
     withEtcd
       ? {
@@ -148,7 +170,15 @@ async function haloBench(
             electionTimeout: `${etcdElectionMs}ms`,
           },
         }
-      : { timing: profile },
+      : NODES === 2
+        ? { timing: profile }
+        : {
+            timing: profile,
+            witness: false,
+            nodes: Array.from({ length: NODES }, (_, i) => `n${i + 1}`),
+            // As test/lab/multi-node.test.ts: every agent starts before the group does.
+            waitForAll: '60s',
+          },
   );
   const etcd = withEtcd
     ? new LabEtcd(lab, { electionMs: etcdElectionMs, heartbeatMs: Math.max(10, etcdElectionMs / 10) })
@@ -157,7 +187,7 @@ async function haloBench(
     const checker = lab.watchVip();
     await checker.start();
     if (etcd) await etcd.start();
-    else await lab.startWitness();
+    else if (NODES === 2) await lab.startWitness();
     for (const n of lab.nodes) await lab.startAgent(n);
     await lab.client.startProbe(lab.vip, lab.servicePort);
     const rows: Row[] = [];
@@ -169,7 +199,8 @@ async function haloBench(
         for (const n of lab.nodes)
           await lab.waitFor(`${n} out of quarantine`, async () => !(await lab.status(n)).quarantined, 30_000);
         const owner = await steadyOwner(lab, checker);
-        const survivor = lab.nodes.find((n) => n !== owner)!;
+        const others = lab.nodes.filter((n) => n !== owner);
+        const survivor = others[0]!;
         const settledAt = monoMs();
         await sleep(rand(1000, 2000));
         const changed = checker.report().changes.some((c) => c.t >= settledAt);
@@ -189,7 +220,7 @@ async function haloBench(
         const trial =
           fault === 'etcd-leader'
             ? await measureOutage(lab, checker, t, survivor, 2 * (etcdElectionMs ?? 1000) + 5000)
-            : await measure(lab, checker, t, survivor);
+            : await measure(lab, checker, t, fault === 'move' ? [survivor] : others);
         if (changed) row.discarded++;
         else row.trials.push(trial);
         log(
@@ -360,7 +391,7 @@ async function keepalivedBench(v: Vrrp): Promise<Row[]> {
         await sleep(rand(1000, 2000));
         const changed = checker.report().changes.some((c) => c.t >= settledAt);
         const t = fault === 'kill' ? await killKeepalived(lab, owner) : await lab.linkDown(owner);
-        const trial = await measure(lab, checker, t, survivor);
+        const trial = await measure(lab, checker, t, [survivor]);
         if (changed) row.discarded++;
         else row.trials.push(trial);
         log(
@@ -422,6 +453,10 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:failover needs root (network namespaces)');
   const systems = args.systems.split(',');
+  if (NODES !== 2 && systems.some((s) => s !== 'halo'))
+    throw new Error(
+      '--nodes 3|5 measures --systems halo only (keepalived and halo-etcd labs have two nodes)',
+    );
   const rows: Row[] = [];
   if (systems.includes('halo')) for (const p of args.profiles.split(',')) rows.push(...(await haloBench(p)));
   if (systems.includes('halo-etcd')) {

@@ -3,8 +3,8 @@ import { LabError, run } from './exec.js';
 /**
  * Partitions and packet loss with nftables inside the members' own namespaces (the bridge
  * stays a dumb switch). One table per namespace, `inet halo_lab`, so heal() is one delete.
- * Delay needs the netem qdisc; kernels built without it (CONFIG_NET_SCH_NETEM unset, as on
- * the machine kind this project's CI runs on) get a clear error instead of a silent no-op.
+ * Delay, duplication and reordering are done by a userspace relay (udp-relay.ts): the
+ * kernels this project's CI runs on have no netem qdisc (CONFIG_NET_SCH_NETEM unset).
  */
 
 const TABLE = 'halo_lab';
@@ -65,52 +65,4 @@ export async function healNamespace(ns: string): Promise<void> {
   if (!prepared.has(ns)) return;
   prepared.delete(ns);
   await run(['ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', TABLE], { allowFail: true });
-}
-
-/** netem delay (± jitter) on the namespace's uplink; throws when the kernel has no netem. */
-export async function addDelay(ns: string, dev: string, delayMs: number, jitterMs = 0): Promise<void> {
-  const r = await run(
-    [
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'tc',
-      'qdisc',
-      'replace',
-      'dev',
-      dev,
-      'root',
-      'netem',
-      'delay',
-      `${delayMs}ms`,
-      `${jitterMs}ms`,
-    ],
-    { allowFail: true },
-  );
-  if (r.code !== 0) {
-    const why = /unknown/i.test(r.stderr)
-      ? 'this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM)'
-      : r.stderr.trim();
-    throw new NetemUnsupported(`cannot add delay: ${why}`);
-  }
-}
-
-export async function clearDelay(ns: string, dev: string): Promise<void> {
-  await run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
-}
-
-export class NetemUnsupported extends LabError {
-  override name = 'NetemUnsupported';
-}
-
-/** Whether the kernel can do netem at all (scenario tests skip delay cases without it). */
-export async function netemAvailable(ns: string, dev: string): Promise<boolean> {
-  try {
-    await addDelay(ns, dev, 1);
-    await clearDelay(ns, dev);
-    return true;
-  } catch {
-    return false;
-  }
 }

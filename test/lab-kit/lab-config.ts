@@ -26,6 +26,12 @@ export interface LabOptions {
   coordination?: Record<string, unknown>;
   /** cluster.waitForAll (default: Halo's own, 10s). */
   waitForAll?: string;
+  /**
+   * Members (nodes, `w`) whose datagrams to every other voter go through a userspace relay
+   * (udp-relay.ts), installed before any agent starts; `lab.relay(name)` sets its delay,
+   * loss, duplication and reordering (pass-through until then).
+   */
+  relays?: string[];
 }
 
 /**

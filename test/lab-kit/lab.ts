@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from './cleanup.js';
 import { LabError, run } from './exec.js';
-import { addDelay, addLoss, blockPeers, clearDelay, healNamespace } from './firewall.js';
+import { addLoss, blockPeers, healNamespace } from './firewall.js';
 import { Freezer } from './freezer.js';
 import { LabAgents } from './lab-agents.js';
 import type { LabOptions } from './lab-config.js';
@@ -11,6 +11,7 @@ import { monoMs } from './lab-core.js';
 import { killNamespaceProcesses, nextLabPrefix, nsPids, sweepStale } from './netns.js';
 import { SplitBrainChecker } from './split-brain.js';
 import { planTopology, SWITCH } from './topology.js';
+import { type RelayRoute, UdpRelay } from './udp-relay.js';
 
 export { HALO_CLI } from './lab-agents.js';
 export type { AgentStatus, LabOptions } from './lab-config.js';
@@ -24,6 +25,8 @@ export { monoMs, NS_MAIN } from './lab-core.js';
  * dies before it can call it.
  */
 export class Lab extends LabAgents {
+  private readonly relays = new Map<string, UdpRelay>();
+
   static async create(opts: LabOptions = {}): Promise<Lab> {
     if (process.getuid?.() !== 0) throw new LabError('the lab needs root (ip netns, nft)');
     await sweepStale();
@@ -34,6 +37,7 @@ export class Lab extends LabAgents {
     lab.unregister = registerCleanup(() => lab.cleanupSync());
     try {
       await lab.build();
+      for (const name of opts.relays ?? []) await lab.startRelay(name);
     } catch (err) {
       await lab.cleanup();
       throw err;
@@ -131,14 +135,6 @@ export class Lab extends LabAgents {
     return addLoss(this.ns(name), 'eth0', percent);
   }
 
-  delay(name: string, delayMs: number, jitterMs = 0): Promise<void> {
-    return addDelay(this.ns(name), 'eth0', delayMs, jitterMs);
-  }
-
-  clearDelay(name: string): Promise<void> {
-    return clearDelay(this.ns(name), 'eth0');
-  }
-
   /**
    * Freezes a node's agent and deadman helper together (cgroup freezer; scenario 13). The
    * service (responder) keeps running, as an application outside Halo's control would.
@@ -158,6 +154,31 @@ export class Lab extends LabAgents {
     const t = monoMs();
     this.freezers.get(name)?.thaw();
     return t;
+  }
+
+  /**
+   * Puts a userspace relay on every path from `name` to another voter (peer port 7401 on
+   * nodes, 7402 on the witness). Must run before `name`'s Halo process starts (conntrack:
+   * udp-relay.ts); `Lab.create` does it for `opts.relays`.
+   */
+  private async startRelay(name: string): Promise<void> {
+    const portOf = (role: string): number => (role === 'witness' ? 7402 : 7401);
+    const self = this.member(name);
+    const routes: RelayRoute[] = [...this.members.values()]
+      .filter((m) => (m.role === 'node' || m.role === 'witness') && m.name !== name)
+      .map((m) => ({ host: m.address, port: portOf(m.role) }));
+    const relay = new UdpRelay(self.ns, portOf(self.role), routes, (child) =>
+      this.procs.set(`relay-${name}`, child),
+    );
+    this.relays.set(name, relay);
+    await relay.start();
+  }
+
+  /** The relay on `name`'s outgoing voter paths (`opts.relays`). */
+  relay(name: string): UdpRelay {
+    const r = this.relays.get(name);
+    if (!r) throw new LabError(`no relay on "${name}" (LabOptions.relays)`);
+    return r;
   }
 
   /** Pids of every process in a member's namespace. */

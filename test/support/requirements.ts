@@ -9,9 +9,10 @@ import type { TestContext } from 'node:test';
  *
  *   if (!needPeer(t, 'etcd (/usr/bin/etcd)', etcdAvailable())) return;
  *
- * The one accepted exception is a kernel feature the CI machine kind does not have at all
- * (the netem qdisc): such a test calls `t.skip` itself, names the feature in the message,
- * and is listed in docs/fault-scenarios.md under "skipped on this machine".
+ * A kernel feature the CI machine kind does not have at all would be the one accepted
+ * exception: such a test calls `t.skip` itself, names the feature in the message, and is
+ * listed in docs/fault-scenarios.md under "skipped on this machine" (none today: the delay
+ * scenarios use a userspace relay instead of the netem qdisc).
  */
 export function needPeer(t: TestContext, what: string, ok: boolean): boolean {
   if (ok) return true;
