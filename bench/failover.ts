@@ -1,10 +1,12 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabEtcd, labEtcdEndpoints } from '../test/lab-kit/etcd.js';
 import { run } from '../test/lab-kit/exec.js';
 import { Lab, monoMs } from '../test/lab-kit/lab.js';
 import type { SplitBrainChecker } from '../test/lab-kit/split-brain.js';
+import { SUBNET_PREFIX } from '../test/lab-kit/topology.js';
 import { benchArgs } from './args.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
@@ -73,9 +75,20 @@ const args = benchArgs({
         'Halo cluster size: 2 (two nodes + witness), or 3 or 5 nodes without a witness (every node votes; `halo` only).',
       valueName: '2|3|5',
     },
+    alerts: {
+      type: 'string',
+      default: 'none',
+      description:
+        'Alert receivers of the Halo labs: none, or down (a webhook, an SMTP server and an SNMP manager at an address nobody answers, and a script that hangs), to show that delivery never delays a failover.',
+      valueName: 'none|down',
+    },
     out: { type: 'string', description: 'Also write the table to FILE.', valueName: 'FILE' },
   },
 });
+if (!['none', 'down'].includes(args.alerts)) {
+  process.stderr.write(`--alerts: expected none or down, got "${args.alerts}"\n`);
+  process.exit(2);
+}
 const TRIALS = Number(args.trials);
 const NODES = Number(args.nodes);
 if (![2, 3, 5].includes(NODES)) {
@@ -145,6 +158,43 @@ async function measure(
 
 // ---- Halo -------------------------------------------------------------------------------------
 
+/** An address inside the lab's subnet that no namespace holds: connections to it hang. */
+const DEAD_RECEIVER = `${SUBNET_PREFIX}.250`;
+
+/**
+ * `--alerts down`: one receiver of each type that never delivers — a webhook, an SMTP server
+ * and an SNMP manager at an address nobody answers (ARP never resolves, so every attempt runs
+ * to its timeout) and a script that hangs until it is killed. Every failover alerts all four.
+ */
+function downReceivers(dir: string): Record<string, unknown> {
+  const script = join(dir, 'hang.sh');
+  writeFileSync(script, '#!/bin/sh\nexec sleep 3600\n');
+  chmodSync(script, 0o755);
+  return {
+    'hung-script': { type: 'script', path: script, timeout: '10s' },
+    'dead-webhook': { type: 'webhook', url: `http://${DEAD_RECEIVER}:8081/alert`, timeout: '10s' },
+    'dead-mail': {
+      type: 'smtp',
+      host: DEAD_RECEIVER,
+      from: 'halo@lab.test',
+      to: ['ops@lab.test'],
+      timeout: '10s',
+    },
+    'dead-trap': { type: 'snmp', host: DEAD_RECEIVER, community: 'halo' },
+  };
+}
+
+/** Sum of every node's alert counters, to show the down receivers were really fed. */
+async function alertCounters(lab: Lab): Promise<string> {
+  const total = { sent: 0, failed: 0, dropped: 0, queued: 0 };
+  for (const n of lab.nodes) {
+    const s = await lab.status(n).catch(() => undefined);
+    for (const r of (s?.['alerts'] as Array<Record<string, number>> | undefined) ?? [])
+      for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += r[k] ?? 0;
+  }
+  return `sent ${total.sent}, failed ${total.failed}, dropped ${total.dropped}, queued ${total.queued}`;
+}
+
 type HaloFault = 'kill' | 'crash' | 'move' | 'etcd-leader';
 
 /** Embedded coordination (with a witness) unless `etcdElectionMs` is given: then a lab etcd. */
@@ -156,7 +206,9 @@ async function haloBench(
   const withEtcd = etcdElectionMs !== undefined;
   const system = withEtcd
     ? `halo-etcd ${profile}${etcdElectionMs !== 1000 ? ` (etcd election ${etcdElectionMs} ms)` : ''}`
-    : `halo ${profile}${NODES === 2 ? '' : ` (${NODES} nodes, no witness)`}`;
+    : `halo ${profile}${NODES === 2 ? '' : ` (${NODES} nodes, no witness)`}${args.alerts === 'down' ? ', 4 alert receivers down' : ''}`;
+  const alertDir = mkdtempSync(join(tmpdir(), 'halo-bench-alerts-'));
+  const alerts = args.alerts === 'down' ? { alerts: downReceivers(alertDir) } : {};
   const lab = await Lab.create(
     withEtcd
       ? {
@@ -171,8 +223,9 @@ async function haloBench(
           },
         }
       : NODES === 2
-        ? { timing: profile }
+        ? { timing: profile, ...alerts }
         : {
+            ...alerts,
             timing: profile,
             witness: false,
             nodes: Array.from({ length: NODES }, (_, i) => `n${i + 1}`),
@@ -230,10 +283,12 @@ async function haloBench(
         if (etcd && etcdLeader) await etcd.restart(etcdLeader);
       }
     }
+    if (args.alerts === 'down') log(`${system}: alert counters of all nodes: ${await alertCounters(lab)}`);
     return rows;
   } finally {
     await etcd?.stop().catch(() => {});
     await lab.cleanup();
+    rmSync(alertDir, { recursive: true, force: true });
   }
 }
 

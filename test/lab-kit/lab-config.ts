@@ -32,6 +32,8 @@ export interface LabOptions {
    * loss, duplication and reordering (pass-through until then).
    */
   relays?: string[];
+  /** The config's `alerts:` receivers (none by default). */
+  alerts?: Record<string, unknown>;
 }
 
 /**
@@ -60,6 +62,7 @@ export function labConfig(
     },
     nodes: Object.fromEntries(nodes.map((n) => [n.name, { address: n.address }])),
     ...(witness ? { witness: { address: witness.address, port: 7402 } } : {}),
+    ...(opts.alerts ? { alerts: opts.alerts } : {}),
     groups: opts.groups ?? {
       vip: {
         nodes: names,
