@@ -95,6 +95,23 @@ describe('filesystem resource (root, loop device)', () => {
     execFileSync('fsck.ext4', ['-n', d.device], { stdio: 'ignore' });
   });
 
+  it('a stop that loses the race with another unmount (the deadman helper at the lease deadline) succeeds', async (t) => {
+    const d = disk(t);
+    if (!d) return;
+    const dir = join(d.dir, 'mnt');
+    const r = resource({ device: d.device, directory: dir, fstype: 'ext4' });
+    await r.start(ctx());
+    // The helper unmounts right after the resource saw the mount and before its own umount ran.
+    const inner = r as unknown as { run: (cmd: string[], c: ResourceContext) => Promise<unknown> };
+    const run = inner.run.bind(r);
+    inner.run = async (cmd, c) => {
+      if (cmd[0] === 'umount') execFileSync('umount', [dir]);
+      return run(cmd, c);
+    };
+    await r.stop(ctx());
+    assert.ok(!mountedAt(dir));
+  });
+
   it('the write probe writes and removes a file on the mounted file system (xfs)', async (t) => {
     const d = disk(t, 'xfs');
     if (!d) return;

@@ -172,6 +172,8 @@ class FilesystemResource implements ResourceInstance {
           ctx,
           { output: r.output },
         );
+      // Unmounted meanwhile by someone else (the deadman helper at the lease deadline): stopped.
+      if (!mountAt(await ownMounts(), dir)) return;
       if (!/busy/i.test(r.output))
         throw this.error('HALO_E_RESOURCE_STOP_FAILED', `umount ${dir} failed (${describe(r)})`, ctx, {
           output: r.output,
