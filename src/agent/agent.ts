@@ -340,7 +340,7 @@ export class Agent implements ClusterOps {
   }
 
   setParams(group: string, resource: string, changes: Record<string, unknown>) {
-    return this.engine.setParams(group, resource, changes);
+    return this.writing(() => this.engine.setParams(group, resource, changes));
   }
 
   suspendMonitor(name: string): Promise<void> {

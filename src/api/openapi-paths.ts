@@ -107,16 +107,17 @@ export const paths = {
   },
   '/v1/groups/{group}/resources/{resource}/params': {
     get: {
-      summary: 'Parameters and pending changes',
+      summary:
+        'Parameters in effect where the resource runs and accepted changes pending until it next starts (the same on every node)',
       parameters: [groupParam, resourceParam],
       responses: { 200: json('Params'), ...errors(401, 404) },
     },
     patch: {
       summary:
-        'Change parameters: live ones apply at once, restart ones stay pending until the resource restarts',
+        'Change parameters for the cluster (acknowledged once a majority stored them): live ones apply at once where the resource runs, restart ones stay pending until it next starts on any node',
       parameters: [groupParam, resourceParam],
       requestBody: json('ParamsPatch'),
-      responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409), ...tooLarge() },
+      responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
   '/v1/monitors/{monitor}/suspend': {

@@ -66,6 +66,9 @@ export interface IntentEntry {
  * - `group/<g>/failed/<node>` → true | false (node failed to start the group)
  * - `group/<g>/failedReason/<node>` → string (why, with the failing resource's message)
  * - `monitor/<name>/suspended` → boolean (`<group>/<monitor>` for group monitors)
+ * - `param/<g>/<r>/<key>` → a parameter override as its type's schema parsed it | null
+ * - `applied/<g>/<r>` → `{ node, values, versions }`: the overrides the node running it uses
+ *   (src/engine/param-intent.ts)
  */
 export type ClusterIntent = Record<string, IntentEntry>;
 

@@ -1,15 +1,12 @@
 import { HaloError } from '../errors.js';
 import type { EngineCore } from './engine-core.js';
 import type { EngineMonitors } from './engine-monitors.js';
-import { opTimeouts } from './group-runner.js';
 import { clearFailuresEntries, groupIntent, intentKeys, type ParsedIntent } from './intent.js';
-import { validateParamChanges } from './param-changes.js';
 import { rankCandidates, type Snapshot } from './scheduler.js';
-import { errorText, runWithTimeout } from './timers.js';
 
 /**
- * Operator requests: cluster-wide ones become intent writes (the scheduler on every node acts
- * on them); parameter changes are node-local and act on the resources directly.
+ * Operator requests on groups and monitors: each becomes an intent write (the scheduler on
+ * every node acts on it). Parameter changes are EngineParams'.
  */
 export class EngineAdmin {
   private readonly core: EngineCore;
@@ -92,72 +89,5 @@ export class EngineAdmin {
     g.state.clearFailedStop();
     core.event({ type: 'intent', group, message: `failures of ${group} cleared` });
     core.kick();
-  }
-
-  getParams(
-    group: string,
-    resource: string,
-  ): { params: Record<string, unknown>; pending: Record<string, unknown> } {
-    const r = this.core.resource(group, resource);
-    return { params: { ...r.config.params }, pending: { ...r.pending } };
-  }
-
-  async setParams(
-    group: string,
-    resource: string,
-    changes: Record<string, unknown>,
-  ): Promise<{ live: string[]; pending: string[] }> {
-    const { core } = this;
-    const g = core.group(group);
-    const r = core.resource(group, resource);
-    const values = validateParamChanges(r.config, core.opts.resourceTypes?.(r.config.type), changes);
-    const keys = Object.keys(values);
-    const modes = core.opts.resourceTypes?.(r.config.type)?.paramModes ?? {};
-    if (r.state === 'stopped') {
-      core.replaceInstance(g, r, { ...r.config.params, ...values });
-      core.event({
-        type: 'params',
-        group,
-        resource,
-        message: `parameters ${keys.join(', ')} changed`,
-        details: { keys },
-      });
-      return { live: keys, pending: [] };
-    }
-    let live = keys.filter((k) => modes[k] === 'live');
-    if (live.length > 0 && r.instance.applyLive) {
-      const liveValues = Object.fromEntries(live.map((k) => [k, values[k]]));
-      const outcome = await runWithTimeout(
-        core.opts.timers,
-        opTimeouts(r.config).check,
-        undefined,
-        (signal) =>
-          r.instance.applyLive!(liveValues, core.resourceContext(g, resource, g.state.term ?? '', signal)),
-      );
-      if (outcome.status !== 'done') {
-        const reason = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
-        throw new HaloError(
-          'HALO_E_PARAM_APPLY_FAILED',
-          `applying ${live.join(', ')} to ${group}/${resource} failed: ${reason}`,
-          {
-            group,
-            resource,
-          },
-        );
-      }
-      r.appliedLive(liveValues);
-    } else {
-      live = [];
-    }
-    const pending = keys.filter((k) => !live.includes(k));
-    r.addPending(Object.fromEntries(pending.map((k) => [k, values[k]])));
-    core.event({
-      type: 'params',
-      group,
-      resource,
-      message: `parameters changed: live ${live.join(', ') || '-'}; pending until restart ${pending.join(', ') || '-'}`,
-      details: { live, pending },
-    });
-    return { live, pending };
   }
 }

@@ -4,6 +4,7 @@ import { baseEnv } from '../util/command-env.js';
 import type { EngineCore } from './engine-core.js';
 import { EngineFencing } from './engine-fencing.js';
 import type { EngineMonitors } from './engine-monitors.js';
+import type { EngineParams } from './engine-params.js';
 import { runCommand } from './exec/run-command.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
 import { type GroupSlot, GroupState } from './group-state.js';
@@ -20,10 +21,12 @@ export class EngineGroups {
   private readonly core: EngineCore;
   private readonly monitors: EngineMonitors;
   readonly fencing: EngineFencing;
+  private readonly params: EngineParams;
 
-  constructor(core: EngineCore, monitors: EngineMonitors) {
+  constructor(core: EngineCore, monitors: EngineMonitors, params: EngineParams) {
     this.core = core;
     this.monitors = monitors;
+    this.params = params;
     this.fencing = new EngineFencing(core);
   }
 
@@ -297,10 +300,8 @@ export class EngineGroups {
         instance: (name) => resources.get(name)!.instance,
         context: (name, term, signal) => core.resourceContext(slot, name, term, signal),
         beforeStart: (name) => {
-          const r = resources.get(name)!;
-          const keys = Object.keys(r.pending);
+          const keys = this.params.beforeStart(slot, resources.get(name)!);
           if (keys.length === 0) return;
-          core.replaceInstance(slot, r, { ...r.config.params, ...r.pending });
           core.event({
             type: 'params',
             group: config.name,
@@ -310,6 +311,7 @@ export class EngineGroups {
         },
         onChange: (name, runState, detail) => {
           resources.get(name)!.changed(runState, detail);
+          if (runState === 'running') this.params.recordApplied(slot, resources.get(name)!);
           if (runState === 'running' || runState === 'stopped' || runState === 'failed') {
             core.event({
               type: 'resource',

@@ -93,6 +93,8 @@ export function groupStatus(
   monitors: Iterable<MonitorView>,
   lastTimeline: Timeline | null,
   fence: FenceState | null = null,
+  /** Cluster-wide pending parameters (engine-params.ts); this node's own when absent. */
+  pendingOf?: (group: string, resource: string) => Record<string, unknown>,
 ): GroupStatus {
   const gi = groupIntent(intent, g.config.name);
   return {
@@ -118,7 +120,7 @@ export function groupStatus(
       lastCheck: r.lastCheck,
       lastError: r.lastError,
       lastOutput: r.lastOutput,
-      pendingParams: { ...r.pending },
+      pendingParams: pendingOf ? pendingOf(g.config.name, r.config.name) : { ...r.pending },
     })),
     monitors: monitorStatuses(monitors, intent, g),
     lastTimeline,

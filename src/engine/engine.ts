@@ -3,6 +3,7 @@ import { EngineAdmin } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
 import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
+import { EngineParams } from './engine-params.js';
 import { EngineProbes } from './engine-probes.js';
 import { type EngineStatus, groupStatus, monitorStatuses } from './engine-status.js';
 import { TimelineRecorder } from './event-log.js';
@@ -36,6 +37,7 @@ export class Engine {
   private readonly ops: EngineGroups;
   private readonly admin: EngineAdmin;
   private readonly probes: EngineProbes;
+  private readonly params: EngineParams;
   private unsubscribe: (() => void) | null = null;
   private kickQueued = false;
   private cancelRetry: (() => void) | null = null;
@@ -43,7 +45,8 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.core = new EngineCore(opts, () => this.kick());
     this.monitors = new EngineMonitors(this.core);
-    this.ops = new EngineGroups(this.core, this.monitors);
+    this.params = new EngineParams(this.core);
+    this.ops = new EngineGroups(this.core, this.monitors, this.params);
     this.probes = new EngineProbes(this.core, this.ops);
     this.admin = new EngineAdmin(this.core, this.monitors, (intent) => this.snapshot(intent));
   }
@@ -56,6 +59,8 @@ export class Engine {
     for (const m of config.monitors) this.monitors.create(m, null);
     for (const g of core.groups.values()) for (const m of g.config.monitors) this.monitors.create(m, g);
     core.running = true;
+    // Before any start: the first start of each resource uses the accepted parameters.
+    this.params.sync();
     this.unsubscribe = core.opts.coordinator.on((event) => this.onCoordinatorEvent(event));
     this.monitors.pushNodeStatus();
     core.event({ type: 'agent', message: `engine started with ${core.groups.size} groups` });
@@ -118,25 +123,26 @@ export class Engine {
     return this.admin.clearFailures(group);
   }
 
+  /** The parameters in effect where the resource runs and those pending; the same on every node. */
   getParams(
     group: string,
     resource: string,
   ): { params: Record<string, unknown>; pending: Record<string, unknown> } {
-    return this.admin.getParams(group, resource);
+    return this.params.view(group, resource);
   }
 
   /**
-   * Validates `changes` with the resource type's schema, applies `live` parameters at once
-   * (applyLive on a running resource) and keeps `restart` parameters pending until the
-   * resource next starts. On a resource that is not running every change applies at once.
-   * Node-local and not persisted: the config file stays the source of truth.
+   * Validates `changes` with the resource type's schema and stores them as cluster state
+   * (resolves once a majority has them). The node running the resource applies `live`
+   * parameters at once and keeps `restart` parameters pending until the resource next starts,
+   * on any node; where it does not run, every change applies at its next start.
    */
   setParams(
     group: string,
     resource: string,
     changes: Record<string, unknown>,
   ): Promise<{ live: string[]; pending: string[] }> {
-    return this.admin.setParams(group, resource, changes);
+    return this.params.set(group, resource, changes);
   }
 
   // ---- status -----------------------------------------------------------------------------
@@ -144,6 +150,7 @@ export class Engine {
   status(): EngineStatus {
     const { core } = this;
     const intent = core.intent();
+    const pendingOf = this.params.pendingOf();
     return {
       node: core.opts.node,
       eligible: this.monitors.eligible,
@@ -156,6 +163,7 @@ export class Engine {
           this.monitors.views(),
           core.timelines?.last(g.config.name) ?? null,
           this.ops.fencing.state(g.config.name),
+          pendingOf,
         ),
       ),
       monitors: monitorStatuses(this.monitors.views(), intent, null),
@@ -245,6 +253,7 @@ export class Engine {
 
   private onCoordinatorEvent(event: CoordinatorEvent): void {
     const { core } = this;
+    if (event.type === 'intent') this.params.sync();
     if (event.type === 'acquired' || event.type === 'demote' || event.type === 'owner') {
       const g = core.groups.get(event.group);
       if (!g) return;

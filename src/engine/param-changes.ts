@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { ResourceConfig } from '../config/model.js';
 import { HaloError } from '../errors.js';
+import { resolveUser } from './exec/run-as.js';
 import type { ParamMode } from './resources/types.js';
 
 /**
@@ -58,6 +60,37 @@ export function validateParamChanges(
     values[key] = { ...next, ...Object.fromEntries(filled.map((k) => [k, current[k]])) };
   }
   return values;
+}
+
+/**
+ * What the schema cannot know: the user exists and the working directory is a directory on
+ * this node, so a bad value is refused when it is set rather than at the next start.
+ */
+export async function checkParamsOnHost(
+  values: Record<string, unknown>,
+  where: { group: string; resource: string; type: string },
+): Promise<void> {
+  const user = values['user'];
+  if (typeof user === 'string' && user !== '') {
+    try {
+      await resolveUser(user);
+    } catch (err) {
+      throw new HaloError('HALO_E_BAD_REQUEST', `invalid parameters: user: ${(err as Error).message}`, where);
+    }
+  }
+  const cwd = values['cwd'];
+  if (typeof cwd === 'string' && cwd !== '') {
+    const isDir = await stat(cwd).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir)
+      throw new HaloError(
+        'HALO_E_BAD_REQUEST',
+        `invalid parameters: cwd: ${cwd} is not a directory on this node`,
+        where,
+      );
+  }
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -93,11 +93,12 @@ test('the halo CLI against a running cluster', async (t) => {
         'env={COLOR: blue}',
       ]);
       assert.match(out, /applied now: check/);
-      assert.match(out, /pending until the resource restarts: env/);
+      assert.match(out, /^accepted by the cluster/m);
+      assert.match(out, /pending until the resource restarts \(on any node\): env/);
       const json = JSON.parse(await ok(['resource', 'set', 'web/marker', 'timeout={check: 10s}', '--json']));
       assert.deepEqual(json, { live: ['timeout'], pending: [] });
       const got = await ok(['resource', 'get', 'web/marker']);
-      assert.match(got, /^env = .*pending until restart: \{"COLOR":"blue"\}/m);
+      assert.match(got, /^env = .*pending until the resource next starts: \{"COLOR":"blue"\}/m);
       assert.match(got, /^start = /m);
       const view = JSON.parse(await ok(['resource', 'get', 'web/marker', '--json']));
       assert.deepEqual(view.pending, { env: { COLOR: 'blue' } });

@@ -261,6 +261,8 @@ export interface EtcdAgents {
   kill(node: string, signal?: NodeJS.Signals): Promise<void>;
   events(node: string): Array<Record<string, any>>;
   logs(node: string): string;
+  /** A request to `node`'s API with its own token. */
+  api(node: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 export async function startEtcdAgents(
@@ -338,6 +340,24 @@ export async function startEtcdAgents(
       }
     },
     logs: (node) => logs.get(node) ?? '',
+    async api(node, method, path, body) {
+      const port = (nodes[node] as { apiPort: number }).apiPort;
+      const token = readFileSync(join(dir, `state-${node}`, 'api.token'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed };
+    },
   };
   return agents;
 }

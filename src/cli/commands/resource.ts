@@ -11,7 +11,8 @@ function target(arg: string): string {
 
 export const resourceGetCommand: Command = {
   words: ['resource', 'get'],
-  summary: 'Show the parameters of a resource and changes pending until it restarts.',
+  summary:
+    'Show the parameters in effect where a resource runs and accepted changes pending until it next starts (the same on every node).',
   args: 'GROUP/RESOURCE',
   arity: [1, 1],
   options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
@@ -27,7 +28,9 @@ export const resourceGetCommand: Command = {
       for (const k of keys) {
         const now = k in view.params ? JSON.stringify(view.params[k]) : '(not set)';
         const pending =
-          k in view.pending ? `   (pending until restart: ${JSON.stringify(view.pending[k])})` : '';
+          k in view.pending
+            ? `   (pending until the resource next starts: ${JSON.stringify(view.pending[k])})`
+            : '';
         ctx.stdout(`${k} = ${now}${pending}\n`);
       }
     }
@@ -38,7 +41,7 @@ export const resourceGetCommand: Command = {
 export const resourceSetCommand: Command = {
   words: ['resource', 'set'],
   summary:
-    'Change parameters (KEY=VALUE, values in YAML syntax); says which apply live and which wait for a restart.',
+    'Change parameters for the whole cluster (KEY=VALUE, values in YAML syntax); says which apply live and which wait for the next start.',
   args: 'GROUP/RESOURCE KEY=VALUE…',
   arity: [2, 64],
   options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
@@ -57,9 +60,12 @@ export const resourceSetCommand: Command = {
     );
     if (ctx.options['json']) ctx.stdout(`${JSON.stringify(result)}\n`);
     else {
+      ctx.stdout('accepted by the cluster (stored by a majority, kept across restarts)\n');
       if (result.live.length) ctx.stdout(`applied now: ${result.live.join(', ')}\n`);
       if (result.pending.length) {
-        ctx.stdout(`saved, pending until the resource restarts: ${result.pending.join(', ')}\n`);
+        ctx.stdout(
+          `saved, pending until the resource restarts (on any node): ${result.pending.join(', ')}\n`,
+        );
         ctx.stdout('(some changes take effect only after the resource goes offline and online again)\n');
       }
     }
