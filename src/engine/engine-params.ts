@@ -1,4 +1,5 @@
 import type { ResourceConfig } from '../config/model.js';
+import type { ClusterIntent } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
 import type { EngineCore } from './engine-core.js';
 import { opTimeouts } from './group-runner.js';
@@ -44,8 +45,17 @@ export class EngineParams {
     this.core = core;
   }
 
+  private parsedFrom: ClusterIntent | null = null;
+  private parsedCache = new Map<string, ResourceParamIntent>();
+
+  /** Parsed once per intent snapshot: every resource start asks (1000 groups start at once). */
   private parsed(): Map<string, ResourceParamIntent> {
-    return parseParamIntent(this.core.opts.coordinator.intent());
+    const intent = this.core.opts.coordinator.intent();
+    if (intent !== this.parsedFrom) {
+      this.parsedCache = parseParamIntent(intent);
+      this.parsedFrom = intent;
+    }
+    return this.parsedCache;
   }
 
   private localOf(group: string, resource: string): LocalOverrides {
