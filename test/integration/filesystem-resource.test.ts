@@ -190,12 +190,10 @@ describe('filesystem resource (root, loop device)', () => {
     await a.stop(ctx());
   });
 
-  it('refuses to mount a device mounted in another mount namespace (the other node on this kernel)', async (t) => {
-    const d = disk(t);
-    if (!d) return;
+  /** The "other node": its own mount namespace (unshare -m, private propagation) holding the disk for `seconds`. */
+  async function holdInOtherNamespace(t: TestContext, d: LoopDisk, seconds: number): Promise<ChildProcess> {
     const other = join(d.dir, 'other');
-    mkdirSync(other);
-    // The "other node": its own mount namespace (unshare -m, private propagation) holding the disk.
+    mkdirSync(other, { recursive: true });
     const holder = spawn(
       'unshare',
       [
@@ -204,7 +202,7 @@ describe('filesystem resource (root, loop device)', () => {
         'private',
         'sh',
         '-c',
-        'mount "$1" "$2" && echo ready && exec sleep 600',
+        `mount "$1" "$2" && echo ready && exec sleep ${seconds}`,
         'sh',
         d.device,
         other,
@@ -220,17 +218,40 @@ describe('filesystem resource (root, loop device)', () => {
       holder.once('exit', (code) => reject(new Error(`unshare exited ${code}`)));
     });
     assert.ok(!mountedAt(other), 'not visible in this namespace');
-    const r = resource({ device: d.device, directory: join(d.dir, 'mnt'), fstype: 'ext4' });
+    return holder;
+  }
+
+  it('refuses to mount a device mounted in another mount namespace (the other node on this kernel)', async (t) => {
+    const d = disk(t);
+    if (!d) return;
+    const holder = await holdInOtherNamespace(t, d, 600);
+    const r = resource({
+      device: d.device,
+      directory: join(d.dir, 'mnt'),
+      fstype: 'ext4',
+      foreignMountWait: '300ms',
+    });
     await assert.rejects(
       r.start(ctx()),
       (err) =>
         isHaloError(err) &&
         err.code === 'HALO_E_RESOURCE_START_FAILED' &&
         new RegExp(
-          `already mounted at ${other} in another mount namespace \\(mnt:\\[\\d+\\], pid ${holder.pid}\\)`,
+          `already mounted at ${join(d.dir, 'other')} in another mount namespace \\(mnt:\\[\\d+\\], pid ${holder.pid}\\)`,
         ).test(err.message),
     );
     assert.ok(!mountedAt(join(d.dir, 'mnt')));
+  });
+
+  it('waits for a mount in another namespace that goes away (the old owner still unmounting) instead of failing', async (t) => {
+    const d = disk(t);
+    if (!d) return;
+    await holdInOtherNamespace(t, d, 1);
+    const r = resource({ device: d.device, directory: join(d.dir, 'mnt'), fstype: 'ext4' });
+    // Refused at once before (see the test above); now it mounts once the other mount is gone.
+    await r.start(ctx());
+    assert.ok(mountedAt(join(d.dir, 'mnt')));
+    await r.stop(ctx());
   });
 
   it('a device that stops answering fails the check in bounded time instead of hanging it', async (t) => {

@@ -14,6 +14,7 @@ const BUSY_RETRY_MS = 500;
 /** SIGTERM rounds before SIGKILL: a database gets a chance to close its files cleanly. */
 const TERM_ROUNDS = 4;
 const KILL_GRACE_MS = 1000;
+const FOREIGN_MOUNT_POLL_MS = 100;
 /** fsck(8) exit codes: 1 = errors corrected, 2 = corrected, reboot advised (root file system only). */
 const FSCK_OK = [0, 1, 2];
 
@@ -100,7 +101,7 @@ class FilesystemResource implements ResourceInstance {
         `${device.path} is already mounted at ${elsewhere.mountPoint} on this node; refusing to mount it twice`,
         ctx,
       );
-    const foreign = (await foreignMounts(device.dev))[0];
+    const foreign = await this.foreignMountAfterWait(device.dev, ctx);
     if (foreign)
       throw this.error(
         'HALO_E_RESOURCE_START_FAILED',
@@ -152,6 +153,20 @@ class FilesystemResource implements ResourceInstance {
         ctx,
         { output: r.output },
       );
+  }
+
+  /**
+   * A mount in another namespace may be the old owner still unmounting: its deadman helper
+   * fences at the lease deadline, and the new owner's lease can begin while that unmount
+   * (after ending the users) is still running. Wait `foreignMountWait` for it to go away.
+   */
+  private async foreignMountAfterWait(dev: string, ctx: ResourceContext) {
+    const until = Date.now() + this.params.foreignMountWait;
+    for (;;) {
+      const foreign = (await foreignMounts(dev))[0];
+      if (!foreign || Date.now() >= until || ctx.signal.aborted) return foreign;
+      await sleep(FOREIGN_MOUNT_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {});
+    }
   }
 
   async stop(ctx: ResourceContext): Promise<void> {

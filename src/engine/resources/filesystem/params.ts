@@ -40,6 +40,9 @@ export const filesystemParams = z.strictObject({
     .describe(
       'Check also writes and deletes `.halo-probe` on the file system (synchronously, O_DIRECT); without it the check reads one block of the device with O_DIRECT.',
     ),
+  foreignMountWait: duration(
+    'When the device is mounted in another mount namespace this kernel shows (another node on the same kernel still unmounting after its lease ended), how long start waits for that mount to go away before it refuses.',
+  ).prefault('10s'),
   timeout: z
     .strictObject({
       start: duration('Time limit of start, fsck included.').prefault('2m'),
