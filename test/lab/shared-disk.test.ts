@@ -54,6 +54,16 @@ test(`shared disk: ${ROUNDS} nemesis rounds with the store on a filesystem resou
   assert.equal(report.splitBrain.length, 0, 'never two VIP holders');
   assert.deepEqual(report.writes.lost, [], 'no acknowledged write missing from the disk');
   assert.ok(report.writes.acked > 100, `writes were acknowledged (${report.writes.acked})`);
+  // Availability: a survivor that failed to mount (the old owner still unmounting) would be
+  // marked failed, and every later fault would wait for the dead node to come back.
+  const stayed = report.rounds.filter(
+    (r) => (r.kind === 'kill' || r.kind === 'crash') && r.ownerAfter === r.ownerBefore,
+  );
+  assert.deepEqual(
+    stayed.map((r) => `round ${r.round} ${r.kind}: stayed on ${r.ownerBefore}`),
+    [],
+    'the survivor takes the group over after every kill and crash',
+  );
 
   // The lab is gone: its mount namespaces die with their processes and the disk is let go.
   const dev = blockDevice(disk.device);
