@@ -66,6 +66,7 @@ export interface IntentEntry {
  * - `group/<g>/failed/<node>` → true | false (node failed to start the group)
  * - `group/<g>/failedReason/<node>` → string (why, with the failing resource's message)
  * - `monitor/<name>/suspended` → boolean (`<group>/<monitor>` for group monitors)
+ * - `node/<n>/standby` → boolean (the node takes no group; the ones it holds move away)
  */
 export type ClusterIntent = Record<string, IntentEntry>;
 
