@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningCluster } from '../support/cluster.js';
+import { openApiValidator } from './api-helpers.js';
 import { groupsCluster, twoAgents } from './groups-support.js';
 
 /**
@@ -82,8 +83,10 @@ test('halo node standby moves every group off the node, nothing returns while it
   );
 
   // Every node shows the mode: status, halo status, metrics; n1 refuses to be a target.
+  const { validate } = await openApiValidator(`http://127.0.0.1:${c.ports['n2']!.api}`);
   for (const node of ['n1', 'n2']) {
     const s = await c.status(node);
+    validate('/v1/status', 'get', 200, s);
     assert.deepEqual(
       s.nodes.map((n: { name: string; standby: boolean }) => [n.name, n.standby]),
       [
@@ -100,6 +103,13 @@ test('halo node standby moves every group off the node, nothing returns while it
   const refused = await c.cli('n2', ['move', 'app', 'n1']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /HALO_E_CONFLICT.*in standby/);
+  const again = await c.api('n2', 'POST', '/v1/nodes/n1/standby', {});
+  assert.equal(again.status, 202);
+  validate('/v1/nodes/{node}/standby', 'post', 202, again.body);
+  assert.equal(again.body.message, 'node n1 in standby: it holds no group');
+  const missing = await c.api('n2', 'POST', '/v1/nodes/n9/unstandby', {});
+  assert.equal(missing.status, 404);
+  validate('/v1/nodes/{node}/unstandby', 'post', 404, missing.body);
   const unknown = await c.cli('n2', ['node', 'standby', 'n9']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /HALO_E_NOT_FOUND: no node n9; the nodes are n1, n2/);
