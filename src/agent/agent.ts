@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
 import { peerToken, TokenAuth } from '../api/auth.js';
-import type { ClusterOps, HaloEvent } from '../api/ops.js';
+import type { ClusterOps, HaloEvent, StandbyResult } from '../api/ops.js';
 import { fetchPeerViews } from '../api/peer-timelines.js';
 import { checkTarget } from '../api/preconditions.js';
 import { buildApi } from '../api/server.js';
@@ -341,6 +341,10 @@ export class Agent implements ClusterOps {
 
   setParams(group: string, resource: string, changes: Record<string, unknown>) {
     return this.writing(() => this.engine.setParams(group, resource, changes));
+  }
+
+  setStandby(node: string, standby: boolean): Promise<StandbyResult> {
+    return this.writing(() => this.engine.setStandby(node, standby));
   }
 
   suspendMonitor(name: string): Promise<void> {

@@ -48,6 +48,17 @@ export function renderMetrics(m: MetricsInput): string {
   metric('halo_node_eligible', 'gauge', 'This node may host groups (node-level monitors pass).', [
     [{ node }, m.engine.eligible ? 1 : 0],
   ]);
+  // Cluster intent, the same on every node: each node's mode, so one scrape shows them all.
+  const nodes = [
+    node,
+    ...c.members.filter((mem) => mem.kind === 'node' && mem.name !== node).map((mem) => mem.name),
+  ];
+  metric(
+    'halo_node_standby',
+    'gauge',
+    'The node is in standby (halo node standby): it takes no group.',
+    nodes.sort().map((n) => [{ node: n }, m.engine.standbyNodes.includes(n) ? 1 : 0]),
+  );
   metric(
     'halo_member_up',
     'gauge',

@@ -51,6 +51,8 @@ export function buildStatus(
       up: self ? true : (member?.up ?? false),
       eligible: self ? engine.eligible : (member?.eligible ?? false),
       reasons: self ? engine.ineligibleReasons : (member?.reasons ?? []),
+      // Cluster intent, so every node shows the same; the groups it still holds are draining.
+      standby: engine.standbyNodes.includes(n.name),
       lastSeenAgoMs: self ? 0 : (member?.lastSeenAgoMs ?? null),
       rttMs: member?.rttMs ?? null,
     };

@@ -28,6 +28,7 @@ const ERROR_TEXT: Record<number, string> = {
 };
 const groupParam = { name: 'group', in: 'path', required: true, schema: name };
 const resourceParam = { name: 'resource', in: 'path', required: true, schema: name };
+const nodeParam = { name: 'node', in: 'path', required: true, schema: name };
 const monitorParam = { name: 'monitor', in: 'path', required: true, schema: { type: 'string' } };
 
 export const paths = {
@@ -118,6 +119,23 @@ export const paths = {
       parameters: [groupParam, resourceParam],
       requestBody: json('ParamsPatch'),
       responses: { 200: json('ParamsChanged'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
+    },
+  },
+  '/v1/nodes/{node}/standby': {
+    post: {
+      summary:
+        'Put a node in standby: it takes no group, and the groups it holds move away one at a time (those no other node can take stop); cluster intent, survives restarts',
+      parameters: [nodeParam],
+      requestBody: json('Empty'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 503), ...tooLarge() },
+    },
+  },
+  '/v1/nodes/{node}/unstandby': {
+    post: {
+      summary: 'Take a node out of standby: it may take groups again (they move back only with autoFailback)',
+      parameters: [nodeParam],
+      requestBody: json('Empty'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 503), ...tooLarge() },
     },
   },
   '/v1/monitors/{monitor}/suspend': {

@@ -185,7 +185,7 @@ export const schemas = {
   },
   Node: {
     type: 'object',
-    required: ['name', 'address', 'self', 'up', 'eligible', 'reasons'],
+    required: ['name', 'address', 'self', 'up', 'eligible', 'reasons', 'standby'],
     properties: {
       name: { type: 'string' },
       address: { type: 'string' },
@@ -193,6 +193,10 @@ export const schemas = {
       up: { type: 'boolean' },
       eligible: { type: 'boolean' },
       reasons: { type: 'array', items: { type: 'string' } },
+      standby: {
+        type: 'boolean',
+        description: 'In standby (`halo node standby`): takes no group; groups it still owns are moving away',
+      },
       lastSeenAgoMs: { type: ['number', 'null'] },
       rttMs: { type: ['number', 'null'] },
     },

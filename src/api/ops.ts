@@ -28,6 +28,12 @@ export interface HaloEvent {
   details?: Record<string, unknown>;
 }
 
+/** What `halo node standby` answers: the groups the node holds, and those that stop for lack of another node. */
+export interface StandbyResult {
+  held: string[];
+  stopping: string[];
+}
+
 export interface ClusterOps {
   /** The status document (may ask peers for their half of the last failover first). */
   status(opts?: { peers?: boolean }): unknown | Promise<unknown>;
@@ -40,6 +46,8 @@ export interface ClusterOps {
   stopGroup(group: string): Promise<void>;
   getParams(group: string, resource: string): ParamsView;
   setParams(group: string, resource: string, changes: Record<string, unknown>): Promise<SetParamsResult>;
+  /** Node standby on or off (cluster intent); an unknown node is HALO_E_NOT_FOUND. */
+  setStandby(node: string, standby: boolean): Promise<StandbyResult>;
   suspendMonitor(name: string): Promise<void>;
   resumeMonitor(name: string): Promise<void>;
   recentEvents(limit: number): HaloEvent[];

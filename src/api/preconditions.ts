@@ -6,7 +6,7 @@ import { HaloError } from '../errors.js';
  *
  * 409 HALO_E_CONFLICT (the request is well-formed, the cluster state does not allow it):
  * - the target node is not one of the group's nodes;
- * - the target node is down or ineligible as this node sees it;
+ * - the target node is down or ineligible as this node sees it, or in standby;
  * - `move` to the node that already runs the group.
  * 404 HALO_E_NOT_FOUND: the group does not exist.
  */
@@ -18,7 +18,7 @@ export interface TargetCheck {
   groupNodes: string[] | undefined;
   target: string;
   owner: string | null;
-  nodes: Array<{ name: string; up: boolean; eligible: boolean; reasons: string[] }>;
+  nodes: Array<{ name: string; up: boolean; eligible: boolean; reasons: string[]; standby?: boolean }>;
 }
 
 export function checkTarget(c: TargetCheck): void {
@@ -44,6 +44,13 @@ export function checkTarget(c: TargetCheck): void {
       'HALO_E_CONFLICT',
       `cannot ${c.verb} ${c.group} to ${c.target}: the node is ineligible (${node.reasons.join('; ') || 'node monitor failing'})`,
       { ...details, reasons: node.reasons },
+    );
+  }
+  if (node.standby) {
+    throw new HaloError(
+      'HALO_E_CONFLICT',
+      `cannot ${c.verb} ${c.group} to ${c.target}: the node is in standby; \`halo node unstandby ${c.target}\` first`,
+      details,
     );
   }
   if (c.verb === 'move' && c.owner === c.target) {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { type Access, bearer, type TokenAuth } from './auth.js';
 import { DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { openApiDocument, schemas } from './openapi.js';
-import type { ClusterOps } from './ops.js';
+import type { ClusterOps, StandbyResult } from './ops.js';
 
 export interface ApiOptions {
   ops: ClusterOps;
@@ -139,6 +139,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     body('ParamsPatch'),
     async (req) => ops.setParams(req.params.group, req.params.resource, req.body),
   );
+  for (const standby of [true, false]) {
+    app.post<{ Params: { node: string } }>(
+      `/v1/nodes/:node/${standby ? 'standby' : 'unstandby'}`,
+      body('Empty'),
+      async (req, reply) => {
+        const node = req.params.node;
+        const result = await ops.setStandby(node, standby);
+        return reply
+          .code(202)
+          .send(accepted(standby ? standbyMessage(node, result) : unstandbyMessage(node)));
+      },
+    );
+  }
   app.post<{ Params: { monitor: string } }>('/v1/monitors/:monitor/suspend', async (req, reply) => {
     await ops.suspendMonitor(decodeURIComponent(req.params.monitor));
     return reply.code(202).send(accepted(`suspended ${req.params.monitor}`));
@@ -153,6 +166,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/v1/events', (req, reply) => streamEvents(ops, req, reply));
   options.extend?.(app);
   return app;
+}
+
+function standbyMessage(node: string, r: StandbyResult): string {
+  const moving = r.held.filter((g) => !r.stopping.includes(g));
+  const parts = [
+    ...(moving.length ? [`moving ${moving.join(', ')} away, one at a time`] : []),
+    ...(r.stopping.length ? [`${r.stopping.join(', ')} can run on no other node and will stop`] : []),
+  ];
+  return `node ${node} in standby: ${parts.length ? parts.join('; ') : 'it holds no group'}`;
+}
+
+function unstandbyMessage(node: string): string {
+  return `node ${node} out of standby: it may take groups again (groups move back only with autoFailback)`;
 }
 
 /** Server-sent events: the recent history first, then live events until the client goes away. */

@@ -69,6 +69,7 @@ export interface IntentEntry {
  * - `param/<g>/<r>/<key>` → a parameter override as its type's schema parsed it | null
  * - `applied/<g>/<r>` → `{ node, values, versions }`: the overrides the node running it uses
  *   (src/engine/param-intent.ts)
+ * - `node/<n>/standby` → boolean (the node takes no group; the ones it holds move away)
  */
 export type ClusterIntent = Record<string, IntentEntry>;
 

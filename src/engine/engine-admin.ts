@@ -4,6 +4,13 @@ import type { EngineMonitors } from './engine-monitors.js';
 import { clearFailuresEntries, groupIntent, intentKeys, type ParsedIntent } from './intent.js';
 import { rankCandidates, type Snapshot } from './scheduler.js';
 
+export interface StandbyOutcome {
+  /** Groups the node holds (they leave one at a time). */
+  held: string[];
+  /** Those of them no other node can take now: they stop. */
+  stopping: string[];
+}
+
 /**
  * Operator requests on groups and monitors: each becomes an intent write (the scheduler on
  * every node acts on it). Parameter changes are EngineParams'.
@@ -67,6 +74,43 @@ export class EngineAdmin {
     this.core.group(group);
     await this.core.writeIntent({ [intentKeys.state(group)]: 'stopped' });
     this.core.event({ type: 'intent', group, message: `stop of ${group} requested` });
+  }
+
+  /**
+   * Puts `node` in standby (or takes it out): cluster intent, so every node's scheduler acts on
+   * it and it survives restarts. Answers which groups the node holds now, and which of them no
+   * other node can take (they stop, as in Pacemaker), as this node sees it.
+   */
+  async setStandby(node: string, standby: boolean): Promise<StandbyOutcome> {
+    const { core } = this;
+    const nodes = core.opts.config.nodes.map((n) => n.name);
+    if (!nodes.includes(node)) {
+      throw new HaloError('HALO_E_NOT_FOUND', `no node ${node}; the nodes are ${nodes.join(', ')}`, {
+        node,
+        nodes,
+      });
+    }
+    const before = core.intent();
+    const already = before.standbyNodes.includes(node) === standby;
+    await core.writeIntent({ [intentKeys.standby(node)]: standby });
+    core.event({
+      type: 'intent',
+      message: `${standby ? 'standby' : 'unstandby'} of node ${node} requested${already ? ` (it was already ${standby ? 'in standby' : 'active'})` : ''}`,
+      details: { node, standby },
+    });
+    if (!standby) return { held: [], stopping: [] };
+    const intent = { ...before, standbyNodes: [...new Set([...before.standbyNodes, node])] };
+    const snapshot = this.snapshot(intent);
+    const held = [...core.groups.values()].filter((g) => core.ownerOf(g) === node);
+    return {
+      held: held.map((g) => g.config.name),
+      stopping: held
+        .filter((g) => {
+          const gi = groupIntent(intent, g.config.name);
+          return rankCandidates(snapshot, g.config, gi, node).candidates.length === 0;
+        })
+        .map((g) => g.config.name),
+    };
   }
 
   async suspendMonitor(name: string): Promise<void> {

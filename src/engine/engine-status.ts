@@ -79,6 +79,8 @@ export interface EngineStatus {
   node: string;
   eligible: boolean;
   ineligibleReasons: string[];
+  /** Nodes in standby (cluster intent): they take no group. */
+  standbyNodes: string[];
   groups: GroupStatus[];
   /** Node-level monitors. */
   monitors: MonitorStatus[];

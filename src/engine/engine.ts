@@ -1,5 +1,5 @@
 import type { CoordinatorEvent } from '../coordination/types.js';
-import { EngineAdmin } from './engine-admin.js';
+import { EngineAdmin, type StandbyOutcome } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
 import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
@@ -12,6 +12,7 @@ import { groupIntent, type ParsedIntent } from './intent.js';
 import { type Action, type Snapshot, schedule } from './scheduler.js';
 import { errorText } from './timers.js';
 
+export type { StandbyOutcome } from './engine-admin.js';
 export type { AbandoningCoordinator, EngineOptions } from './engine-core.js';
 export type {
   EngineStatus,
@@ -106,6 +107,11 @@ export class Engine {
     return this.admin.stopGroup(group);
   }
 
+  /** Node standby (`halo node standby|unstandby`): cluster intent, see scheduler.ts drainTurn. */
+  setStandby(node: string, standby: boolean): Promise<StandbyOutcome> {
+    return this.admin.setStandby(node, standby);
+  }
+
   /** `name` is the monitor key (`group/monitor` or a node-level name) or a unique bare name. */
   suspendMonitor(name: string): Promise<void> {
     return this.admin.suspendMonitor(name);
@@ -155,6 +161,7 @@ export class Engine {
       node: core.opts.node,
       eligible: this.monitors.eligible,
       ineligibleReasons: this.monitors.ineligibleReasons,
+      standbyNodes: [...intent.standbyNodes],
       groups: [...core.groups.values()].map((g) =>
         groupStatus(
           g,

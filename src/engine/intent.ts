@@ -3,7 +3,7 @@ import type { ClusterIntent } from '../coordination/types.js';
 /**
  * The replicated admin intent (a last-writer-wins map, see src/coordination/types.ts) as the
  * scheduler reads it. Absent keys mean the defaults: a group is started, has no preferred
- * node and no failed nodes; a monitor is not suspended.
+ * node and no failed nodes; a monitor is not suspended; a node is not in standby.
  */
 
 export type GroupIntentState = 'started' | 'stopped';
@@ -22,6 +22,8 @@ export interface ParsedIntent {
   groups: Record<string, GroupIntent>;
   /** Monitor keys (`name` or `group/name`) that are suspended. */
   suspended: string[];
+  /** Nodes an operator put in standby (`halo node standby`), in name order: they take no group. */
+  standbyNodes: string[];
 }
 
 export const intentKeys = {
@@ -36,6 +38,7 @@ export const intentKeys = {
    * released it, so the next owner need not fence it (`fencing: stonith`, docs/fencing.md).
    */
   handover: (group: string) => `group/${group}/handover`,
+  standby: (node: string) => `node/${node}/standby`,
 };
 
 /** The key a monitor is known by in intent, status and the API: `group/name` or `name`. */
@@ -56,11 +59,13 @@ export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
 
 const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
+const STANDBY_KEY = /^node\/([^/]+)\/standby$/;
 
 /** Unknown keys and values of the wrong type are ignored: a newer peer may write more. */
 export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const groups: Record<string, GroupIntent> = {};
   const suspended: string[] = [];
+  const standbyNodes: string[] = [];
   const reasons: Array<[string, string, string]> = [];
   const entry = (g: string) => {
     let gi = groups[g];
@@ -75,6 +80,11 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const monitor = MONITOR_KEY.exec(key);
     if (monitor) {
       if (value === true) suspended.push(monitor[1]!);
+      continue;
+    }
+    const standby = STANDBY_KEY.exec(key);
+    if (standby) {
+      if (value === true) standbyNodes.push(standby[1]!);
       continue;
     }
     const match = GROUP_KEY.exec(key);
@@ -95,7 +105,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const gi = groups[group];
     if (gi?.failed.includes(node)) gi.failedReasons[node] = reason;
   }
-  return { groups, suspended };
+  return { groups, suspended, standbyNodes };
 }
 
 /** Entries for `Coordinator.updateIntent` that clear every failure mark of a group. */

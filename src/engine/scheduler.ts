@@ -61,11 +61,28 @@ export type Action =
   | { type: 'final-action'; group: string; action: Exclude<FinalAction, { type: 'none' }> };
 
 export function schedule(snapshot: Snapshot): Action[] {
-  return snapshot.groups.flatMap((group) => scheduleGroup(snapshot, group));
+  const draining = drainTurn(snapshot);
+  return snapshot.groups.flatMap((group) => scheduleGroup(snapshot, group, draining));
+}
+
+/**
+ * On a node in standby, the group whose turn it is to leave (null: none, or not in standby).
+ * Groups leave one at a time, in reverse config order (the order the agent stops them in), so
+ * the previous one is released before the next one stops: at most one group is down at a time
+ * and a group listed after another one it needs never outlives it here. A group counts as
+ * here while this node holds its lease; a failed stop waits for its lease to run out instead.
+ */
+export function drainTurn(s: Snapshot): string | null {
+  if (!s.intent.standbyNodes.includes(s.self)) return null;
+  for (const group of [...s.groups].reverse()) {
+    const phase = s.phases[group.name] ?? 'stopped';
+    if (s.owners[group.name] === s.self && phase !== 'failed-stop') return group.name;
+  }
+  return null;
 }
 
 interface Ranking {
-  /** Usable nodes (up, eligible, not failed) in preference order, the preferred node first. */
+  /** Usable nodes (up, eligible, not failed, not in standby) in preference order, the preferred node first. */
   candidates: string[];
   /** A pending manual move: the only candidate until it holds the lease. */
   moveTarget: string | null;
@@ -79,7 +96,7 @@ export function rankCandidates(
 ): Ranking {
   const members = new Map(s.members.map((m) => [m.name, m]));
   const usable = (node: string) => {
-    if (gi.failed.includes(node)) return false;
+    if (gi.failed.includes(node) || s.intent.standbyNodes.includes(node)) return false;
     const m = members.get(node);
     if (node === s.self) return m?.eligible ?? true;
     return (m?.up && m.eligible) === true;
@@ -92,7 +109,7 @@ export function rankCandidates(
   return { candidates, moveTarget };
 }
 
-function scheduleGroup(s: Snapshot, group: GroupConfig): Action[] {
+function scheduleGroup(s: Snapshot, group: GroupConfig, draining: string | null): Action[] {
   const name = group.name;
   const gi = groupIntent(s.intent, name);
   const phase = s.phases[name] ?? 'stopped';
@@ -119,6 +136,8 @@ function scheduleGroup(s: Snapshot, group: GroupConfig): Action[] {
     candidates,
     moveTarget,
     index,
+    phase,
+    draining,
   });
   const actions: Action[] = [];
   if (isOwner) {
@@ -175,6 +194,9 @@ interface Facts {
   candidates: string[];
   moveTarget: string | null;
   index: number;
+  phase: LocalPhase;
+  /** On a node in standby, the group whose turn it is to leave (see drainTurn). */
+  draining: string | null;
 }
 
 /** Why this node must not run the group (null: it may). */
@@ -185,6 +207,12 @@ function whyNotHere(s: Snapshot, group: GroupConfig, gi: GroupIntent, f: Facts):
   if (f.failing?.kind === 'failover') return `monitor ${f.failing.monitor} failed`;
   if (f.failing?.kind === 'start-failed') return 'start failed';
   if (f.moveTarget !== null && f.moveTarget !== s.self) return `moving to ${f.moveTarget}`;
+  if (s.intent.standbyNodes.includes(s.self)) {
+    // Like Pacemaker's standby: the group leaves even when no other node can take it (it
+    // stops). One running group leaves at a time; one merely held here (stopped) goes at once.
+    const leaves = !f.isOwner || f.phase === 'stopped' || f.draining === group.name;
+    return leaves ? `node ${s.self} is in standby` : null;
+  }
   if (f.index < 0) {
     // Ineligible: give the group away only when someone can take it, else keep it running.
     if (f.candidates.length > 0) return 'node is ineligible';

@@ -13,6 +13,8 @@ export interface NodeView {
   up: boolean;
   eligible: boolean;
   reasons: string[];
+  /** `halo node standby`: takes no group; older agents do not send it. */
+  standby?: boolean;
   lastSeenAgoMs: number | null;
   rttMs: number | null;
 }

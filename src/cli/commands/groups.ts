@@ -8,11 +8,13 @@ interface Accepted {
 
 /**
  * Operations that POST to the agent and print its one-line answer (or the JSON with --json):
- * move, start, stop, monitor suspend/resume. Each only says which path and body to send.
+ * move, start, stop, monitor suspend/resume, node standby/unstandby. Each only says which path
+ * and body to send.
  */
 function operation(spec: {
   words: string[];
   summary: string;
+  details?: string;
   args: string;
   arity: [number, number];
   options?: Record<string, OptionSpec>;
@@ -21,6 +23,7 @@ function operation(spec: {
   return {
     words: spec.words,
     summary: spec.summary,
+    ...(spec.details ? { details: spec.details } : {}),
     args: spec.args,
     arity: spec.arity,
     options: {
@@ -87,4 +90,25 @@ export const monitorResumeCommand = operation({
   args: 'NAME',
   arity: [1, 1],
   request: (ctx) => ({ path: monitorPath(ctx, 'resume') }),
+});
+
+const nodePath = (ctx: CommandContext, verb: string) =>
+  `/v1/nodes/${encodeURIComponent(ctx.positionals[0]!)}/${verb}`;
+
+export const nodeStandbyCommand = operation({
+  words: ['node', 'standby'],
+  summary: 'Drain NODE: its groups move away one at a time, and it takes none until `halo node unstandby`.',
+  details:
+    'Cluster-wide intent, kept across restarts of any node. A group that no other node can take stops (as in Pacemaker). The answer names the groups that move and those that stop; follow the moves with `halo status` or `halo events`.',
+  args: 'NODE',
+  arity: [1, 1],
+  request: (ctx) => ({ path: nodePath(ctx, 'standby'), body: {} }),
+});
+
+export const nodeUnstandbyCommand = operation({
+  words: ['node', 'unstandby'],
+  summary: 'Take NODE out of standby: it may take groups again (they move back only with autoFailback).',
+  args: 'NODE',
+  arity: [1, 1],
+  request: (ctx) => ({ path: nodePath(ctx, 'unstandby'), body: {} }),
 });

@@ -10,6 +10,8 @@ import {
   monitorResumeCommand,
   monitorSuspendCommand,
   moveCommand,
+  nodeStandbyCommand,
+  nodeUnstandbyCommand,
   startCommand,
   stopCommand,
 } from './groups.js';
@@ -33,6 +35,8 @@ export const commands: Command[] = [
   resourceDescribeCommand,
   monitorSuspendCommand,
   monitorResumeCommand,
+  nodeStandbyCommand,
+  nodeUnstandbyCommand,
   eventsCommand,
   configValidate,
   configPush,

@@ -8,7 +8,15 @@ interface StatusDoc {
   cluster: string;
   node: string;
   quorum: boolean;
-  nodes: Array<{ name: string; up: boolean; eligible: boolean; reasons: string[]; self: boolean }>;
+  /** `standby` is absent from agents that predate it. */
+  nodes: Array<{
+    name: string;
+    up: boolean;
+    eligible: boolean;
+    reasons: string[];
+    self: boolean;
+    standby?: boolean;
+  }>;
   witness: { up: boolean } | null;
   groups: Array<{
     name: string;
@@ -57,9 +65,10 @@ export function renderStatus(s: StatusDoc): string {
     n.name + (n.self ? ' (this node)' : ''),
     n.up ? 'up' : 'DOWN',
     n.eligible ? 'yes' : `no: ${n.reasons.join('; ')}`,
+    nodeMode(s, n.name, n.standby === true),
   ]);
-  if (s.witness) nodeRows.push(['witness', s.witness.up ? 'up' : 'DOWN', '-']);
-  lines.push(table(['NODE', 'STATE', 'ELIGIBLE'], nodeRows), '');
+  if (s.witness) nodeRows.push(['witness', s.witness.up ? 'up' : 'DOWN', '-', '-']);
+  lines.push(table(['NODE', 'STATE', 'ELIGIBLE', 'MODE'], nodeRows), '');
   lines.push(groupTable(s));
   for (const g of s.groups) {
     lines.push('', `group ${g.name}:`);
@@ -109,6 +118,13 @@ export function renderStatus(s: StatusDoc): string {
 }
 
 type GroupDoc = StatusDoc['groups'][number];
+
+/** `standby` once drained; while it still owns groups, which ones are yet to move away. */
+function nodeMode(s: StatusDoc, node: string, standby: boolean): string {
+  if (!standby) return 'active';
+  const held = s.groups.filter((g) => g.owner === node).map((g) => g.name);
+  return held.length ? `standby, draining: ${held.join(', ')}` : 'standby';
+}
 
 /**
  * One row per group: its cluster-wide state (the owner's own phase, which only the owner

@@ -57,6 +57,7 @@ const engine: EngineStatus = {
   node: 'n2',
   eligible: true,
   ineligibleReasons: [],
+  standbyNodes: [],
   groups: [
     group('store', 'n1', 'stopped'),
     group('batch', 'n3', 'stopped'),
@@ -150,4 +151,25 @@ test('the group state: admin stop, the owner’s phase, an owner that did not an
   assert.equal(groupState(g('n1'), on(null, 'stopped')), '? (owner n1 did not answer)');
   assert.equal(groupState(g(null), on('stopping', null)), 'stopping on n1');
   assert.equal(groupState(g(null), on('stopped', 'stopped')), 'stopped');
+});
+
+test('a node in standby shows in the status document and in halo status, with the groups it still drains', () => {
+  const s = buildStatus(config, { ...engine, standbyNodes: ['n1', 'n3'] }, coordination, [
+    { node: 'n1', timelines: [], groups: n1Groups },
+  ]);
+  assert.deepEqual(
+    s.nodes.map((n) => [n.name, n.standby]),
+    [
+      ['n1', true],
+      ['n2', false],
+      ['n3', true],
+    ],
+  );
+  const out = renderStatus(s as unknown as Parameters<typeof renderStatus>[0]);
+  const rows = out.split('\n');
+  const header = rows.findIndex((l) => /^NODE\s/.test(l));
+  assert.match(rows[header]!, /^NODE\s+STATE\s+ELIGIBLE\s+MODE$/);
+  assert.match(rows[header + 1]!, /^n1\s+up\s+yes\s+standby, draining: store$/);
+  assert.match(rows[header + 2]!, /^n2 \(this node\)\s+up\s+yes\s+active$/);
+  assert.match(rows[header + 3]!, /^n3\s+up\s+yes\s+standby, draining: batch$/);
 });

@@ -49,3 +49,10 @@ test('a move to the current owner is 409, a start there is fine', () => {
   assert.equal(code({ target: 'n1' }), 'HALO_E_CONFLICT 409');
   assert.equal(code({ target: 'n1', verb: 'start' }), 'ok');
 });
+
+test('a move or start to a node in standby is 409 and says how to undo the standby', () => {
+  const nodes = base.nodes.map((n) => (n.name === 'n2' ? { ...n, standby: true } : n));
+  assert.equal(code({ nodes }), 'HALO_E_CONFLICT 409');
+  assert.equal(code({ nodes, verb: 'start' }), 'HALO_E_CONFLICT 409');
+  assert.throws(() => checkTarget({ ...base, nodes }), /in standby; `halo node unstandby n2` first/);
+});

@@ -420,7 +420,14 @@ describe('Engine', () => {
     const appw = monitor('appw', { target: 'app' });
     const { engine } = await setup(t, { groups: [group('web', [appw])], nodeMonitors: [monitor('fsx')] });
     const status = engine.status();
-    assert.deepEqual(Object.keys(status), ['node', 'eligible', 'ineligibleReasons', 'groups', 'monitors']);
+    assert.deepEqual(Object.keys(status), [
+      'node',
+      'eligible',
+      'ineligibleReasons',
+      'standbyNodes',
+      'groups',
+      'monitors',
+    ]);
     assert.deepEqual(JSON.parse(JSON.stringify(status)), status);
     const web = status.groups[0]!;
     assert.deepEqual(
@@ -434,6 +441,50 @@ describe('Engine', () => {
     assert.deepEqual(
       status.monitors.map((m) => [m.key, m.state]),
       [['fsx', 'pending']],
+    );
+  });
+});
+
+describe('Engine node standby', () => {
+  test('standby drains the groups one at a time, in reverse config order; unstandby makes the node a candidate again', async (t) => {
+    const { engine, coord, journal, events } = await setup(t, { groups: [group('a'), group('b')] });
+    coord.grant('a');
+    coord.grant('b');
+    await settle();
+    journal.length = 0;
+    const release = coord.release.bind(coord);
+    coord.release = async (g: string) => {
+      journal.push(`release ${g}`);
+      await release(g);
+    };
+    assert.deepEqual(await engine.setStandby('n1', true), { held: ['a', 'b'], stopping: [] });
+    await settle();
+    assert.deepEqual(journal, ['stop app', 'stop vip', 'release b', 'stop app', 'stop vip', 'release a']);
+    assert.equal(coord.candidacy.get('a'), null);
+    assert.equal(coord.candidacy.get('b'), null);
+    assert.equal(coord.intent()['node/n1/standby']?.value, true);
+    assert.deepEqual(engine.status().standbyNodes, ['n1']);
+    assert.ok(events('intent').some((e) => e.message === 'standby of node n1 requested'));
+
+    await engine.setStandby('n1', false);
+    await settle();
+    assert.equal(coord.candidacy.get('a'), 0);
+    assert.deepEqual(engine.status().standbyNodes, []);
+    assert.ok(events('intent').some((e) => e.message === 'unstandby of node n1 requested'));
+  });
+
+  test('a group no other node can take is named as stopping; an unknown node is 404', async (t) => {
+    const { engine, coord } = await setup(t);
+    coord.grant('web');
+    coord.setMember('n2', { up: false, eligible: true });
+    await settle();
+    assert.deepEqual(await engine.setStandby('n1', true), { held: ['web'], stopping: ['web'] });
+    await settle();
+    assert.ok(coord.calls.includes('release web'));
+    await assert.rejects(
+      engine.setStandby('n9', true),
+      (err) =>
+        isHaloError(err) && err.code === 'HALO_E_NOT_FOUND' && /the nodes are n1, n2/.test(err.message),
     );
   });
 });

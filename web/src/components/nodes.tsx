@@ -22,6 +22,11 @@ export function Nodes(props: { status: StatusView }) {
             >
               {n.eligible ? 'Eligible' : 'Not eligible'}
             </Badge>
+            {n.standby && (
+              <Badge tone="warn" title="halo node standby: takes no group; `halo node unstandby` to undo">
+                {draining(status, n.name) ? 'Standby · draining' : 'Standby'}
+              </Badge>
+            )}
           </div>
           {!n.eligible && n.reasons.length > 0 && <p class="node-reasons">{n.reasons.join('; ')}</p>}
           <div class="node-meta">
@@ -53,6 +58,11 @@ export function Nodes(props: { status: StatusView }) {
       </li>
     </ul>
   );
+}
+
+/** A node in standby that still owns groups is moving them away. */
+function draining(status: StatusView, node: string): boolean {
+  return status.groups.some((g) => g.owner === node);
 }
 
 /** The headline figures, readable at a glance. */
