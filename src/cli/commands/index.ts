@@ -7,6 +7,7 @@ import { destroyCommand } from './destroy.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import {
+  cleanupCommand,
   monitorResumeCommand,
   monitorSuspendCommand,
   moveCommand,
@@ -28,6 +29,7 @@ export const commands: Command[] = [
   moveCommand,
   startCommand,
   stopCommand,
+  cleanupCommand,
   resourceGetCommand,
   resourceSetCommand,
   resourceDescribeCommand,
