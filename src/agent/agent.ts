@@ -335,6 +335,10 @@ export class Agent implements ClusterOps {
     await this.writing(() => this.engine.stopGroup(group));
   }
 
+  cleanup(group: string, opts: { resource?: string; node?: string }): Promise<{ cleared: string[] }> {
+    return this.writing(() => this.engine.cleanup(group, opts));
+  }
+
   getParams(group: string, resource: string) {
     return this.engine.getParams(group, resource);
   }

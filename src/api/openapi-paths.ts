@@ -106,6 +106,15 @@ export const paths = {
       responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
+  '/v1/groups/{group}/cleanup': {
+    post: {
+      summary:
+        'Clear the failure history of a group (or of one resource, on one node): failure marks, monitor failure and restart counters, a failed stop; the nodes concerned probe the group again',
+      parameters: [groupParam],
+      requestBody: json('CleanupBody'),
+      responses: { 202: json('CleanupDone'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
+    },
+  },
   '/v1/groups/{group}/resources/{resource}/params': {
     get: {
       summary:

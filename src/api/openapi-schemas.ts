@@ -30,6 +30,28 @@ export const schemas = {
   Error: errorBody,
   MoveBody: { type: 'object', additionalProperties: false, properties: { to: name } },
   StartBody: { type: 'object', additionalProperties: false, properties: { on: name } },
+  CleanupBody: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      resource: { ...name, description: 'Only the failure counters of the monitors of this resource' },
+      node: { ...name, description: 'Only the failure mark and counters of this node' },
+    },
+  },
+  CleanupDone: {
+    type: 'object',
+    required: ['ok', 'cleared'],
+    additionalProperties: false,
+    properties: {
+      ok: { type: 'boolean' },
+      message: { type: 'string' },
+      cleared: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Nodes whose failure marks (counted or expired) were cleared',
+      },
+    },
+  },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
   Accepted: {
     type: 'object',
@@ -224,6 +246,27 @@ export const schemas = {
           state: { enum: ['started', 'stopped'] },
           preferred: { type: ['string', 'null'] },
           failedNodes: { type: 'array', items: { type: 'string' } },
+          failedReasons: { type: 'object', additionalProperties: { type: 'string' } },
+          expiredNodes: {
+            type: 'array',
+            items: { type: 'string' },
+            description:
+              "Nodes whose failure mark is older than the group's failureTimeout: no longer counted",
+          },
+          failures: {
+            type: 'object',
+            description: 'Every failure mark (counted or expired) by node',
+            additionalProperties: {
+              type: 'object',
+              required: ['reason', 'since', 'expiresAt', 'expired'],
+              properties: {
+                reason: { type: ['string', 'null'] },
+                since: { type: ['string', 'null'] },
+                expiresAt: { type: ['string', 'null'] },
+                expired: { type: 'boolean' },
+              },
+            },
+          },
         },
       },
       resources: {

@@ -44,6 +44,11 @@ export interface ClusterOps {
   move(group: string, to?: string): Promise<void>;
   startGroup(group: string, on?: string): Promise<void>;
   stopGroup(group: string): Promise<void>;
+  /**
+   * Clears the group's failure marks (only `node`'s, when given) and has the nodes concerned
+   * reset the failure counters of its monitors (only those of `resource`) and probe it again.
+   */
+  cleanup(group: string, opts: { resource?: string; node?: string }): Promise<{ cleared: string[] }>;
   getParams(group: string, resource: string): ParamsView;
   setParams(group: string, resource: string, changes: Record<string, unknown>): Promise<SetParamsResult>;
   /** Node standby on or off (cluster intent); an unknown node is HALO_E_NOT_FOUND. */

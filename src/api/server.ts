@@ -22,7 +22,7 @@ declare module 'fastify' {
   }
 }
 
-const REQUEST_SCHEMAS = ['MoveBody', 'StartBody', 'Empty', 'ParamsPatch'] as const;
+const REQUEST_SCHEMAS = ['MoveBody', 'StartBody', 'CleanupBody', 'Empty', 'ParamsPatch'] as const;
 
 /** Paths anyone may read: the API description and the web UI's static files (it logs in itself). */
 const PUBLIC = [/^\/openapi\.json$/, /^\/$/, /^\/ui\//, /^\/favicon\.ico$/];
@@ -130,6 +130,24 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     await ops.stopGroup(req.params.group);
     return reply.code(202).send(accepted(`stopping ${req.params.group}`));
   });
+  app.post<{ Params: { group: string }; Body: { resource?: string; node?: string } }>(
+    '/v1/groups/:group/cleanup',
+    body('CleanupBody'),
+    async (req, reply) => {
+      const { group } = req.params;
+      const { resource, node } = req.body ?? {};
+      const { cleared } = await ops.cleanup(group, {
+        ...(resource !== undefined ? { resource } : {}),
+        ...(node !== undefined ? { node } : {}),
+      });
+      const what = `${group}${resource ? `/${resource}` : ''}${node ? ` on ${node}` : ''}`;
+      const marks =
+        cleared.length > 0 ? `failure marks of ${cleared.join(', ')} cleared` : 'no failure marks';
+      return reply
+        .code(202)
+        .send({ ok: true, message: `cleaning up ${what}: ${marks}; probing again`, cleared });
+    },
+  );
   app.get<{ Params: { group: string; resource: string } }>(
     '/v1/groups/:group/resources/:resource/params',
     async (req) => ops.getParams(req.params.group, req.params.resource),

@@ -104,7 +104,7 @@ export function renderConfigDocs(catalog: Specs): string {
     '',
     table(monitorCommonSchema(props), ''),
     '',
-    '`onFailure`: `failover`, `ineligible` (node-level: the node may not host groups while it fails), `alert`, `none`, or `{ restart: N, then: ACTION }`. Defaults: group monitors `failover`, node-level monitors `ineligible`. A monitor acts after `retries` + 1 consecutive failures.',
+    '`onFailure`: `failover`, `ineligible` (node-level: the node may not host groups while it fails), `alert`, `none`, or `{ restart: N, then: ACTION, restartWindow: DURATION }` (restartWindow: count only the restarts of that last period). Defaults: group monitors `failover`, node-level monitors `ineligible`. A monitor acts after `retries` + 1 consecutive failures.',
     '',
     ...[...catalog.monitors].map(
       ([type, spec]) =>

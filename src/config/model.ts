@@ -81,6 +81,11 @@ export type FailureAction = 'restart' | 'failover' | 'ineligible' | 'alert' | 'n
 export interface OnFailure {
   restart: number;
   then: Exclude<FailureAction, 'restart'>;
+  /**
+   * Count only the restarts of the last this many ms (WSFC's RestartPeriod). Absent: the count
+   * starts over once the monitor has passed for a while (recovery.ts).
+   */
+  restartWindowMs?: number;
 }
 
 export interface ResourceConfig {
@@ -168,6 +173,11 @@ export interface GroupConfig {
    * code; the loader always sets it.
    */
   probeIntervalMs?: number;
+  /**
+   * A failure mark of a node older than this no longer keeps the node from running the group
+   * (Pacemaker's failure-timeout). Absent: marks last until `halo cleanup` (or `halo start`).
+   */
+  failureTimeoutMs?: number;
   /** Resources in a valid start order (dependencies first); stop in reverse. */
   resources: ResourceConfig[];
   monitors: MonitorConfig[];

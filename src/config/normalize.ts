@@ -54,6 +54,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
         ...(g.fencing === 'stonith' && g.stonith ? { stonith: stonithOf(g.stonith) } : {}),
         ...(g.finalAction === 'none' ? {} : { finalAction: finalActionOf(g.finalAction) }),
         probeIntervalMs: g.probeInterval,
+        ...failureTimeoutOf(g.failureTimeout ?? cluster.failureTimeout),
         resources: startOrder(Object.entries(g.resources).map(([rname, r]) => resourceConfig(rname, r))),
         monitors: Object.entries(g.monitors).map(([mname, m]) => monitorConfig(mname, m, 'failover')),
       }),
@@ -63,6 +64,11 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
   };
   const epoch = configEpoch(body);
   return { file, epoch, ...body };
+}
+
+/** Only when it is on, so configs without it keep their epoch (agents of a rolling upgrade agree). */
+function failureTimeoutOf(ms: number | undefined): { failureTimeoutMs?: number } {
+  return ms !== undefined && ms > 0 ? { failureTimeoutMs: ms } : {};
 }
 
 export function resolveTiming(timing: RawConfig['cluster']['timing'], profiles: TimingProfiles): Timing {
@@ -94,14 +100,18 @@ function monitorConfig(
     retries: number;
     startWait: number;
     target?: string;
-    onFailure?: string | { restart: number; then: OnFailure['then'] };
+    onFailure?: string | { restart: number; then: OnFailure['then']; restartWindow?: number };
   } & Record<string, unknown>;
   const ladder: OnFailure =
     onFailure === undefined
       ? { restart: 0, then: defaultThen }
       : typeof onFailure === 'string'
         ? { restart: 0, then: onFailure as OnFailure['then'] }
-        : onFailure;
+        : {
+            restart: onFailure.restart,
+            then: onFailure.then,
+            ...(onFailure.restartWindow ? { restartWindowMs: onFailure.restartWindow } : {}),
+          };
   return {
     name,
     type,

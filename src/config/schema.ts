@@ -129,6 +129,9 @@ const cluster = z
       .describe(
         'Allow a two-node cluster without a witness. A network split can then run a group on both nodes.',
       ),
+    failureTimeout: duration(
+      "Default of every group's `failureTimeout`. Unset (or 0s): failure marks last until `halo cleanup`.",
+    ).optional(),
   })
   .describe('Cluster-wide settings.');
 
@@ -174,6 +177,9 @@ const onFailure = z
           .enum(['failover', 'ineligible', 'alert', 'none'])
           .default('failover')
           .describe('Then do this.'),
+        restartWindow: duration(
+          "Count only the restarts of this last period (like WSFC's RestartPeriod): the target is restarted at most `restart` times within any such window before `then`. Without it (or 0s) the count starts over once the monitor has passed for 10 intervals.",
+        ).optional(),
       }),
     ],
     { error: 'expected failover, ineligible, alert, none, or { restart: N, then: ACTION }' },
@@ -381,6 +387,9 @@ export function buildConfigSchema({ resources, monitors }: Pick<ConfigCatalog, '
       probeInterval: duration(
         'How often a node where the group is stopped runs every resource check to find copies it did not start (left by a crash, started at boot); a copy found where the lease is not held is stopped. Every node also probes once when its agent starts.',
       ).prefault('10s'),
+      failureTimeout: duration(
+        "A node marked failed for this group (its start failed, or a monitor failed it over) may run the group again this long after the mark, like Pacemaker's failure-timeout; `halo cleanup` clears marks at once. 0s: marks last until cleared. Default: `cluster.failureTimeout`, else 0s.",
+      ).optional(),
       resources: z
         .record(name('Resource name.'), resource)
         .default({})

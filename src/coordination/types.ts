@@ -65,6 +65,8 @@ export interface IntentEntry {
  * - `group/<g>/preferred` → node name | null (a manual move's target)
  * - `group/<g>/failed/<node>` → true | false (node failed to start the group)
  * - `group/<g>/failedReason/<node>` → string (why, with the failing resource's message)
+ * - `group/<g>/failedAt/<node>` → wall ms of the mark (what `failureTimeout` counts from)
+ * - `group/<g>/cleanup` → { resource, node } of the last `halo cleanup`
  * - `monitor/<name>/suspended` → boolean (`<group>/<monitor>` for group monitors)
  * - `param/<g>/<r>/<key>` → a parameter override as its type's schema parsed it | null
  * - `applied/<g>/<r>` → `{ node, values, versions }`: the overrides the node running it uses

@@ -3,6 +3,7 @@ import type { Coordinator } from '../coordination/types.js';
 import { HaloError } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { EventInput, EventLog, TimelineRecorder } from './event-log.js';
+import { expireFailures, type FailureExpiry } from './failure-expiry.js';
 import type { FenceDevice, FenceDeviceContext } from './fencing/types.js';
 import type { GroupSlot } from './group-state.js';
 import { type ParsedIntent, parseIntent } from './intent.js';
@@ -57,8 +58,15 @@ export class EngineCore {
     this.opts.eventLog.append(input);
   }
 
+  /** The admin intent as the scheduler counts it: failure marks past their failureTimeout expired. */
   intent(): ParsedIntent {
-    return parseIntent(this.opts.coordinator.intent());
+    return this.failures().intent;
+  }
+
+  /** `intent()` and when its next failure mark expires (wall ms), so the engine can wake then. */
+  failures(): FailureExpiry {
+    const parsed = parseIntent(this.opts.coordinator.intent());
+    return expireFailures(parsed, this.opts.config.groups, this.opts.timers.wallNow());
   }
 
   async writeIntent(entries: Record<string, unknown>): Promise<void> {

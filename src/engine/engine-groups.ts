@@ -52,6 +52,7 @@ export class EngineGroups {
             await core.writeIntent({
               [intentKeys.failed(action.group, action.node)]: true,
               [intentKeys.failedReason(action.group, action.node)]: action.reason,
+              [intentKeys.failedAt(action.group, action.node)]: core.opts.timers.wallNow(),
             });
           } catch (err) {
             // This node's state dir refused the mark: the local stop that follows must happen

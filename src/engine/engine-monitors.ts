@@ -62,6 +62,22 @@ export class EngineMonitors {
     for (const m of this.slots.values()) if (m.group === g) m.ladder = INITIAL_LADDER;
   }
 
+  /**
+   * `halo cleanup`: the group's monitors (only those watching `resource`, when given) forget
+   * their failures and restarts. An ineligibility one of them holds is lifted with its ladder:
+   * the fresh ladder could not lift it on the next pass, and a monitor still failing decides it
+   * again after its retries.
+   */
+  forgetFailures(g: GroupSlot, resource: string | null): void {
+    let lifted = false;
+    for (const m of this.slots.values()) {
+      if (m.group !== g || (resource !== null && m.config.target !== resource)) continue;
+      m.ladder = INITIAL_LADDER;
+      lifted = this.ineligible.delete(m.key) || lifted;
+    }
+    if (lifted) this.pushNodeStatus();
+  }
+
   /** `name` is the monitor key (`group/monitor` or a node-level name) or a unique bare name. */
   keyOf(name: string): string {
     if (this.slots.has(name)) return name;

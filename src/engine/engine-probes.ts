@@ -35,6 +35,17 @@ export class EngineProbes {
     this.tick();
   }
 
+  /**
+   * Probes `g` as soon as it is idle and stopped here (`halo cleanup`): what runs on this node
+   * is looked at again instead of trusting what was seen before.
+   */
+  probeSoon(g: GroupSlot): void {
+    if (!this.core.running || this.abort.signal.aborted) return;
+    g.state.forgetProbe();
+    this.cancelTick?.();
+    this.tick();
+  }
+
   /** Stops the timer and cuts running checks short; the engine awaits the groups' chains. */
   stop(): void {
     this.cancelTick?.();

@@ -1,5 +1,6 @@
 import type { MonitorView } from './engine-monitors.js';
 import type { Timeline } from './event-log.js';
+import { markExpiresAt } from './failure-expiry.js';
 import { describeFence, type FenceState } from './fencing/fence-plan.js';
 import type { ResourceRunState } from './group-runner.js';
 import type { GroupSlot } from './group-state.js';
@@ -59,6 +60,10 @@ export interface GroupStatus {
     failedNodes: string[];
     /** Why each failed node was marked, as written to the cluster intent by that node. */
     failedReasons: Record<string, string>;
+    /** Nodes whose mark is older than the group's failureTimeout: no longer counted. */
+    expiredNodes: string[];
+    /** Every mark, counted or expired, by node. */
+    failures: Record<string, FailureMarkStatus>;
   };
   /** Every node of the group is marked failed: it stays down until failures are cleared. */
   failed: boolean;
@@ -73,6 +78,15 @@ export interface GroupStatus {
     attempts: number;
     message: string;
   } | null;
+}
+
+export interface FailureMarkStatus {
+  reason: string | null;
+  /** When the mark was written (ISO); null for a mark of a peer that does not record it. */
+  since: string | null;
+  /** When it stops counting (ISO); null: it counts until `halo cleanup`. */
+  expiresAt: string | null;
+  expired: boolean;
 }
 
 export interface EngineStatus {
@@ -110,7 +124,11 @@ export function groupStatus(
       state: gi.state,
       preferred: gi.preferred,
       failedNodes: [...gi.failed],
-      failedReasons: { ...gi.failedReasons },
+      failedReasons: Object.fromEntries(
+        Object.entries(gi.failedReasons).filter(([node]) => gi.failed.includes(node)),
+      ),
+      expiredNodes: [...gi.expired],
+      failures: failureMarks(gi, g.config.failureTimeoutMs),
     },
     failed: g.config.nodes.every((n) => gi.failed.includes(n)),
     lastError: g.state.lastError,
@@ -140,6 +158,21 @@ export function groupStatus(
         }
       : {}),
   };
+}
+
+function failureMarks(gi: GroupIntent, timeoutMs: number | undefined): Record<string, FailureMarkStatus> {
+  const marks: Record<string, FailureMarkStatus> = {};
+  for (const node of [...gi.failed, ...gi.expired].sort()) {
+    const since = gi.failedAt[node];
+    const expiresAt = markExpiresAt(gi.failedAt, node, timeoutMs);
+    marks[node] = {
+      reason: gi.failedReasons[node] ?? null,
+      since: since === undefined ? null : iso(since),
+      expiresAt: expiresAt === null ? null : iso(expiresAt),
+      expired: gi.expired.includes(node),
+    };
+  }
+  return marks;
 }
 
 export function monitorStatuses(

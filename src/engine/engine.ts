@@ -1,6 +1,7 @@
 import type { CoordinatorEvent } from '../coordination/types.js';
 import { EngineAdmin, type StandbyOutcome } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
+import { type CleanupResult, EngineFailures } from './engine-failures.js';
 import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
 import { EngineParams } from './engine-params.js';
@@ -14,6 +15,7 @@ import { errorText } from './timers.js';
 
 export type { StandbyOutcome } from './engine-admin.js';
 export type { AbandoningCoordinator, EngineOptions } from './engine-core.js';
+export type { CleanupResult } from './engine-failures.js';
 export type {
   EngineStatus,
   GroupStatus,
@@ -39,6 +41,7 @@ export class Engine {
   private readonly admin: EngineAdmin;
   private readonly probes: EngineProbes;
   private readonly params: EngineParams;
+  private readonly failures: EngineFailures;
   private unsubscribe: (() => void) | null = null;
   private kickQueued = false;
   private cancelRetry: (() => void) | null = null;
@@ -49,6 +52,7 @@ export class Engine {
     this.params = new EngineParams(this.core);
     this.ops = new EngineGroups(this.core, this.monitors, this.params);
     this.probes = new EngineProbes(this.core, this.ops);
+    this.failures = new EngineFailures(this.core, this.monitors, this.probes);
     this.admin = new EngineAdmin(this.core, this.monitors, (intent) => this.snapshot(intent));
   }
 
@@ -62,6 +66,7 @@ export class Engine {
     core.running = true;
     // Before any start: the first start of each resource uses the accepted parameters.
     this.params.sync();
+    this.failures.prime(core.intent());
     this.unsubscribe = core.opts.coordinator.on((event) => this.onCoordinatorEvent(event));
     this.monitors.pushNodeStatus();
     core.event({ type: 'agent', message: `engine started with ${core.groups.size} groups` });
@@ -76,6 +81,7 @@ export class Engine {
     if (!core.running) return;
     core.running = false;
     this.cancelRetry?.();
+    this.failures.stop();
     this.ops.fencing.stop();
     this.probes.stop();
     for (const g of core.groups.values()) if (!g.state.held) core.setRank(g, null);
@@ -98,7 +104,10 @@ export class Engine {
     return this.admin.move(group, to);
   }
 
-  /** Starts the group (on `on` if given); clears its failure marks so every node may try again. */
+  /**
+   * Starts the group (on `on` if given). It also clears the group's failure marks, as it did
+   * before `cleanup` existed, so every node may try again.
+   */
   startGroup(group: string, on?: string): Promise<void> {
     return this.admin.startGroup(group, on);
   }
@@ -127,6 +136,15 @@ export class Engine {
    */
   clearFailures(group: string): Promise<void> {
     return this.admin.clearFailures(group);
+  }
+
+  /**
+   * `halo cleanup`: clears the group's failure marks (only `node`'s, when given); every node
+   * concerned resets the failure counters of the group's monitors (only those watching
+   * `resource`, when given), clears a failed stop, and probes the group again.
+   */
+  cleanup(group: string, opts: { resource?: string; node?: string } = {}): Promise<CleanupResult> {
+    return this.failures.cleanup(group, opts);
   }
 
   /** The parameters in effect where the resource runs and those pending; the same on every node. */
@@ -200,7 +218,8 @@ export class Engine {
   private reconcile(): void {
     const { core } = this;
     if (!core.running) return;
-    const actions = schedule(this.snapshot(core.intent()));
+    const { intent, nextExpiryAt } = core.failures();
+    const actions = schedule(this.snapshot(intent));
     const byGroup = new Map<GroupSlot, Action[]>();
     for (const action of actions) {
       const g = core.groups.get(action.group);
@@ -234,6 +253,7 @@ export class Engine {
       );
     }
     this.monitors.update();
+    this.failures.observe(intent, nextExpiryAt);
   }
 
   private snapshot(intent: ParsedIntent): Snapshot {

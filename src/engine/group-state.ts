@@ -235,6 +235,11 @@ export class GroupState {
     return this._lastProbeAt;
   }
 
+  /** Makes the group due for a probe at once (`halo cleanup`). */
+  forgetProbe(): void {
+    this._lastProbeAt = null;
+  }
+
   /**
    * A probe runs as the group's chain, so no start or stop overlaps it; unlike `beginChain` it
    * leaves the repeat guard alone. `run` must end with `endChain`.

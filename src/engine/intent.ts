@@ -16,6 +16,27 @@ export interface GroupIntent {
   failed: string[];
   /** Why each failed node was marked (when the marking node said so), so every node can show it. */
   failedReasons: Record<string, string>;
+  /**
+   * When each failed node was marked (wall ms of the marking node), for marks whose time is
+   * known: marks written by older peers carry none and never expire.
+   */
+  failedAt: Record<string, number>;
+  /**
+   * Marks older than the group's failureTimeout (see failure-expiry.ts), in name order: shown,
+   * but no longer counted. `parseIntent` leaves this empty; only `expireFailures` fills it.
+   */
+  expired: string[];
+  /** The group's last `halo cleanup`, so that every node acts on each one once. */
+  cleanup: CleanupRequest | null;
+}
+
+export interface CleanupRequest {
+  /** The intent version of the request: a new version is a new cleanup. */
+  version: number;
+  /** Only this resource's monitors (null: the whole group). */
+  resource: string | null;
+  /** Only on this node (null: on every node). */
+  node: string | null;
 }
 
 export interface ParsedIntent {
@@ -32,6 +53,10 @@ export const intentKeys = {
   failed: (group: string, node: string) => `group/${group}/failed/${node}`,
   /** A separate key: `failed/<node>` stays a plain boolean for peers that only know that one. */
   failedReason: (group: string, node: string) => `group/${group}/failedReason/${node}`,
+  /** Wall ms of the mark, written with it: what `failureTimeout` counts from on every node. */
+  failedAt: (group: string, node: string) => `group/${group}/failedAt/${node}`,
+  /** `{ resource, node }` of the last `halo cleanup`; each node acts on a new version once. */
+  cleanup: (group: string) => `group/${group}/cleanup`,
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
   /**
    * `{ node, term }`: the last owner stopped the group cleanly under that term before it
@@ -51,13 +76,16 @@ export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
   preferred: null,
   failed: [],
   failedReasons: Object.freeze({}) as Record<string, string>,
+  failedAt: Object.freeze({}) as Record<string, number>,
+  expired: [],
+  cleanup: null,
 });
 
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }
 
-const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason)(?:\/([^/]+))?$/;
+const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
 const STANDBY_KEY = /^node\/([^/]+)\/standby$/;
 
@@ -67,16 +95,27 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const suspended: string[] = [];
   const standbyNodes: string[] = [];
   const reasons: Array<[string, string, string]> = [];
+  const times: Array<[string, string, number, number]> = [];
+  const markVersions = new Map<string, number>();
   const entry = (g: string) => {
     let gi = groups[g];
     if (!gi) {
-      gi = { state: 'started', preferred: null, failed: [], failedReasons: {} };
+      gi = {
+        state: 'started',
+        preferred: null,
+        failed: [],
+        failedReasons: {},
+        failedAt: {},
+        expired: [],
+        cleanup: null,
+      };
       groups[g] = gi;
     }
     return gi;
   };
   for (const key of Object.keys(intent).sort()) {
     const value = intent[key]?.value;
+    const version = intent[key]?.version ?? 0;
     const monitor = MONITOR_KEY.exec(key);
     if (monitor) {
       if (value === true) suspended.push(monitor[1]!);
@@ -96,9 +135,27 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
       entry(group).preferred = value === '' ? null : value;
     } else if (field === 'failed' && node !== undefined && value === true) {
       entry(group).failed.push(node);
+      markVersions.set(`${group}/${node}`, version);
     } else if (field === 'failedReason' && node !== undefined && typeof value === 'string') {
       reasons.push([group, node, value]);
+    } else if (field === 'failedAt' && node !== undefined && typeof value === 'number' && value > 0) {
+      times.push([group, node, value, version]);
+    } else if (field === 'cleanup' && node === undefined && typeof value === 'object' && value !== null) {
+      const v = value as { resource?: unknown; node?: unknown };
+      entry(group).cleanup = {
+        version,
+        resource: typeof v.resource === 'string' ? v.resource : null,
+        node: typeof v.node === 'string' ? v.node : null,
+      };
     }
+  }
+  // A time written before its mark belongs to an earlier mark (a peer that knows no `failedAt`
+  // wrote this one): such a mark has no known time. Both are written in one update, so a time
+  // of the current mark has the mark's version (embedded: the same hybrid clock; etcd: the same
+  // revision).
+  for (const [group, node, at, version] of times) {
+    const markVersion = markVersions.get(`${group}/${node}`);
+    if (markVersion !== undefined && version >= markVersion) groups[group]!.failedAt[node] = at;
   }
   // A reason outlives its mark (clearing writes only `failed`); show it only with the mark.
   for (const [group, node, reason] of reasons) {
@@ -108,9 +165,18 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   return { groups, suspended, standbyNodes };
 }
 
-/** Entries for `Coordinator.updateIntent` that clear every failure mark of a group. */
-export function clearFailuresEntries(intent: ParsedIntent, group: string): Record<string, unknown> {
+/**
+ * Entries for `Coordinator.updateIntent` that clear the failure marks of a group (counted or
+ * expired), on every node or only on `node`.
+ */
+export function clearFailuresEntries(
+  intent: ParsedIntent,
+  group: string,
+  node?: string,
+): Record<string, unknown> {
+  const gi = groupIntent(intent, group);
   const entries: Record<string, unknown> = {};
-  for (const node of groupIntent(intent, group).failed) entries[intentKeys.failed(group, node)] = false;
+  for (const n of [...gi.failed, ...gi.expired])
+    if (node === undefined || n === node) entries[intentKeys.failed(group, n)] = false;
   return entries;
 }

@@ -7,7 +7,10 @@ import type { MonitorConfig } from '../config/model.js';
  * - A monitor acts when its consecutive failures exceed `retries` (retries: 1 → act on the
  *   2nd consecutive failure; retries: 0 → on the first).
  * - Group monitors with a `target` first restart it, up to `onFailure.restart` times; the
- *   count starts over once the monitor has passed for RESET_AFTER_INTERVALS intervals.
+ *   count starts over once the monitor has passed for RESET_AFTER_INTERVALS intervals. With
+ *   `onFailure.restartWindowMs` only the restarts of that last period count instead (WSFC's
+ *   RestartPeriod): a target that fails again soon after each restart runs out of restarts even
+ *   when it passes long enough in between, and one that fails once a day is always restarted.
  * - Then `onFailure.then`: failover, ineligible (until the monitor passes again), alert
  *   (once per failing streak) or none. A node-level monitor cannot fail a group over, so
  *   `failover` there means ineligible: its groups move away, which is what the user wants.
@@ -20,8 +23,10 @@ export const RESET_AFTER_INTERVALS = 10;
 
 export interface LadderState {
   consecutiveFailures: number;
-  /** Restarts done in the current failing period. */
+  /** Restarts that count against `onFailure.restart` (the length of `restartTimes`). */
   restarts: number;
+  /** Monotonic ms of each restart that still counts, oldest first. */
+  restartTimes: readonly number[];
   /** Monotonic ms of the first pass after the last failure; null while failing. */
   passingSince: number | null;
   /** This monitor currently holds the node ineligible. */
@@ -46,6 +51,7 @@ export type LadderConfig = Pick<MonitorConfig, 'retries' | 'intervalMs' | 'onFai
 export const INITIAL_LADDER: LadderState = Object.freeze({
   consecutiveFailures: 0,
   restarts: 0,
+  restartTimes: Object.freeze([]) as readonly number[],
   passingSince: null,
   ineligible: false,
   alerted: false,
@@ -58,12 +64,17 @@ export function stepLadder(
   nowMs: number,
   hard = false,
 ): { state: LadderState; decision: Decision } {
+  const windowMs = cfg.onFailure.restartWindowMs;
+  const counted =
+    windowMs === undefined ? state.restartTimes : state.restartTimes.filter((t) => nowMs - t < windowMs);
   if (ok) {
     const passingSince = state.passingSince ?? nowMs;
-    const settled = nowMs - passingSince >= RESET_AFTER_INTERVALS * cfg.intervalMs;
+    const settled = windowMs === undefined && nowMs - passingSince >= RESET_AFTER_INTERVALS * cfg.intervalMs;
+    const restartTimes = settled ? [] : counted;
     const next: LadderState = {
       consecutiveFailures: 0,
-      restarts: settled ? 0 : state.restarts,
+      restarts: restartTimes.length,
+      restartTimes,
       passingSince,
       ineligible: false,
       alerted: false,
@@ -71,14 +82,25 @@ export function stepLadder(
     return { state: next, decision: state.ineligible ? { kind: 'eligible' } : { kind: 'none' } };
   }
   const failures = state.consecutiveFailures + 1;
-  const failing: LadderState = { ...state, consecutiveFailures: failures, passingSince: null };
+  const failing: LadderState = {
+    ...state,
+    consecutiveFailures: failures,
+    restarts: counted.length,
+    restartTimes: counted,
+    passingSince: null,
+  };
   if (failures <= cfg.retries && !hard) return { state: failing, decision: { kind: 'none' } };
 
-  if (!hard && !cfg.nodeLevel && cfg.target !== undefined && state.restarts < cfg.onFailure.restart) {
-    const attempt = state.restarts + 1;
+  if (!hard && !cfg.nodeLevel && cfg.target !== undefined && counted.length < cfg.onFailure.restart) {
+    const attempt = counted.length + 1;
     // A restarted resource gets a fresh count of retries before the next rung.
     return {
-      state: { ...failing, consecutiveFailures: 0, restarts: attempt },
+      state: {
+        ...failing,
+        consecutiveFailures: 0,
+        restarts: attempt,
+        restartTimes: [...counted, nowMs],
+      },
       decision: { kind: 'restart', target: cfg.target, attempt },
     };
   }

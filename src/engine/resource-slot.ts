@@ -65,6 +65,18 @@ export class ResourceSlot {
     }
   }
 
+  /**
+   * `halo cleanup`: the last failure is forgotten. A failed resource of a group stopped here
+   * counts as stopped again; the probe that follows the cleanup looks whether anything runs.
+   */
+  clearFailure(groupStopped: boolean): void {
+    this._lastError = null;
+    this._lastOutput = null;
+    if (!groupStopped || this._state !== 'failed') return;
+    this._state = 'stopped';
+    this._since = this.clock();
+  }
+
   checked(result: CheckResult): void {
     this._lastCheck = { ...result, at: new Date(this.clock()).toISOString() };
   }

@@ -92,6 +92,7 @@ test('the REST API', async (t) => {
       '/v1/groups/{group}/move',
       '/v1/groups/{group}/start',
       '/v1/groups/{group}/stop',
+      '/v1/groups/{group}/cleanup',
       '/v1/groups/{group}/resources/{resource}/params',
       '/v1/monitors/{monitor}/suspend',
       '/v1/monitors/{monitor}/resume',
@@ -149,6 +150,7 @@ test('the REST API', async (t) => {
       ['POST', '/v1/groups/web/move', '/v1/groups/{group}/move', { to: 'n2' }],
       ['POST', '/v1/groups/web/stop', '/v1/groups/{group}/stop', {}],
       ['POST', '/v1/groups/web/start', '/v1/groups/{group}/start', {}],
+      ['POST', '/v1/groups/web/cleanup', '/v1/groups/{group}/cleanup', {}],
       [
         'PATCH',
         '/v1/groups/web/resources/marker/params',

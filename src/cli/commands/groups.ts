@@ -1,3 +1,4 @@
+import { HaloError } from '../../errors.js';
 import { apiClient, apiOptions } from '../api-client.js';
 import type { Command, CommandContext, OptionSpec } from '../command.js';
 
@@ -58,7 +59,8 @@ export const moveCommand = operation({
 
 export const startCommand = operation({
   words: ['start'],
-  summary: 'Start a stopped group (on NODE with --on).',
+  summary:
+    'Start a stopped group (on NODE with --on). It also clears failure marks; `halo cleanup` is the command for that.',
   args: 'GROUP',
   arity: [1, 1],
   options: { on: { type: 'string', description: 'Preferred node to start it on.', valueName: 'NODE' } },
@@ -74,6 +76,27 @@ export const stopCommand = operation({
   args: 'GROUP',
   arity: [1, 1],
   request: (ctx) => ({ path: groupPath(ctx, 'stop'), body: {} }),
+});
+
+export const cleanupCommand = operation({
+  words: ['cleanup'],
+  summary:
+    'Clear the failure history of a group (or of one of its resources): failure marks, monitor failure and restart counts, a failed stop; the nodes probe it again (all nodes, or NODE with --node).',
+  args: 'GROUP[/RESOURCE]',
+  arity: [1, 1],
+  options: {
+    node: { type: 'string', description: 'Only on this node.', valueName: 'NODE' },
+  },
+  request: (ctx) => {
+    const m = /^([^/]+)(?:\/([^/]+))?$/.exec(ctx.positionals[0]!);
+    if (!m)
+      throw new HaloError('HALO_E_USAGE', `expected GROUP or GROUP/RESOURCE, got "${ctx.positionals[0]}"`);
+    const node = ctx.options['node'] as string | undefined;
+    return {
+      path: `/v1/groups/${encodeURIComponent(m[1]!)}/cleanup`,
+      body: { ...(m[2] !== undefined ? { resource: m[2] } : {}), ...(node ? { node } : {}) },
+    };
+  },
 });
 
 export const monitorSuspendCommand = operation({

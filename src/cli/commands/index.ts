@@ -7,6 +7,7 @@ import { destroyCommand } from './destroy.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import {
+  cleanupCommand,
   monitorResumeCommand,
   monitorSuspendCommand,
   moveCommand,
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   moveCommand,
   startCommand,
   stopCommand,
+  cleanupCommand,
   resourceGetCommand,
   resourceSetCommand,
   resourceDescribeCommand,

@@ -24,7 +24,12 @@ interface StatusDoc {
     state: string;
     since: string;
     lastError: string | null;
-    intent: { state: string; failedNodes: string[] };
+    intent: {
+      state: string;
+      failedNodes: string[];
+      /** Absent from agents that predate failure timeouts. */
+      failures?: Record<string, { expiresAt: string | null; expired: boolean }>;
+    };
     resources: Array<{
       name: string;
       type: string;
@@ -148,11 +153,20 @@ function groupTable(s: StatusDoc): string {
           return n === undefined ? '-' : (n.state ?? '?');
         }),
         owner?.since ?? g.since,
-        errors.join('; ') ||
-          (g.intent.failedNodes.length ? `failed on ${g.intent.failedNodes.join(', ')}` : ''),
+        errors.join('; ') || failedNote(g),
       ];
     }),
   );
+}
+
+/** `failed on n1 (until 10:42:07)`: when a mark expires, the note says until when it counts. */
+function failedNote(g: GroupDoc): string {
+  if (g.intent.failedNodes.length === 0) return '';
+  const nodes = g.intent.failedNodes.map((n) => {
+    const at = g.intent.failures?.[n]?.expiresAt;
+    return at ? `${n} (until ${at.slice(11, 19)}Z)` : n;
+  });
+  return `failed on ${nodes.join(', ')}`;
 }
 
 /** The per-node view; from an agent that predates it, this node's own phase only. */

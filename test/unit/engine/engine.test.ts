@@ -488,3 +488,131 @@ describe('Engine node standby', () => {
     );
   });
 });
+
+describe('Engine failure history', () => {
+  const timed = (timeoutMs: number, monitors: MonitorConfig[] = []): GroupConfig => ({
+    ...group('web', monitors),
+    failureTimeoutMs: timeoutMs,
+  });
+
+  test('a failure mark expires after failureTimeout: a timer wakes the engine and the node is a candidate again', async (t) => {
+    const { coord, resources, timers, webStatus, events } = await setup(t, { groups: [timed(60_000)] });
+    resources.get('web/app').startBehavior = 'fail';
+    coord.grant('web');
+    await settle();
+    const markedAt = timers.wallNow();
+    assert.equal(coord.intent()['group/web/failedAt/n1']?.value, markedAt, 'the mark carries its time');
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.deepEqual(webStatus().intent.failures, {
+      n1: {
+        reason: 'start failed: app: start of app failed',
+        since: new Date(markedAt).toISOString(),
+        expiresAt: new Date(markedAt + 60_000).toISOString(),
+        expired: false,
+      },
+    });
+    await timers.advance(59_999);
+    assert.equal(coord.candidacy.get('web'), null, 'still counted');
+    await timers.advance(1);
+    assert.equal(coord.candidacy.get('web'), 0, 'eligible again at failureTimeout');
+    assert.deepEqual(webStatus().intent.failedNodes, []);
+    assert.deepEqual(webStatus().intent.expiredNodes, ['n1']);
+    assert.equal(webStatus().intent.failures.n1?.expired, true);
+    assert.equal(
+      events('group').filter((e) =>
+        /failure mark of n1 for web expired \(failureTimeout 1m\)/.test(e.message),
+      ).length,
+      1,
+      'announced once',
+    );
+    // It fails again: a new mark with a new time, counted again.
+    coord.grant('web');
+    await settle();
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.deepEqual(webStatus().intent.failedNodes, ['n1']);
+    assert.equal(coord.intent()['group/web/failedAt/n1']?.value, timers.wallNow());
+  });
+
+  test('without failureTimeout a mark lasts; cleanup clears it, resets the monitor counters and probes again', async (t) => {
+    const appw = monitor('appw', {
+      target: 'app',
+      startWaitMs: 500,
+      onFailure: { restart: 1, then: 'failover' },
+    });
+    const { engine, coord, monitors, resources, journal, timers, webStatus, events } = await setup(t, {
+      groups: [group('web', [appw])],
+    });
+    coord.grant('web');
+    await settle();
+    await timers.advance(500);
+    monitors.get('web/appw')!.ok = false;
+    await timers.advance(1500);
+    assert.deepEqual(webStatus().intent.failedNodes, ['n1']);
+    assert.equal(webStatus().monitors[0]?.restarts, 1);
+    await timers.advance(5 * 60_000);
+    assert.deepEqual(webStatus().intent.failedNodes, ['n1'], 'no timeout: the mark stays');
+    assert.equal(coord.candidacy.get('web'), null);
+
+    // Something left a copy of app running here: the probe after the cleanup must find it.
+    resources.get('web/app').stray = true;
+    const before = journal.length;
+    assert.deepEqual(await engine.cleanup('web'), { cleared: ['n1'] });
+    await settle();
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, false);
+    assert.equal(coord.candidacy.get('web'), 0, 'a candidate again at once');
+    assert.equal(webStatus().monitors[0]?.restarts, 0);
+    assert.equal(webStatus().monitors[0]?.consecutiveFailures, 0);
+    assert.deepEqual(journal.slice(before), ['stop app'], 'the re-probe found the copy and stopped it');
+    assert.ok(
+      events('intent').some((e) => /cleanup of web requested: failure marks of n1 cleared/.test(e.message)),
+    );
+    assert.ok(
+      events('group').some((e) =>
+        /cleanup of web on n1: failure counters reset, probing again/.test(e.message),
+      ),
+    );
+  });
+
+  test('cleanup of one node clears only its mark, and a node not named does nothing else', async (t) => {
+    const { engine, coord, timers, events } = await setup(t);
+    await coord.updateIntent({ 'group/web/failed/n1': true, 'group/web/failed/n2': true });
+    await settle();
+    assert.equal(coord.candidacy.get('web'), null);
+    assert.deepEqual(await engine.cleanup('web', { node: 'n2' }), { cleared: ['n2'] });
+    await timers.advance(10);
+    assert.equal(coord.intent()['group/web/failed/n1']?.value, true);
+    assert.equal(coord.intent()['group/web/failed/n2']?.value, false);
+    assert.equal(coord.candidacy.get('web'), null, 'n1 is still marked');
+    assert.ok(!events('group').some((e) => /cleanup of web on n1/.test(e.message)), 'n1 was not asked');
+    assert.deepEqual(await engine.cleanup('web', { resource: 'app', node: 'n1' }), { cleared: ['n1'] });
+    await timers.advance(10);
+    assert.equal(coord.candidacy.get('web'), 0);
+    assert.ok(events('group').some((e) => /cleanup of web\/app on n1/.test(e.message)));
+    await assert.rejects(
+      engine.cleanup('web', { resource: 'nope' }),
+      (err) => isHaloError(err) && err.code === 'HALO_E_NOT_FOUND',
+    );
+    await assert.rejects(
+      engine.cleanup('web', { node: 'n9' }),
+      (err) => isHaloError(err) && err.code === 'HALO_E_BAD_REQUEST',
+    );
+    await assert.rejects(
+      engine.cleanup('nope'),
+      (err) => isHaloError(err) && err.code === 'HALO_E_NOT_FOUND',
+    );
+  });
+
+  test('a cleanup written by another node is carried out here once', async (t) => {
+    const { coord, timers, events } = await setup(t);
+    const cleanups = () => events('group').filter((e) => /cleanup of web on n1/.test(e.message)).length;
+    await coord.updateIntent({ 'group/web/cleanup': { resource: null, node: null } });
+    await timers.advance(10);
+    assert.equal(cleanups(), 1);
+    await coord.updateIntent({ 'group/web/state': 'started' });
+    await timers.advance(10);
+    assert.equal(cleanups(), 1, 'an unrelated intent change repeats nothing');
+    await coord.updateIntent({ 'group/web/cleanup': { resource: null, node: 'n2' } });
+    await timers.advance(10);
+    assert.equal(cleanups(), 1, 'a cleanup of n2 only is not for n1');
+  });
+});

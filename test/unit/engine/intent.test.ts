@@ -8,7 +8,7 @@ import {
   parseIntent,
 } from '../../../src/engine/intent.js';
 
-const entry = (value: unknown) => ({ value, version: 1 });
+const entry = (value: unknown, version = 1) => ({ value, version });
 
 describe('intent', () => {
   test('absent keys mean started, no preferred node, no failures, nothing suspended', () => {
@@ -18,6 +18,9 @@ describe('intent', () => {
       preferred: null,
       failed: [],
       failedReasons: {},
+      failedAt: {},
+      expired: [],
+      cleanup: null,
     });
     assert.deepEqual(parsed.suspended, []);
   });
@@ -36,6 +39,9 @@ describe('intent', () => {
       preferred: 'n2',
       failed: ['n1'],
       failedReasons: {},
+      failedAt: {},
+      expired: [],
+      cleanup: null,
     });
     assert.deepEqual(parsed.suspended, ['web/appw']);
   });
@@ -52,6 +58,9 @@ describe('intent', () => {
       preferred: null,
       failed: [],
       failedReasons: {},
+      failedAt: {},
+      expired: [],
+      cleanup: null,
     });
   });
 
@@ -82,5 +91,44 @@ describe('intent', () => {
       'group/web/failed/n1': false,
       'group/web/failed/n2': false,
     });
+  });
+
+  test('clearing failures of one node writes false for that node only, counted or expired', () => {
+    const parsed = parseIntent({ 'group/web/failed/n1': entry(true), 'group/web/failed/n2': entry(true) });
+    const web = groupIntent(parsed, 'web');
+    const withExpired = { ...parsed, groups: { web: { ...web, failed: ['n1'], expired: ['n2'] } } };
+    assert.deepEqual(clearFailuresEntries(withExpired, 'web', 'n2'), { 'group/web/failed/n2': false });
+    assert.deepEqual(clearFailuresEntries(withExpired, 'web'), {
+      'group/web/failed/n1': false,
+      'group/web/failed/n2': false,
+    });
+    assert.deepEqual(clearFailuresEntries(withExpired, 'web', 'n3'), {});
+  });
+
+  test('the time of a mark counts only when written with it (or later), not for an older mark', () => {
+    const parsed = parseIntent({
+      'group/web/failed/n1': entry(true, 5000),
+      'group/web/failedAt/n1': entry(1_700_000_000_000, 5000),
+      // A peer that knows no failedAt marked n2 again after an earlier, timed mark.
+      'group/web/failed/n2': entry(true, 9000),
+      'group/web/failedAt/n2': entry(1_600_000_000_000, 4000),
+      'group/web/failedAt/n3': entry(1_700_000_000_000, 5000),
+      'group/web/failed/n4': entry(true, 5000),
+      'group/web/failedAt/n4': entry('yesterday', 5000),
+    });
+    assert.deepEqual(groupIntent(parsed, 'web').failedAt, { n1: 1_700_000_000_000 });
+    assert.equal(intentKeys.failedAt('web', 'n1'), 'group/web/failedAt/n1');
+  });
+
+  test('the last cleanup request of a group is known by its version', () => {
+    const parsed = parseIntent({
+      'group/web/cleanup': entry({ resource: 'app', node: null }, 42),
+      'group/db/cleanup': entry({ node: 'n2' }, 7),
+      'group/x/cleanup': entry('bad', 8),
+    });
+    assert.deepEqual(groupIntent(parsed, 'web').cleanup, { version: 42, resource: 'app', node: null });
+    assert.deepEqual(groupIntent(parsed, 'db').cleanup, { version: 7, resource: null, node: 'n2' });
+    assert.equal(groupIntent(parsed, 'x').cleanup, null);
+    assert.equal(intentKeys.cleanup('web'), 'group/web/cleanup');
   });
 });

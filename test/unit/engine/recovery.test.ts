@@ -66,6 +66,42 @@ describe('stepLadder()', () => {
     assert.equal(stepLadder(state, cfg, false, 21_000).decision.kind, 'restart');
   });
 
+  test('restartWindow: only the restarts of the last window count, however long it passed in between', () => {
+    const cfg: LadderConfig = {
+      ...groupCfg(2, 'failover', 0),
+      onFailure: { restart: 2, then: 'failover', restartWindowMs: 60_000 },
+    };
+    let state = INITIAL_LADDER;
+    const step = (ok: boolean, at: number) => {
+      const out = stepLadder(state, cfg, ok, at);
+      state = out.state;
+      return out.decision.kind;
+    };
+    assert.equal(step(false, 0), 'restart');
+    // 20 intervals of passing would reset the count without a window; with one it does not.
+    for (let t = 1000; t <= 20_000; t += 1000) step(true, t);
+    assert.equal(state.restarts, 1);
+    assert.equal(step(false, 21_000), 'restart');
+    assert.equal(step(true, 22_000), 'none');
+    assert.equal(step(false, 30_000), 'failover', 'a third failure within 60 s of the first');
+  });
+
+  test('restartWindow: a restart older than the window no longer counts (fake clock)', () => {
+    const cfg: LadderConfig = {
+      ...groupCfg(1, 'failover', 0),
+      onFailure: { restart: 1, then: 'failover', restartWindowMs: 60_000 },
+    };
+    const first = stepLadder(INITIAL_LADDER, cfg, false, 0);
+    assert.equal(first.decision.kind, 'restart');
+    const ok = stepLadder(first.state, cfg, true, 1000).state;
+    assert.equal(stepLadder(ok, cfg, false, 59_999).decision.kind, 'failover', 'still inside the window');
+    const late = stepLadder(ok, cfg, false, 60_000);
+    assert.equal(late.decision.kind, 'restart', 'the window has passed');
+    assert.equal(late.decision.kind === 'restart' && late.decision.attempt, 1);
+    assert.deepEqual(late.state.restartTimes, [60_000]);
+    assert.equal(stepLadder(ok, cfg, true, 61_000).state.restarts, 0, 'a pass also forgets it');
+  });
+
   test('a hard failure (OCF: not installed, not configured) skips the retries and the restarts', () => {
     const cfg = groupCfg(2, 'failover', 3);
     const { decision, state } = stepLadder(INITIAL_LADDER, cfg, false, 0, true);
