@@ -9,6 +9,9 @@ import { smtpSender } from './receivers/smtp.js';
 import { snmpSender } from './receivers/snmp.js';
 import { webhookSender } from './receivers/webhook.js';
 
+/** See DeliveryPolicy.settleMs: a failover is over by then (bench:failover `--alerts down`). */
+export const ALERT_SETTLE_MS = 1000;
+
 /** What `halo status` and the metrics show per receiver. */
 export interface ReceiverStatus extends QueueStats {
   name: string;
@@ -59,7 +62,13 @@ export class AlertDispatcher {
       const retries = receiver.type === 'webhook' ? receiver.retries : 0;
       const backoffMs = receiver.type === 'webhook' ? receiver.backoffMs : 0;
       const queue = new AlertQueue(
-        { queueSize: receiver.queueSize, timeoutMs: receiver.timeoutMs, retries, backoffMs },
+        {
+          queueSize: receiver.queueSize,
+          timeoutMs: receiver.timeoutMs,
+          retries,
+          backoffMs,
+          settleMs: ALERT_SETTLE_MS,
+        },
         send,
         opts.timers,
         {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { alertOf, wanted } from '../../../src/alerts/alert.js';
-import { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
+import { ALERT_SETTLE_MS, AlertDispatcher } from '../../../src/alerts/dispatcher.js';
 import { alertEnv, formatTimestamp } from '../../../src/alerts/pacemaker-env.js';
 import type { AlertReceiverConfig } from '../../../src/config/model.js';
 import type { EventInput, HaloEvent } from '../../../src/engine/event-log.js';
@@ -196,6 +196,9 @@ test('a delivery that fails becomes an alert-failed event naming the receiver, w
   d.start();
   for (const l of listeners) l(started('n1'));
   await settle();
+  await timers.advance(ALERT_SETTLE_MS - 1);
+  assert.equal(sends, 0, 'delivery waits until the failover is over');
+  await timers.advance(1);
   await timers.advance(1000);
   assert.equal(sends, 1, 'the warning goes only to the receiver without a critical minimum');
   assert.equal(appended.length, 1);
