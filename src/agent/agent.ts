@@ -13,6 +13,7 @@ import { type Lifeline, lifelinePath, openLifeline } from '../coordination/deadm
 import type { Coordinator } from '../coordination/types.js';
 import { WorkerCoordinator } from '../coordination/worker/worker-coordinator.js';
 import { loadConfig } from '../engine/config-catalog.js';
+import type { ReloadMode } from '../engine/engine.js';
 import { Engine } from '../engine/engine.js';
 import { EventLog, type Timeline } from '../engine/event-log.js';
 import { useLifeline } from '../engine/exec/index.js';
@@ -174,16 +175,7 @@ export class Agent implements ClusterOps {
       if (e.type === 'timeline' && e.group && steps.some((s) => s.phase === 'started'))
         this.failovers[e.group] = (this.failovers[e.group] ?? 0) + 1;
     });
-    // Alerts hang off the event log: the engine never waits for a receiver.
-    this.alerts = new AlertDispatcher({
-      cluster: this.config.cluster.name,
-      receivers: this.config.alerts ?? [],
-      subscribe: (listener) => this.events.subscribe(listener),
-      append: (event) => this.events.append(event),
-      timers: realTimers,
-      log: log.child({ component: 'alerts' }),
-    });
-    this.alerts.start();
+    this.alerts = this.startAlerts(this.config);
     const membership = new MembershipEvents((event) => this.events.append(event));
     this.coordinator.on((e) => {
       if (e.type === 'membership') membership.update(e.view);
@@ -206,7 +198,9 @@ export class Agent implements ClusterOps {
       onStored: (r) =>
         this.events.append({
           type: 'agent',
-          message: `config ${r.storedEpoch} stored in ${r.file}; it applies when this agent restarts (running ${r.runningEpoch})`,
+          message: r.reloadable
+            ? `config stored in ${r.file}; \`halo config apply\` applies it without a restart (epoch ${r.storedEpoch} unchanged)`
+            : `config ${r.storedEpoch} stored in ${r.file}; it applies when this agent restarts (running ${r.runningEpoch})`,
           details: { file: r.file, runningEpoch: r.runningEpoch, storedEpoch: r.storedEpoch },
         }),
     });
@@ -220,7 +214,7 @@ export class Agent implements ClusterOps {
       tls: tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined,
       extend: (app) => {
         registerWebUi(app);
-        registerConfigPush(app, this.configStore);
+        registerConfigPush(app, this.configStore, (mode) => this.applyConfig(mode));
         registerDestroy(app, {
           node: self.name,
           stateDir,
@@ -357,6 +351,51 @@ export class Agent implements ClusterOps {
 
   resumeMonitor(name: string): Promise<void> {
     return this.writing(() => this.engine.resumeMonitor(name));
+  }
+
+  /**
+   * `halo config apply` on this node: the config file's change, when the running agent can take
+   * it (same epoch), applied without stopping what it does not touch; see engine-reload.ts.
+   */
+  async applyConfig(mode: ReloadMode) {
+    const result = await this.configStore.reload(async (next, diff) => {
+      const report = await this.engine.reload(next, diff, mode);
+      if (diff.alerts) {
+        // Queued alerts of the old receivers are delivered (or time out) before they go.
+        const old = this.alerts;
+        this.alerts = this.startAlerts(next);
+        await old?.stop();
+      }
+      this.config = next;
+      return { ...report, alerts: diff.alerts };
+    });
+    if (result.report) {
+      const r = result.report;
+      const params = r.resources.map(
+        (x) => `${x.group}/${x.resource} (${[...x.applied, ...x.restart].join(', ')})`,
+      );
+      const monitors = [...r.monitors.added, ...r.monitors.changed, ...r.monitors.removed];
+      this.events.append({
+        type: 'agent',
+        message: `config reloaded from ${result.file}: parameters ${params.join(', ') || '-'}; monitors ${monitors.join(', ') || '-'}${r.alerts ? '; alert receivers' : ''}; restarting ${r.restarting.join(', ') || '-'}`,
+        details: { reload: r },
+      });
+    }
+    return result;
+  }
+
+  // Alerts hang off the event log: the engine never waits for a receiver.
+  private startAlerts(config: HaloConfig): AlertDispatcher {
+    const alerts = new AlertDispatcher({
+      cluster: config.cluster.name,
+      receivers: config.alerts ?? [],
+      subscribe: (listener) => this.events.subscribe(listener),
+      append: (event) => this.events.append(event),
+      timers: realTimers,
+      log: this.opts.log.child({ component: 'alerts' }),
+    });
+    alerts.start();
+    return alerts;
   }
 
   /** An intent write the state dir refused: probe it at once so status shows why. */

@@ -16,6 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { CONFIG_PUSH_BODY_LIMIT } from '../api/body-limits.js';
 import { schemas } from '../api/openapi.js';
+import { type ConfigDiff, diffConfig, isEmptyDiff } from '../config/config-diff.js';
 import type { HaloConfig } from '../config/model.js';
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -37,8 +38,13 @@ export interface ConfigVersion {
   runningEpoch: string;
   /** Epoch of the file on disk now; null when it cannot be read or is not valid. */
   storedEpoch: string | null;
-  /** A restart would change the config (or the file is broken and a restart would fail). */
+  /** The file differs from what runs (or the file is broken and a restart would fail). */
   pending: boolean;
+  /**
+   * The difference is one `halo config apply` makes without a restart: the same epoch (what
+   * the agents coordinate on), other parameters, monitors or alerts.
+   */
+  reloadable: boolean;
   /** Why storedEpoch is null: the restart would fail with this. */
   storedError?: string;
 }
@@ -51,6 +57,18 @@ export interface PushResult {
   /** False when the file already held exactly this text: nothing was written, .prev kept. */
   changed: boolean;
   pending: boolean;
+  /** See ConfigVersion.reloadable. */
+  reloadable: boolean;
+}
+
+/** What `apply` did to the running agent. */
+export interface ReloadResult<R> {
+  node: string;
+  file: string;
+  /** False when the file holds what already runs. */
+  changed: boolean;
+  runningEpoch: string;
+  report: R | null;
 }
 
 export interface ConfigStoreOptions {
@@ -75,18 +93,31 @@ export function fileKey(file: string): string {
 const hex = (epoch: number) => epoch.toString(16);
 const MAX_ERROR_CHARS = 2000;
 
+/** The version of the file on disk (null: not readable or not valid, `error` says why). */
+interface StoredVersion {
+  epoch: string | null;
+  version: number | null;
+  error?: string;
+}
+
 export class ConfigStore {
   private readonly opts: ConfigStoreOptions;
   /** Stored version cached by file identity, so status does not parse YAML on every call. */
-  private cache: { key: string; epoch: string | null; error?: string } | undefined;
+  private cache: (StoredVersion & { key: string }) | undefined;
   /** The parse of the stored file under way, shared by concurrent status calls. */
-  private parsing: { key: string; done: Promise<{ epoch: string | null; error?: string }> } | undefined;
+  private parsing: { key: string; done: Promise<StoredVersion> } | undefined;
   /** Pushes run one at a time: one parsing thread at most, and a .prev that is the version before. */
   private pushes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ConfigStoreOptions) {
     this.opts = opts;
-    if (opts.runningKey !== undefined) this.cache = { key: opts.runningKey, epoch: hex(opts.running.epoch) };
+    if (opts.runningKey !== undefined)
+      this.cache = { key: opts.runningKey, epoch: hex(opts.running.epoch), version: opts.running.version };
+  }
+
+  /** The config the agent runs, which `reload` replaces. */
+  get running(): HaloConfig {
+    return this.opts.running;
   }
 
   async version(): Promise<ConfigVersion> {
@@ -97,7 +128,7 @@ export class ConfigStore {
       key = fileKey(file);
     } catch (err) {
       const error = `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-      return { file, runningEpoch, storedEpoch: null, pending: true, storedError: error };
+      return { file, runningEpoch, storedEpoch: null, pending: true, reloadable: false, storedError: error };
     }
     if (this.cache?.key !== key) {
       if (this.parsing?.key !== key) this.parsing = { key, done: this.parseStored(file) };
@@ -106,12 +137,14 @@ export class ConfigStore {
       if (this.parsing === parsing) this.parsing = undefined;
       this.cache = { key, ...parsed };
     }
-    const { epoch, error } = this.cache;
+    const { epoch, version, error } = this.cache;
+    const pending = epoch === null || version !== this.opts.running.version;
     return {
       file,
       runningEpoch,
       storedEpoch: epoch,
-      pending: epoch !== runningEpoch,
+      pending,
+      reloadable: pending && epoch === runningEpoch,
       ...(error !== undefined ? { storedError: error } : {}),
     };
   }
@@ -155,13 +188,15 @@ export class ConfigStore {
         { agent: storedEpoch, cli: epoch },
       );
     }
+    const pending = pushed.version !== running.version;
     const result = (changed: boolean): PushResult => ({
       node,
       file,
       runningEpoch: hex(running.epoch),
       storedEpoch,
       changed,
-      pending: storedEpoch !== hex(running.epoch),
+      pending,
+      reloadable: pending && storedEpoch === hex(running.epoch),
     });
     const current = readOrEmpty(file);
     if (opts.dryRun) return result(current !== yaml);
@@ -179,14 +214,16 @@ export class ConfigStore {
     }
     // What was just written has this epoch: status must not parse 4 MiB again to learn it.
     try {
-      this.cache = { key: fileKey(file), epoch: storedEpoch };
+      this.cache = { key: fileKey(file), epoch: storedEpoch, version: pushed.version };
     } catch {
       this.cache = undefined;
     }
     const done = result(true);
     this.opts.log.info(
       { file, runningEpoch: done.runningEpoch, storedEpoch },
-      'config stored; it applies when the agent restarts',
+      done.reloadable
+        ? 'config stored; `halo config apply` applies it'
+        : 'config stored; it applies when the agent restarts',
     );
     this.opts.onStored?.(done);
     return done;
@@ -201,7 +238,53 @@ export class ConfigStore {
     }
   }
 
-  private async parseStored(file: string): Promise<{ epoch: string | null; error?: string }> {
+  /**
+   * `halo config apply`: reads the config file again and, when its difference from the running
+   * config is one the running agent can take (see config-diff.ts), hands it to `apply`; then it
+   * is the running config. Runs in turn with pushes. Refuses, changing nothing, when the file
+   * is invalid here or its change needs the rolling restart.
+   */
+  reload<R>(apply: (next: HaloConfig, diff: ConfigDiff) => Promise<R>): Promise<ReloadResult<R>> {
+    const next = this.pushes.then(() => this.reloadNow(apply));
+    this.pushes = next.catch(() => {});
+    return next;
+  }
+
+  private async reloadNow<R>(
+    apply: (next: HaloConfig, diff: ConfigDiff) => Promise<R>,
+  ): Promise<ReloadResult<R>> {
+    const { node } = this.opts;
+    const file = this.target();
+    const running = this.opts.running;
+    const text = readOrEmpty(file);
+    if (text === undefined) throw new HaloError('HALO_E_CONFIG_INVALID', `cannot read ${file}`, { file });
+    const next = await parseConfigOffThread(text, file, { baseDir: dirname(file), absPath: running.file });
+    const result = (changed: boolean, report: R | null): ReloadResult<R> => ({
+      node,
+      file,
+      changed,
+      runningEpoch: hex(this.opts.running.epoch),
+      report,
+    });
+    if (next.version === running.version) return result(false, null);
+    const diff = diffConfig(running, next);
+    if (diff.needsRestart.length > 0)
+      throw new HaloError(
+        'HALO_E_CONFLICT',
+        `${file} changes ${diff.needsRestart.join('; ')}: that needs a rolling restart of the agents (see \`halo config push\`); nothing was applied`,
+        { needsRestart: diff.needsRestart },
+      );
+    const report = await apply(next, diff);
+    this.opts.running = next;
+    try {
+      this.cache = { key: fileKey(file), epoch: hex(next.epoch), version: next.version };
+    } catch {
+      this.cache = undefined;
+    }
+    return result(!isEmptyDiff(diff), report);
+  }
+
+  private async parseStored(file: string): Promise<StoredVersion> {
     try {
       const text = readFileSync(file, 'utf8');
       const stored = await parseConfigOffThread(text, file, {
@@ -209,10 +292,10 @@ export class ConfigStore {
         baseDir: dirname(file),
         absPath: file,
       });
-      return { epoch: hex(stored.epoch) };
+      return { epoch: hex(stored.epoch), version: stored.version };
     } catch (err) {
       const message = isHaloError(err) || err instanceof Error ? err.message : String(err);
-      return { epoch: null, error: message.slice(0, MAX_ERROR_CHARS) };
+      return { epoch: null, version: null, error: message.slice(0, MAX_ERROR_CHARS) };
     }
   }
 }
@@ -271,9 +354,18 @@ function atomicWrite(path: string, text: string, like: string): void {
 /**
  * `PUT /v1/config {yaml, epoch, dryRun?}` stores a pushed config (read-write token only; the
  * API's auth hook refuses other tokens for non-GET requests); `GET /v1/config` reports the
- * running and stored versions.
+ * running and stored versions; `POST /v1/config/apply {mode?}` applies the stored one.
  */
-export function registerConfigPush(app: FastifyInstance, store: ConfigStore): void {
+export function registerConfigPush(
+  app: FastifyInstance,
+  store: ConfigStore,
+  apply: (mode: 'restart' | 'next-start') => Promise<unknown>,
+): void {
+  app.post<{ Body: { mode?: 'restart' | 'next-start' } }>(
+    '/v1/config/apply',
+    { schema: { body: schemas.ConfigApply } },
+    async (req) => apply(req.body?.mode ?? 'restart'),
+  );
   app.get('/v1/config', async () => store.version());
   app.put<{ Body: { yaml: string; epoch: string; dryRun?: boolean } }>(
     '/v1/config',

@@ -179,13 +179,21 @@ export const paths = {
     },
     put: {
       summary:
-        'Store a new config version (`halo config push`): checked on this node, written atomically over its config file (previous kept as FILE.prev); applies when the agent restarts',
+        'Store a new config version (`halo config push`): checked on this node, written atomically over its config file (previous kept as FILE.prev); applied by `POST /v1/config/apply` when reloadable, else when the agent restarts',
       requestBody: json('ConfigPush'),
       responses: {
         200: json('ConfigPushed'),
         ...errors(400, 401, 403, 409, 500),
         ...tooLarge(CONFIG_PUSH_BODY_LIMIT),
       },
+    },
+  },
+  '/v1/config/apply': {
+    post: {
+      summary:
+        'Apply the config file to the running agent (`halo config apply`) when its change keeps the epoch: parameters, monitors, alerts; untouched groups and monitors keep running. 409 when the change needs a rolling restart',
+      requestBody: json('ConfigApply'),
+      responses: { 200: json('ConfigApplied'), ...errors(400, 401, 403, 409, 500), ...tooLarge() },
     },
   },
   '/v1/whoami': {

@@ -170,14 +170,19 @@ export const schemas = {
   ConfigVersion: {
     type: 'object',
     description:
-      'The config this node runs and the one in its file; pending until the agent restarts (no hot reload)',
-    required: ['file', 'runningEpoch', 'storedEpoch', 'pending'],
+      'The config this node runs and the one in its file; a pending change applies with `halo config apply` when reloadable, else when the agent restarts',
+    required: ['file', 'runningEpoch', 'storedEpoch', 'pending', 'reloadable'],
     additionalProperties: false,
     properties: {
       file: { type: 'string' },
       runningEpoch: { type: 'string' },
       storedEpoch: { type: ['string', 'null'] },
       pending: { type: 'boolean' },
+      reloadable: {
+        type: 'boolean',
+        description:
+          'The pending change keeps the epoch: `POST /v1/config/apply` applies it without a restart',
+      },
       storedError: { type: 'string' },
     },
   },
@@ -194,7 +199,7 @@ export const schemas = {
   },
   ConfigPushed: {
     type: 'object',
-    required: ['node', 'file', 'runningEpoch', 'storedEpoch', 'changed', 'pending'],
+    required: ['node', 'file', 'runningEpoch', 'storedEpoch', 'changed', 'pending', 'reloadable'],
     additionalProperties: false,
     properties: {
       node: { type: 'string' },
@@ -203,6 +208,63 @@ export const schemas = {
       storedEpoch: { type: 'string' },
       changed: { type: 'boolean', description: 'false: the file already held exactly this text' },
       pending: { type: 'boolean' },
+      reloadable: { type: 'boolean' },
+    },
+  },
+  ConfigApply: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      mode: {
+        enum: ['restart', 'next-start'],
+        description:
+          'restart (default): restart, one at a time, the resources whose changed parameters are read at start; next-start: leave them pending until the resource next starts',
+      },
+    },
+  },
+  ConfigApplied: {
+    type: 'object',
+    required: ['node', 'file', 'changed', 'runningEpoch', 'report'],
+    additionalProperties: false,
+    properties: {
+      node: { type: 'string' },
+      file: { type: 'string' },
+      changed: { type: 'boolean', description: 'false: the file holds the config that runs' },
+      runningEpoch: { type: 'string' },
+      report: {
+        type: ['object', 'null'],
+        required: ['resources', 'monitors', 'restarting', 'alerts'],
+        additionalProperties: false,
+        properties: {
+          resources: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['group', 'resource', 'applied', 'restart', 'overridden'],
+              additionalProperties: false,
+              properties: {
+                group: { type: 'string' },
+                resource: { type: 'string' },
+                applied: { type: 'array', items: { type: 'string' } },
+                restart: { type: 'array', items: { type: 'string' } },
+                overridden: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+          monitors: {
+            type: 'object',
+            required: ['added', 'changed', 'removed'],
+            additionalProperties: false,
+            properties: {
+              added: { type: 'array', items: { type: 'string' } },
+              changed: { type: 'array', items: { type: 'string' } },
+              removed: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          restarting: { type: 'array', items: { type: 'string' } },
+          alerts: { type: 'boolean', description: 'The alert receivers were replaced' },
+        },
+      },
     },
   },
   Node: {

@@ -246,10 +246,17 @@ export interface HaloConfig {
   /** Absolute path of the file this config was read from. */
   file: string;
   /**
-   * Config epoch: a digest of the normalized content. Agents with different epochs never
-   * count each other's votes, so a half-distributed config cannot form a quorum.
+   * Config epoch: a digest of the part of the normalized content the agents coordinate on
+   * (cluster, nodes, witness, groups and their resources, without parameters, monitors and
+   * alerts; see coordinationPart in normalize.ts). Agents with different epochs never count
+   * each other's votes, so a half-distributed config cannot form a quorum.
    */
   epoch: number;
+  /**
+   * A digest of the whole normalized content: another `version` with the same `epoch` is a
+   * change `halo config apply` makes on the running cluster.
+   */
+  version: number;
   cluster: ClusterConfig;
   nodes: NodeConfig[];
   witness?: WitnessConfig;

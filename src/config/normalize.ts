@@ -20,7 +20,7 @@ type TimingProfiles = Readonly<Record<TimingProfileName, Timing>>;
 export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles): HaloConfig {
   const cluster = raw.cluster;
   const { port: apiPort } = cluster.api;
-  const body: Omit<HaloConfig, 'file' | 'epoch'> = {
+  const body: Omit<HaloConfig, 'file' | 'epoch' | 'version'> = {
     cluster: {
       name: cluster.name,
       secretFile: cluster.secretFile,
@@ -62,8 +62,7 @@ export function normalize(raw: RawConfig, file: string, profiles: TimingProfiles
     monitors: Object.entries(raw.monitors).map(([mname, m]) => monitorConfig(mname, m, 'ineligible')),
     alerts: Object.entries(raw.alerts).map(([rname, r]) => alertReceiver(rname, r)),
   };
-  const epoch = configEpoch(body);
-  return { file, epoch, ...body };
+  return { file, epoch: configEpoch(coordinationPart(body)), version: configEpoch(body), ...body };
 }
 
 /** Only when it is on, so configs without it keep their epoch (agents of a rolling upgrade agree). */
@@ -141,6 +140,26 @@ export function startOrder(resources: ResourceConfig[]): ResourceConfig[] {
   };
   for (const r of resources) place(r, 0);
   return out;
+}
+
+/**
+ * What the agents must agree on to count each other's votes: the cluster, its members and the
+ * set of groups with their resources. Resource parameters, monitors, alerts and the groups'
+ * recovery settings are left out: `halo config apply` changes them on a running cluster
+ * (src/config/config-diff.ts), node by node, without a rolling restart.
+ */
+export function coordinationPart(body: Omit<HaloConfig, 'file' | 'epoch' | 'version'>): unknown {
+  return {
+    ...body,
+    groups: body.groups.map(
+      ({ monitors: _m, probeIntervalMs: _p, failureTimeoutMs: _f, finalAction: _a, ...g }) => ({
+        ...g,
+        resources: g.resources.map(({ params: _params, ...r }) => r),
+      }),
+    ),
+    monitors: undefined,
+    alerts: undefined,
+  };
 }
 
 function configEpoch(body: unknown): number {

@@ -5,6 +5,7 @@ import type { EngineCore } from './engine-core.js';
 import { EngineFencing } from './engine-fencing.js';
 import type { EngineMonitors } from './engine-monitors.js';
 import type { EngineParams } from './engine-params.js';
+import { CONFIG_RELOAD } from './engine-reload.js';
 import { runCommand } from './exec/run-command.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
 import { type GroupSlot, GroupState } from './group-state.js';
@@ -183,7 +184,10 @@ export class EngineGroups {
       group: name,
       resource,
       monitor,
-      message: `restarting ${resource} for monitor ${monitor}`,
+      message:
+        monitor === CONFIG_RELOAD
+          ? `restarting ${resource}: the config changed parameters it reads at start`
+          : `restarting ${resource} for monitor ${monitor}`,
     });
     const result = await g.runner.restart(resource, g.state.term ?? '');
     g.state.endRestart(resource);
@@ -296,7 +300,10 @@ export class EngineGroups {
       state,
       resources,
       runner: new GroupRunner({
-        group: config,
+        // The slot's config, which a config reload may replace (same resources, new params).
+        get group() {
+          return slot.config;
+        },
         timers: core.opts.timers,
         instance: (name) => resources.get(name)!.instance,
         context: (name, term, signal) => core.resourceContext(slot, name, term, signal),

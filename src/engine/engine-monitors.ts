@@ -1,3 +1,4 @@
+import type { MonitorChanges } from '../config/config-diff.js';
 import type { MonitorConfig } from '../config/model.js';
 import { HaloError } from '../errors.js';
 import { childLogger } from '../log.js';
@@ -121,6 +122,34 @@ export class EngineMonitors {
       }),
     };
     this.slots.set(key, slot);
+  }
+
+  /**
+   * A config reload: monitors removed or changed stop (a changed one starts afresh with its new
+   * settings, counters at zero); added ones are created. Every other monitor keeps running with
+   * its counters, as keepalived keeps its unchanged checkers.
+   */
+  async reconfigure(
+    g: GroupSlot | null,
+    configs: readonly MonitorConfig[],
+    changes: MonitorChanges,
+  ): Promise<void> {
+    let lifted = false;
+    for (const name of [...changes.removed, ...changes.changed]) {
+      const key = monitorKey(g?.config.name, name);
+      const slot = this.slots.get(key);
+      if (!slot) continue;
+      this.slots.delete(key);
+      lifted = this.ineligible.delete(key) || lifted;
+      await slot.runner.stop();
+      if (g) this.tellResources(g, name, true, 'removed by a config reload');
+    }
+    for (const name of [...changes.changed, ...changes.added]) {
+      const config = configs.find((m) => m.name === name);
+      if (config) this.create(config, g);
+    }
+    if (lifted) this.pushNodeStatus();
+    this.update();
   }
 
   /** Activates exactly the monitors whose group (and target) runs here and that are not suspended. */

@@ -124,23 +124,9 @@ export class EngineParams {
     const modes = core.opts.resourceTypes?.(r.config.type)?.paramModes ?? {};
     const canApplyLive = r.state === 'running' && r.instance.applyLive !== undefined;
     const live = canApplyLive ? Object.keys(fresh).filter((k) => modes[k] === 'live') : [];
-    let liveError: string | null = null;
-    if (live.length > 0) {
-      const liveValues = Object.fromEntries(live.map((k) => [k, fresh[k]!.value]));
-      const outcome = await runWithTimeout(
-        core.opts.timers,
-        opTimeouts(r.config).check,
-        undefined,
-        (signal) =>
-          r.instance.applyLive!(liveValues, core.resourceContext(g, resource, g.state.term ?? '', signal)),
-      );
-      if (outcome.status === 'done') {
-        r.appliedLive(liveValues);
-        for (const k of live) l.inEffect[k] = fresh[k]!;
-      } else {
-        liveError = outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
-      }
-    }
+    const liveValues = Object.fromEntries(live.map((k) => [k, fresh[k]!.value]));
+    const liveError = live.length > 0 ? await this.applyLive(g, r, liveValues) : null;
+    if (live.length > 0 && liveError === null) for (const k of live) l.inEffect[k] = fresh[k]!;
     const applied = liveError === null ? live : [];
     const pending = Object.keys(fresh).filter((k) => !applied.includes(k));
     if (pending.length > 0) {
@@ -164,6 +150,67 @@ export class EngineParams {
         { group, resource },
       );
     if (applied.length > 0) this.recordApplied(g, r);
+  }
+
+  /** Applies `values` to the running instance (bounded by its check timeout); the error, or null. */
+  private async applyLive(
+    g: GroupSlot,
+    r: ResourceSlot,
+    values: Record<string, unknown>,
+  ): Promise<string | null> {
+    const { core } = this;
+    const outcome = await runWithTimeout(core.opts.timers, opTimeouts(r.config).check, undefined, (signal) =>
+      r.instance.applyLive!(values, core.resourceContext(g, r.config.name, g.state.term ?? '', signal)),
+    );
+    if (outcome.status === 'done') {
+      r.appliedLive(values);
+      return null;
+    }
+    return outcome.status === 'error' ? errorText(outcome.error) : outcome.status;
+  }
+
+  /**
+   * `halo config apply` changed the config file's values of `values`' keys (undefined: the key
+   * was removed). Keys an operator set with `resource set` keep the accepted value. Where the
+   * resource runs, live keys apply now and the others wait for its next start, which the
+   * caller may bring forward by restarting it; elsewhere the next start uses them.
+   */
+  async reloadBase(
+    g: GroupSlot,
+    r: ResourceSlot,
+    values: Record<string, unknown>,
+  ): Promise<{ live: string[]; restart: string[]; kept: string[] }> {
+    const { core } = this;
+    const overridden = this.parsed().get(`${g.config.name}/${r.config.name}`)?.overrides ?? {};
+    const kept = Object.keys(values).filter((k) => k in overridden);
+    const changes = Object.fromEntries(Object.entries(values).filter(([k]) => !(k in overridden)));
+    const keys = Object.keys(changes);
+    if (keys.length === 0) return { live: [], restart: [], kept };
+    if (r.state === 'stopped') {
+      core.replaceInstance(g, r, { ...r.config.params, ...changes });
+      return { live: keys, restart: [], kept };
+    }
+    const modes = core.opts.resourceTypes?.(r.config.type)?.paramModes ?? {};
+    const canApplyLive = r.state === 'running' && r.instance.applyLive !== undefined;
+    const live = canApplyLive ? keys.filter((k) => modes[k] === 'live' && changes[k] !== undefined) : [];
+    const liveError =
+      live.length > 0
+        ? await this.applyLive(g, r, Object.fromEntries(live.map((k) => [k, changes[k]])))
+        : null;
+    const applied = liveError === null ? live : [];
+    const restart = keys.filter((k) => !applied.includes(k));
+    if (restart.length > 0) r.addPending(Object.fromEntries(restart.map((k) => [k, changes[k]])));
+    core.event({
+      type: 'params',
+      level: liveError ? 'warn' : 'info',
+      group: g.config.name,
+      resource: r.config.name,
+      message: liveError
+        ? `config reload: applying ${live.join(', ')} live failed (${liveError}): pending until the resource restarts`
+        : `config reload: live ${applied.join(', ') || '-'}; pending until restart ${restart.join(', ') || '-'}`,
+      details: { live: applied, pending: restart },
+    });
+    return { live: applied, restart, kept };
   }
 
   /** Before a start: the pending values become the instance's (called by the group runner). */

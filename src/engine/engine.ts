@@ -1,3 +1,5 @@
+import type { ConfigDiff } from '../config/config-diff.js';
+import type { HaloConfig } from '../config/model.js';
 import type { CoordinatorEvent } from '../coordination/types.js';
 import { EngineAdmin, type StandbyOutcome } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
@@ -6,6 +8,7 @@ import { EngineGroups } from './engine-groups.js';
 import { EngineMonitors } from './engine-monitors.js';
 import { EngineParams } from './engine-params.js';
 import { EngineProbes } from './engine-probes.js';
+import { EngineReload, type ReloadMode, type ReloadReport } from './engine-reload.js';
 import { type EngineStatus, groupStatus, monitorStatuses } from './engine-status.js';
 import { TimelineRecorder } from './event-log.js';
 import type { GroupSlot } from './group-state.js';
@@ -16,6 +19,7 @@ import { errorText } from './timers.js';
 export type { StandbyOutcome } from './engine-admin.js';
 export type { AbandoningCoordinator, EngineOptions } from './engine-core.js';
 export type { CleanupResult } from './engine-failures.js';
+export type { ReloadMode, ReloadReport } from './engine-reload.js';
 export type {
   EngineStatus,
   GroupStatus,
@@ -42,6 +46,7 @@ export class Engine {
   private readonly probes: EngineProbes;
   private readonly params: EngineParams;
   private readonly failures: EngineFailures;
+  private readonly reloader: EngineReload;
   private unsubscribe: (() => void) | null = null;
   private kickQueued = false;
   private cancelRetry: (() => void) | null = null;
@@ -53,6 +58,7 @@ export class Engine {
     this.ops = new EngineGroups(this.core, this.monitors, this.params);
     this.probes = new EngineProbes(this.core, this.ops);
     this.failures = new EngineFailures(this.core, this.monitors, this.probes);
+    this.reloader = new EngineReload(this.core, this.monitors, this.params);
     this.admin = new EngineAdmin(this.core, this.monitors, (intent) => this.snapshot(intent));
   }
 
@@ -114,6 +120,19 @@ export class Engine {
 
   stopGroup(group: string): Promise<void> {
     return this.admin.stopGroup(group);
+  }
+
+  /**
+   * `halo config apply`: takes `next`, whose coordination part equals the running one
+   * (`diff.needsRestart` is empty), without stopping what the change does not touch.
+   */
+  reload(next: HaloConfig, diff: ConfigDiff, mode: ReloadMode): Promise<ReloadReport> {
+    return this.reloader.apply(next, diff, mode);
+  }
+
+  /** Resolves once the restarts the reloads so far asked for are done. */
+  reloadSettled(): Promise<void> {
+    return this.reloader.settled();
   }
 
   /** Node standby (`halo node standby|unstandby`): cluster intent, see scheduler.ts drainTurn. */

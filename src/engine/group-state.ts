@@ -13,7 +13,8 @@ import type { LocalPhase, LocalRequest } from './scheduler.js';
 
 /** A group with everything the engine keeps for it. */
 export interface GroupSlot {
-  readonly config: GroupConfig;
+  /** Replaced by a config reload, which never changes the group's resources or their order. */
+  config: GroupConfig;
   readonly state: GroupState;
   readonly resources: ReadonlyMap<string, ResourceSlot>;
   readonly runner: GroupRunner;

@@ -83,20 +83,25 @@ export class ResourceSlot {
 
   /** New parameters need a new instance (built by `make` from the new config); pending ones are consumed. */
   replaceParams(params: Record<string, unknown>, make: (config: ResourceConfig) => ResourceInstance): void {
-    this._config = { ...this._config, params };
+    this._config = { ...this._config, params: defined(params) };
     this._instance = make(this._config);
     this._pending = {};
   }
 
   /** Live parameters were applied to the running instance: the config follows. */
   appliedLive(values: Record<string, unknown>): void {
-    this._config = { ...this._config, params: { ...this._config.params, ...values } };
+    this._config = { ...this._config, params: defined({ ...this._config.params, ...values }) };
   }
 
   /** Copy-on-write: a `pending` view once read never changes. */
   addPending(values: Record<string, unknown>): void {
     this._pending = { ...this._pending, ...values };
   }
+}
+
+/** A config reload removes a key by setting it to undefined: the type's default applies again. */
+function defined(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
 }
 
 export interface CheckRecord {

@@ -76,10 +76,15 @@ const marker = {
   check: 'test -f "marker.$HALO_NODE" || exit 7',
 };
 
-/** The same config with one change: the monitor checks every 2s instead of every 1s. */
+/**
+ * The same config with a change the agents coordinate on (autoFailback is part of the epoch), so
+ * it needs the rolling restart; a monitor's interval alone would be applied without one
+ * (config-reload.test.ts).
+ */
 function changed(text: string): string {
   const doc = parse(text);
   doc.groups.web.monitors.alive.interval = '2s';
+  doc.groups.web.autoFailback = true;
   return stringify(doc);
 }
 
@@ -201,7 +206,13 @@ test('config push stores a new version everywhere, each agent applies it on rest
         assert.equal(s.epoch, oldEpoch, `${n} still runs the old version`);
         assert.deepEqual(
           { ...s.config, file: undefined },
-          { file: undefined, runningEpoch: oldEpoch, storedEpoch: newEpoch, pending: true },
+          {
+            file: undefined,
+            runningEpoch: oldEpoch,
+            storedEpoch: newEpoch,
+            pending: true,
+            reloadable: false,
+          },
         );
       }
       assert.equal((await c.status('n1')).groups[0].owner, 'n1', 'the push itself moves nothing');
@@ -229,6 +240,7 @@ test('config push stores a new version everywhere, each agent applies it on rest
         runningEpoch: newEpoch,
         storedEpoch: newEpoch,
         pending: false,
+        reloadable: false,
       },
     );
     // n1 (old version) and the witness (old version) keep the quorum and the group.
@@ -281,6 +293,7 @@ test('config push stores a new version everywhere, each agent applies it on rest
     const third = join(c.dir, 'halo.third.yaml');
     const doc = parse(newText);
     doc.groups.web.monitors.alive.interval = '3s';
+    doc.groups.web.autoFailback = false;
     writeFileSync(third, stringify(doc));
     const r = await cli(['config', 'push', third, '--force'], env);
     assert.equal(r.code, 0, r.stdout + r.stderr);

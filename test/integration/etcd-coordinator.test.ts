@@ -53,6 +53,7 @@ function configFor(endpoints: string[], prefix: string): HaloConfig {
   return {
     file: '/dev/null',
     epoch: 42,
+    version: 42,
     cluster: {
       name: 'it',
       secretFile: '/dev/null',

@@ -4,8 +4,10 @@ import type { PushResult } from '../../agent/config-store.js';
 import type { HaloConfig } from '../../config/model.js';
 import { loadConfig, parseConfig } from '../../engine/config-catalog.js';
 import { HaloError, isHaloError } from '../../errors.js';
-import { type ApiClient, apiClient } from '../api-client.js';
-import type { Command, CommandContext } from '../command.js';
+import type { ApiClient } from '../api-client.js';
+import type { Command } from '../command.js';
+import { clientFor } from '../node-clients.js';
+import { applyEverywhere, describeApply } from './config-apply.js';
 
 /**
  * `halo config push FILE`: check FILE here, then on every node (dry run), and
@@ -21,12 +23,17 @@ interface NodeReport {
   outcome: Outcome;
   runningEpoch?: string;
   storedEpoch?: string;
+  /** The stored file differs from what the agent runs. */
+  pending?: boolean;
+  /** ...and `halo config apply` can apply it without a restart. */
+  reloadable?: boolean;
   error?: { code: string; message: string };
 }
 
 export const configPush: Command = {
   words: ['config', 'push'],
-  summary: 'Distribute a new config version to every node; it applies when each agent restarts.',
+  summary:
+    'Distribute a new config version to every node and apply it: without a restart when it keeps the epoch, else by a rolling restart it prints.',
   args: 'FILE',
   arity: [1, 1],
   options: {
@@ -41,6 +48,14 @@ export const configPush: Command = {
       description: 'File with the API token (default: HALO_TOKEN, else the tokenFile of the config).',
       valueName: 'FILE',
     },
+    'no-apply': {
+      type: 'boolean',
+      description: 'Only store the file; apply it later with `halo config apply` (or a restart).',
+    },
+    'on-next-start': {
+      type: 'boolean',
+      description: 'When applying: leave parameters read at start pending until the resource next starts.',
+    },
     force: {
       type: 'boolean',
       description: 'Store on the reachable nodes although a node is unreachable (copy FILE there yourself).',
@@ -50,9 +65,12 @@ export const configPush: Command = {
   details: `FILE is validated here first (every problem listed, exit code 2, nothing sent). Then each
 node checks it too (its own key and token files must exist, it must still be listed, the cluster
 name must match); only when every node accepts it is it written, atomically, over each node's
-config file, the previous version kept as FILE.prev. Nothing changes in the running cluster:
-each agent applies the new version when it restarts (no hot reload), and \`halo status\` shows
-config.pending until then. Nodes running different versions do not vote together, so restart
+config file, the previous version kept as FILE.prev. When the change keeps the epoch (resource
+parameters, monitors, alert receivers, a group's probeInterval, failureTimeout, finalAction) it
+is then applied to the running agents, node by node, as \`halo config apply\` does: groups the
+change does not touch keep running. Otherwise (cluster, nodes, witness, groups or their
+resources changed) each agent applies it when it restarts, and \`halo status\` shows
+config.pending until then. Nodes running different epochs do not vote together, so restart
 them in the order printed. Exit code 1 when a node failed or was unreachable (unless --force).`,
   async run(ctx) {
     const { options, stdout } = ctx;
@@ -94,11 +112,22 @@ them in the order printed. Exit code 1 when a node failed or was unreachable (un
       ? 1
       : 0;
 
+    const stored = reports.filter((r) => r.outcome === 'stored' || r.outcome === 'unchanged');
+    const keepsEpoch = stored.every((r) => r.reloadable || !r.pending) && dropped.length === 0;
+    const reloadable = wrote && code === 0 && unreachable.length === 0 && keepsEpoch;
+    const applied =
+      reloadable && options['no-apply'] !== true
+        ? await applyEverywhere(
+            clients.filter((c) => stored.some((r) => r.node === c.node)),
+            options['on-next-start'] === true ? 'next-start' : 'restart',
+          )
+        : null;
+    const applyCode = applied?.some((r) => r.outcome === 'failed' || r.outcome === 'unreachable') ? 1 : 0;
     if (options['json']) {
       stdout(
-        `${JSON.stringify({ file, epoch, written: wrote, nodes: reports, notPushed: dropped }, null, 2)}\n`,
+        `${JSON.stringify({ file, epoch, written: wrote, nodes: reports, notPushed: dropped, applied }, null, 2)}\n`,
       );
-      return code;
+      return Math.max(code, applyCode);
     }
     stdout(`${file}: valid, epoch ${epoch}\n`);
     for (const r of reports) stdout(`  ${r.node}: ${describe(r, wrote)}\n`);
@@ -114,10 +143,26 @@ them in the order printed. Exit code 1 when a node failed or was unreachable (un
       );
       return code;
     }
-    const stored = reports.filter((r) => r.outcome === 'stored' || r.outcome === 'unchanged');
     if (stored.length === 0) return code;
-    if (stored.every((r) => r.runningEpoch === epoch)) {
+    if (stored.every((r) => !r.pending)) {
       stdout('\nEvery node already runs this version.\n');
+      return code;
+    }
+    if (applied) {
+      stdout(
+        `\nThe change keeps epoch ${epoch}: applied without a restart, node by node:\n${describeApply(applied)}`,
+      );
+      return Math.max(code, applyCode);
+    }
+    if (reloadable) {
+      stdout('\nStored, not applied (--no-apply): `halo config apply` applies it without a restart.\n');
+      return code;
+    }
+    if (keepsEpoch) {
+      const missing = unreachable.map((r) => r.node).join(', ');
+      stdout(
+        `\nThe change keeps epoch ${epoch}, but ${missing} did not get it: copy ${file} there by hand, then run \`halo config apply\` (no restart needed).\n`,
+      );
       return code;
     }
     stdout(`\n${await restartPlan(next, clients, reports, file)}`);
@@ -135,24 +180,6 @@ function readText(file: string): string {
       { file },
     );
   }
-}
-
-/** Each node is reached where it runs now (CURRENT), falling back to FILE for a new node. */
-function clientFor(
-  ctx: CommandContext,
-  current: HaloConfig,
-  next: HaloConfig,
-  node: string,
-  tokenConfig: string,
-): ApiClient {
-  const conf = current.nodes.some((n) => n.name === node) ? current : next;
-  const n = conf.nodes.find((x) => x.name === node)!;
-  const host = n.address.includes(':') ? `[${n.address}]` : n.address;
-  const scheme = conf.cluster.api.tls ? 'https' : 'http';
-  return apiClient({
-    ...ctx,
-    options: { ...ctx.options, config: tokenConfig, api: `${scheme}://${host}:${n.apiPort}` },
-  });
 }
 
 async function push(
@@ -173,6 +200,8 @@ async function push(
       outcome: r.changed ? 'stored' : 'unchanged',
       runningEpoch: r.runningEpoch,
       storedEpoch: r.storedEpoch,
+      pending: r.pending,
+      reloadable: r.reloadable,
     };
   } catch (err) {
     const e = isHaloError(err)
@@ -223,7 +252,7 @@ async function restartPlan(
   const standbys = config.nodes.filter((n) => !owners.has(n.name)).map((n) => n.name);
   const owning = config.nodes.filter((n) => owners.has(n.name)).map((n) => n.name);
   const lines = [
-    'The new version applies when each agent restarts (there is no hot reload). Until then',
+    'This change needs a restart of the agents: it changes what they coordinate on. Until then',
     '`halo status` shows config.pending. Restart one at a time, each once the previous one is up again:',
   ];
   let step = 1;

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
+import { configApply } from './config-apply.js';
 import { configPush } from './config-push.js';
 import { configValidate } from './config-validate.js';
 import { demoCommand } from './demo.js';
@@ -42,6 +43,7 @@ export const commands: Command[] = [
   eventsCommand,
   configValidate,
   configPush,
+  configApply,
   importPacemakerCommand,
   importKeepalivedCommand,
   doctorCommand,

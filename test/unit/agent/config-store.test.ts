@@ -95,6 +95,8 @@ test('storing a new version replaces the file, keeps the old as .prev with its m
     runningEpoch: r.runningEpoch,
     storedEpoch: r.storedEpoch,
     pending: true,
+    // Only a monitor's interval changed: the epoch is the same, `halo config apply` takes it.
+    reloadable: true,
   });
   assert.deepEqual(events, [r.storedEpoch]);
 });

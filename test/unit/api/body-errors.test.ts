@@ -124,7 +124,7 @@ test('PUT /v1/config takes a config as long as a config file may be, and a longe
     auth: new TokenAuth({ readWrite: TOKEN }),
     log: silentLogger,
     version: 'test',
-    extend: (a) => registerConfigPush(a, store),
+    extend: (a) => registerConfigPush(a, store, async () => ({})),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());

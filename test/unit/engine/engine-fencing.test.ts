@@ -59,6 +59,7 @@ async function setup(t: TestContext) {
   const config: HaloConfig = {
     file: '/etc/halo/halo.yaml',
     epoch: 1,
+    version: 1,
     cluster: {
       name: 'test',
       secretFile: '/nonexistent',

@@ -41,6 +41,7 @@ async function setup(
   const config: HaloConfig = {
     file: '/etc/halo/halo.yaml',
     epoch: 1,
+    version: 1,
     cluster: {
       name: 'test',
       secretFile: '/nonexistent',

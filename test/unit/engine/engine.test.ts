@@ -57,6 +57,7 @@ async function setup(t: TestContext, opts: { groups?: GroupConfig[]; nodeMonitor
   const config: HaloConfig = {
     file: '/etc/halo/halo.yaml',
     epoch: 1,
+    version: 1,
     cluster: {
       name: 'test',
       secretFile: '/nonexistent',

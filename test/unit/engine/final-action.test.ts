@@ -32,6 +32,7 @@ async function setup(t: TestContext, finalAction: FinalAction) {
   const config: HaloConfig = {
     file: '/etc/halo/halo.yaml',
     epoch: 1,
+    version: 1,
     cluster: {
       name: 'test',
       secretFile: '/nonexistent',
