@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { z } from 'zod';
+import { diffConfig } from '../../../src/config/config-diff.js';
 import type { GroupConfig, HaloConfig, MonitorConfig } from '../../../src/config/model.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { EventLog } from '../../../src/engine/event-log.js';
@@ -615,5 +616,72 @@ describe('Engine failure history', () => {
     await coord.updateIntent({ 'group/web/cleanup': { resource: null, node: 'n2' } });
     await timers.advance(10);
     assert.equal(cleanups(), 1, 'a cleanup of n2 only is not for n1');
+  });
+});
+
+describe('Engine config reload', () => {
+  /** `config` with `edit` applied to a deep copy, and the diff `halo config apply` computes. */
+  function reloaded(config: HaloConfig, edit: (c: HaloConfig) => void) {
+    const next = structuredClone(config);
+    edit(next);
+    return { next, diff: diffConfig(config, next) };
+  }
+
+  test('a restart parameter restarts just its resource (and its dependents), a live one applies in place, other groups are not touched', async (t) => {
+    const { engine, coord, resources, journal, monitors, timers, events } = await setup(t, {
+      groups: [
+        group('web', [monitor('wm', { target: 'app', onFailure: { restart: 3, then: 'failover' } })]),
+        group('db', [monitor('dm', { retries: 5 })]),
+      ],
+    });
+    coord.grant('web');
+    coord.grant('db');
+    await settle();
+    await timers.advance(1000);
+    monitors.get('db/dm')!.ok = false;
+    await timers.advance(1000);
+    const failuresBefore = engine.status().groups.find((g) => g.name === 'db')!
+      .monitors[0]!.consecutiveFailures;
+    assert.ok(failuresBefore > 0, 'db/dm has counted a failure');
+    monitors.get('db/dm')!.ok = true;
+    journal.length = 0;
+    const current = (engine as unknown as { core: { opts: { config: HaloConfig } } }).core.opts.config;
+    const { next, diff } = reloaded(current, (c) => {
+      const app = c.groups[0]!.resources[1]!;
+      app.params = { port: 81, mode: 'fast' };
+    });
+    assert.deepEqual(diff.needsRestart, []);
+    const report = await engine.reload(next, diff, 'restart');
+    assert.deepEqual(report.resources, [
+      { group: 'web', resource: 'app', applied: ['mode'], restart: ['port'], overridden: [] },
+    ]);
+    assert.deepEqual(report.restarting, ['web/app']);
+    await timers.advance(200);
+    await engine.reloadSettled();
+    assert.deepEqual(journal, ['stop app', 'start app'], 'only app restarted; db untouched');
+    assert.deepEqual(resources.get('web/app').params, { port: 81, mode: 'fast' });
+    assert.ok(events('recovery').some((e) => /restarting app: the config changed/.test(e.message)));
+    const dm = engine.status().groups.find((g) => g.name === 'db')!.monitors[0]!;
+    assert.equal(dm.consecutiveFailures, failuresBefore, "db's monitor keeps its counters");
+  });
+
+  test('next-start leaves the restart parameter pending; a changed monitor starts afresh, the others keep theirs', async (t) => {
+    const { engine, coord, journal, webStatus } = await setup(t, {
+      groups: [group('web', [monitor('a'), monitor('b')])],
+    });
+    coord.grant('web');
+    await settle();
+    journal.length = 0;
+    const current = (engine as unknown as { core: { opts: { config: HaloConfig } } }).core.opts.config;
+    const { next, diff } = reloaded(current, (c) => {
+      c.groups[0]!.resources[1]!.params = { port: 82, mode: 'slow' };
+      c.groups[0]!.monitors[1]!.intervalMs = 2000;
+    });
+    const report = await engine.reload(next, diff, 'next-start');
+    assert.deepEqual(report.restarting, []);
+    assert.deepEqual(report.monitors, { added: [], changed: ['web/b'], removed: [] });
+    await engine.reloadSettled();
+    assert.deepEqual(journal, [], 'nothing stopped or started');
+    assert.deepEqual(webStatus().resources[1]!.pendingParams, { port: 82 });
   });
 });
