@@ -208,7 +208,16 @@ export class Agent implements ClusterOps {
     const tls = this.config.cluster.api.tls;
     this.api = buildApi({
       ops: this,
-      auth: new TokenAuth({ readWrite: token, readOnly, peer: this.peerToken }),
+      auth: new TokenAuth({
+        readWrite: token,
+        readOnly,
+        peer: this.peerToken,
+        named: Object.entries(this.config.cluster.api.tokens ?? {}).map(([name, t]) => ({
+          name,
+          access: t.access,
+          token: readPrivateFile(t.file, `API token ${name}`),
+        })),
+      }),
       log,
       version: VERSION,
       tls: tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined,

@@ -10,7 +10,12 @@ export interface Tokens {
   readWrite: string;
   readOnly?: string | undefined;
   peer?: string | undefined;
+  /** Named tokens (`cluster.api.tokens`): requests made with them are recorded under the name. */
+  named?: ReadonlyArray<{ name: string; token: string; access: 'read-write' | 'read-only' }>;
 }
+
+/** Names of the tokens that are not named in the config. */
+export const DEFAULT_TOKEN_NAMES = { readWrite: 'admin', readOnly: 'read-only', peer: 'peer' } as const;
 
 /**
  * Bearer-token check. Both sides are hashed first so the comparison is constant-time
@@ -18,21 +23,37 @@ export interface Tokens {
  * token is compared on every call, so the time taken does not tell which one matched.
  */
 export class TokenAuth {
-  private readonly tokens: Array<{ digest: Buffer; access: Access }>;
+  private readonly tokens: Array<{ digest: Buffer; access: Access; name: string }>;
 
   constructor(tokens: Tokens) {
-    this.tokens = [{ digest: digest(tokens.readWrite), access: 'read-write' }];
-    if (tokens.readOnly) this.tokens.push({ digest: digest(tokens.readOnly), access: 'read-only' });
-    if (tokens.peer) this.tokens.push({ digest: digest(tokens.peer), access: 'peer' });
+    this.tokens = [
+      { digest: digest(tokens.readWrite), access: 'read-write', name: DEFAULT_TOKEN_NAMES.readWrite },
+    ];
+    if (tokens.readOnly)
+      this.tokens.push({
+        digest: digest(tokens.readOnly),
+        access: 'read-only',
+        name: DEFAULT_TOKEN_NAMES.readOnly,
+      });
+    if (tokens.peer)
+      this.tokens.push({ digest: digest(tokens.peer), access: 'peer', name: DEFAULT_TOKEN_NAMES.peer });
+    for (const t of tokens.named ?? [])
+      this.tokens.push({ digest: digest(t.token), access: t.access, name: t.name });
   }
 
   /** The access a presented token grants, or undefined when it is not valid. */
   check(presented: string | undefined): Access | undefined {
+    return this.identify(presented)?.access;
+  }
+
+  /** The access and the name of a presented token, or undefined when it is not valid. */
+  identify(presented: string | undefined): { access: Access; name: string } | undefined {
     if (!presented) return undefined;
     const d = digest(presented);
-    let access: Access | undefined;
-    for (const t of this.tokens) if (timingSafeEqual(d, t.digest) && !access) access = t.access;
-    return access;
+    let found: { access: Access; name: string } | undefined;
+    for (const t of this.tokens)
+      if (timingSafeEqual(d, t.digest) && !found) found = { access: t.access, name: t.name };
+    return found;
   }
 }
 

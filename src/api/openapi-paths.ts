@@ -198,8 +198,8 @@ export const paths = {
   },
   '/v1/whoami': {
     get: {
-      summary: 'The access this token grants (read-write or read-only)',
-      responses: { 200: { description: '{ access }' }, ...errors(401) },
+      summary: 'The access this token grants (read-write or read-only) and its name',
+      responses: { 200: { description: '{ access, name }' }, ...errors(401) },
     },
   },
   '/metrics': {

@@ -513,6 +513,7 @@ export const schemas = {
       message: { type: 'string' },
       output: { type: 'string' },
       details: { type: 'object' },
+      by: { type: 'string', description: 'The API token that asked (operator actions)' },
     },
   },
 } as const;

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HaloError, isHaloError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { withIdentity } from '../util/request-identity.js';
 import { type Access, bearer, type TokenAuth } from './auth.js';
 import { DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { openApiDocument, schemas } from './openapi.js';
@@ -19,6 +20,8 @@ export interface ApiOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     access?: Access;
+    /** The name of the token (`cluster.api.tokens`, or admin / read-only / peer). */
+    identity?: string;
   }
 }
 
@@ -41,8 +44,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.some((re) => re.test(path))) return;
-    const access = auth.check(bearer(req.headers.authorization) ?? queryToken(req));
-    if (!access)
+    const who = auth.identify(bearer(req.headers.authorization) ?? queryToken(req));
+    const access = who?.access;
+    if (!who || !access)
       return sendError(
         reply,
         new HaloError(
@@ -63,6 +67,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       );
     }
     req.access = access;
+    req.identity = who.name;
+  });
+  // Everything the handler records on the way names the token that asked (request-identity.ts).
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (req.identity === undefined) return done();
+    withIdentity(req.identity, () => done());
   });
 
   // `halo stop web` and curl without -d send no body at all: treat that as an empty object.

@@ -137,6 +137,7 @@ export function parseConfigWith(
     const value = config.cluster.api[key];
     if (value !== undefined) config.cluster.api[key] = resolveFrom(baseDir, value);
   }
+  for (const t of Object.values(config.cluster.api.tokens ?? {})) t.file = resolveFrom(baseDir, t.file);
   for (const r of config.alerts ?? []) {
     if (r.type === 'webhook' && r.secretFile !== undefined) r.secretFile = resolveFrom(baseDir, r.secretFile);
     if (r.type === 'smtp' && r.passwordFile !== undefined)
@@ -270,6 +271,10 @@ function fileChecks(raw: unknown, baseDir: string): ConfigProblem[] {
   if (api && typeof api === 'object') {
     check(['cluster', 'api', 'tokenFile'], api['tokenFile'], 'API token');
     check(['cluster', 'api', 'readOnlyTokenFile'], api['readOnlyTokenFile'], 'read-only API token');
+    const named = api['tokens'];
+    if (typeof named === 'object' && named !== null)
+      for (const [name, t] of Object.entries(named as Record<string, { file?: unknown } | null>))
+        check(['cluster', 'api', 'tokens', name, 'file'], t?.file, `API token ${name}`);
   }
   const alerts = (raw as { alerts?: unknown }).alerts;
   if (typeof alerts === 'object' && alerts !== null) {

@@ -38,7 +38,14 @@ export interface ApiConfig {
   host: string;
   tokenFile?: string;
   readOnlyTokenFile?: string;
+  /** Named tokens: each request is recorded under its token's name (events' `by`). */
+  tokens?: Record<string, NamedTokenConfig>;
   tls?: { cert: string; key: string };
+}
+
+export interface NamedTokenConfig {
+  file: string;
+  access: 'read-write' | 'read-only';
 }
 
 export interface KeepaliveConfig {

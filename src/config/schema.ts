@@ -81,6 +81,21 @@ const api = z
     host: z.string().default('0.0.0.0').describe('Address the API listens on.'),
     tokenFile: z.string().optional().describe('File holding the read-write API token (mode 0600).'),
     readOnlyTokenFile: z.string().optional().describe('File holding a read-only API token (mode 0600).'),
+    tokens: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a token name: letters, digits, _ . @ - (at most 64)'),
+        z.strictObject({
+          file: z.string().describe('File holding the token (mode 0600).'),
+          access: z
+            .enum(['read-write', 'read-only'])
+            .default('read-write')
+            .describe('read-write may operate the cluster; read-only may only read.'),
+        }),
+      )
+      .optional()
+      .describe(
+        "Named API tokens, one per person or tool: every operator action (intent, parameters, config) is recorded with the token's name (`by` in events). The tokens above are named admin and read-only.",
+      ),
     tls: z
       .strictObject({
         cert: z.string().describe('PEM certificate file.'),

@@ -19,6 +19,11 @@ export function checkSecretFiles(config: HaloConfig): CheckResult[] {
       key: 'cluster.api.readOnlyTokenFile',
     },
     { path: cluster.api.tls?.key, what: 'API TLS key', key: 'cluster.api.tls.key' },
+    ...Object.entries(cluster.api.tokens ?? {}).map(([name, t]) => ({
+      path: t.file,
+      what: `API token ${name}`,
+      key: `cluster.api.tokens.${name}.file`,
+    })),
   ];
   if (cluster.coordination.type === 'etcd' && cluster.coordination.passwordFile) {
     files.push({

@@ -286,6 +286,13 @@ export class EngineParams {
     await core.writeIntent(
       Object.fromEntries(keys.map((k) => [paramIntentKeys.param(group, resource, k), values[k]])),
     );
+    core.event({
+      type: 'intent',
+      group,
+      resource,
+      message: `parameters of ${group}/${resource} set: ${keys.join(', ')}`,
+      details: { keys },
+    });
     const modes = spec?.paramModes ?? {};
     const runsSomewhere = r.state !== 'stopped' || core.ownerOf(g) !== null;
     if (r.state !== 'stopped') {

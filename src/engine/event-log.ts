@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { currentIdentity } from '../util/request-identity.js';
 
 /**
  * The per-node event log: JSON lines in `<dir>/events.jsonl`, rotated to
@@ -23,6 +24,12 @@ export type EventType =
   | 'alert-failed'
   | 'timeline';
 
+/**
+ * Events an operator's request records while it is handled: they name the API token that asked
+ * (`by`). Whatever the engine does later, on its own schedule, is not attributed.
+ */
+const ATTRIBUTED: ReadonlySet<string> = new Set(['intent', 'params', 'agent']);
+
 export interface HaloEvent {
   seq: number;
   /** Wall-clock time, ISO 8601. */
@@ -36,9 +43,13 @@ export interface HaloEvent {
   message: string;
   output?: string;
   details?: Record<string, unknown>;
+  /** The API token that asked for it (operator actions: intent, parameters, config). */
+  by?: string;
 }
 
-export type EventInput = Omit<HaloEvent, 'seq' | 'ts' | 'node' | 'level'> & { level?: HaloEvent['level'] };
+export type EventInput = Omit<HaloEvent, 'seq' | 'ts' | 'node' | 'level' | 'by'> & {
+  level?: HaloEvent['level'];
+};
 
 export interface EventLogOptions {
   dir: string;
@@ -95,12 +106,14 @@ export class EventLog {
 
   append(input: EventInput): HaloEvent {
     const { level, output, ...rest } = input;
+    const by = ATTRIBUTED.has(input.type) ? currentIdentity() : undefined;
     const event: HaloEvent = {
       seq: ++this.seq,
       ts: new Date(this.opts.wallNow()).toISOString(),
       node: this.opts.node,
       level: level ?? 'info',
       ...rest,
+      ...(by !== undefined ? { message: `${rest.message} (by ${by})`, by } : {}),
       ...(output !== undefined ? { output: clip(output, this.opts.maxOutputChars) } : {}),
     };
     this.ring.push(event);

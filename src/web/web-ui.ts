@@ -48,7 +48,10 @@ export function registerWebUi(app: FastifyInstance, options: WebUiOptions = {}):
   const files = existsSync(dir) ? loadStaticFiles(dir) : new Map<string, StaticFile>();
   const index = files.get('index.html');
 
-  app.get('/v1/whoami', async (req) => ({ access: req.access ?? 'read-only' }));
+  app.get('/v1/whoami', async (req) => ({
+    access: req.access ?? 'read-only',
+    ...(req.identity !== undefined ? { name: req.identity } : {}),
+  }));
 
   app.get('/', async (req, reply) => {
     if (!index) return securityHeaders(reply).code(503).type('text/html; charset=utf-8').send(NOT_BUILT);

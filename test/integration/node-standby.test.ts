@@ -71,7 +71,7 @@ test('halo node standby moves every group off the node, nothing returns while it
   const n1Events = c.events('n1');
   const seqOf = (message: string) => n1Events.find((e) => e.message.startsWith(message))?.seq ?? -1;
   assert.ok(
-    n1Events.some((e) => e.type === 'intent' && e.message === 'standby of node n1 requested'),
+    n1Events.some((e) => e.type === 'intent' && e.message === 'standby of node n1 requested (by admin)'),
     'the request is an event',
   );
   const dbReleased = seqOf('lease of db released');

@@ -86,13 +86,13 @@ test('whoami tells the page what the token may do, and refuses a wrong token', a
     url: '/v1/whoami',
     headers: { authorization: `Bearer ${RW}` },
   });
-  assert.deepEqual(rw.json(), { access: 'read-write' });
+  assert.deepEqual(rw.json(), { access: 'read-write', name: 'admin' });
   const ro = await app.inject({
     method: 'GET',
     url: '/v1/whoami',
     headers: { authorization: `Bearer ${RO}` },
   });
-  assert.deepEqual(ro.json(), { access: 'read-only' });
+  assert.deepEqual(ro.json(), { access: 'read-only', name: 'read-only' });
   const wrong = await app.inject({
     method: 'GET',
     url: '/v1/whoami',
