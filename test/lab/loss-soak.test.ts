@@ -4,15 +4,15 @@ import { runLossSoak } from '../lab-kit/loss-soak.js';
 import { skipWithoutLab } from './support.js';
 
 /**
- * Scenario 19, short: 40 s of 10 % loss, 10 % duplication, 10 % reordering and 2–12 ms of
+ * Scenario 19, short: 20 s of 10 % loss, 10 % duplication, 10 % reordering and 2–12 ms of
  * delay on every voter path (userspace relays, test/lab-kit/udp-relay.ts), `fast` profile.
  * The 10-minute run is `npm run soak:loss -- --minutes 10` (docs/benchmarks.md).
  */
 
-test('scenario 19 (short soak): 40 s of loss, duplication and reordering on every voter path never give two holders', async (t) => {
+test('scenario 19 (short soak): 20 s of loss, duplication and reordering on every voter path never give two holders', async (t) => {
   if (skipWithoutLab(t)) return;
   const r = await runLossSoak({
-    durationMs: 40_000,
+    durationMs: 20_000,
     loss: 0.1,
     duplicate: 0.1,
     reorder: 0.1,
