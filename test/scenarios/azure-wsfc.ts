@@ -181,10 +181,13 @@ async function replay(lab: Lab, lb: LabLoadBalancer, log: (line: string) => void
   const move2 = await move(lab, n1);
   await waitOwner(lab, n1);
   await lab.waitFor(`probe port ${NEW_PROBE_PORT} open on ${n1}`, () => probe(n1, NEW_PROBE_PORT));
-  const repointed = monoMs();
+  const repointing = monoMs();
   await lb.start({ probePort: NEW_PROBE_PORT, servicePort: lab.servicePort, dbPort: DB_PORT });
+  const repointMs = monoMs() - repointing;
   const d2 = await downtime(lab, move2, n2, n1);
-  log(`   ${d2} (includes replacing HAProxy ${timeS(monoMs() - repointed)} after ${n1} opened the new port)`);
+  log(
+    `   ${d2}; of it, ${repointMs.toFixed(0)} ms to replace HAProxy with the one probing ${NEW_PROBE_PORT}`,
+  );
   for (const node of lab.nodes)
     assert.equal(await probe(node, PROBE_PORT), false, `nobody listens on the old port ${PROBE_PORT}`);
   assert.equal(await probe(n2, NEW_PROBE_PORT), false, `the standby's new probe port is closed`);
@@ -199,7 +202,7 @@ async function replay(lab: Lab, lb: LabLoadBalancer, log: (line: string) => void
   );
   await lab.client.stopProbe();
 
-  await teardown(lab, log);
+  await teardown(lab, apps.session, log);
 }
 
 /**
@@ -313,9 +316,34 @@ async function clusterNetworkAndFirewall(lab: Lab, sessionFile: string, log: (li
   log(`      fix: ${bad.fix?.[0]}`);
 }
 
-async function teardown(lab: Lab, log: (line: string) => void): Promise<void> {
+async function teardown(lab: Lab, sessionFile: string, log: (line: string) => void): Promise<void> {
   const [n1] = lab.nodes as [string];
-  log('7. Teardown: halo destroy (plan only), then halo destroy --yes');
+  log('7. Teardown with an app server still attached: halo destroy (plan only), then halo destroy --yes');
+  // An app server keeps a session to the database through the teardown; it would ask again
+  // only after a long silence, so it ends early only if destroy closes the database under it.
+  const attachedFor = 30_000;
+  const attachedSince = monoMs();
+  const attached = runSession(ns(lab, 'app1'), sessionFile, {
+    host: lab.vip,
+    port: DB_PORT,
+    keepalive: true,
+    idleMs: attachedFor,
+    answerMs: 1000,
+  });
+  await lab.waitFor('the app server attached to the database', async () => {
+    const r = await run([
+      'ip',
+      'netns',
+      'exec',
+      lab.ns(n1),
+      'ss',
+      '-Htn',
+      'state',
+      'established',
+      `sport = :${DB_PORT}`,
+    ]);
+    return r.stdout.trim() !== '';
+  });
   const plan = await run(cliArgv(lab, ['destroy', '-c', lab.configFile]), {
     allowFail: true,
     timeoutMs: 30_000,
@@ -324,6 +352,18 @@ async function teardown(lab: Lab, log: (line: string) => void): Promise<void> {
   assert.match(plan.stdout, /stop group sql \(running on n1\): resources probe, then db, then vip/);
   assert.match(plan.stdout, /Nothing was changed/);
   assert.deepEqual(await lab.runningOn(GROUP), [n1], 'without --yes the group keeps running');
+  const stillAttached = await run([
+    'ip',
+    'netns',
+    'exec',
+    lab.ns(n1),
+    'ss',
+    '-Htn',
+    'state',
+    'established',
+    `sport = :${DB_PORT}`,
+  ]);
+  assert.notEqual(stillAttached.stdout.trim(), '', 'without --yes the app server stays attached');
   log(`   without --yes: exit 2, "${/1\. stop group[^\n]*/.exec(plan.stdout)?.[0]}", nothing changed`);
 
   const done = await run(cliArgv(lab, ['destroy', '-c', lab.configFile, '--yes']), {
@@ -348,11 +388,21 @@ async function teardown(lab: Lab, log: (line: string) => void): Promise<void> {
   for (const node of lab.nodes) {
     await lab.waitFor(`the agent of ${node} exited`, () => lab.pid(node) === undefined, 10_000);
     assert.equal(await vipOnLo(lab, node), false, `no cluster IP left on ${node}`);
-    assert.equal(existsSync(join(lab.stateDir(node), 'state')), false, `${node}'s state deleted`);
+    assert.equal(existsSync(lab.stateDir(node)), false, `${node}'s state directory deleted`);
     const listening = await run(['ip', 'netns', 'exec', lab.ns(node), 'ss', '-Htln']);
     for (const port of [PROBE_PORT, NEW_PROBE_PORT, DB_PORT, 7400])
       assert.ok(!listening.stdout.includes(`:${port} `), `nothing listens on ${port} on ${node}`);
   }
+  const session = await attached;
+  const heldMs = monoMs() - attachedSince;
+  assert.equal(session.first, `${n1} hello`, 'the app server was served before the teardown');
+  assert.ok(
+    heldMs < attachedFor,
+    'the app server’s session was closed by the teardown, not by its own timer',
+  );
+  log(
+    `   the attached app server's session ended when destroy stopped the database (${timeS(heldMs)} after it connected; it would have stayed silent for ${timeS(attachedFor)})`,
+  );
   log(
     `   with --yes: ${n1} stopped probe → db → vip, "group sql stopped", then each agent stopped and deleted its state: "cluster destroyed"`,
   );
