@@ -297,3 +297,18 @@ export async function setKeepaliveSysctls(
     `net.ipv4.tcp_keepalive_probes=${probes}`,
   );
 }
+
+/**
+ * Whether a connection from the load balancer's namespace to the cluster IP, routed to
+ * `node`'s NIC (the path HAProxy's backend `node` takes), is accepted there.
+ */
+export async function clusterIpAcceptedBy(lab: Lab, node: string, port: number): Promise<boolean> {
+  const script = `const s = require('node:net').connect({ host: '${lab.vip}', port: ${port}, localAddress: '${LB_SOURCES[node]}' });
+s.setTimeout(1000, () => process.exit(1));
+s.on('connect', () => process.exit(0));
+s.on('error', () => process.exit(1));`;
+  const r = await run(['ip', 'netns', 'exec', ns(lab, 'lb'), process.execPath, '-e', script], {
+    allowFail: true,
+  });
+  return r.code === 0;
+}
