@@ -239,6 +239,9 @@ async function clusterNetworkAndFirewall(lab: Lab, sessionFile: string, log: (li
       answerMs: 2000,
     });
   const sessions = Promise.all([session('app1', true), session('app2', false)]);
+  // Awaited below; if a check fails first, the teardown kills them and that must not become
+  // an unhandled rejection that ends the process before the lab is removed.
+  sessions.catch(() => {});
   await lab.waitFor('both app sessions established on the owner', async () => {
     const r = await run([
       'ip',
@@ -339,6 +342,7 @@ async function teardown(lab: Lab, sessionFile: string, log: (line: string) => vo
     idleMs: attachedFor,
     answerMs: 1000,
   });
+  attached.catch(() => {});
   await lab.waitFor('the app server attached to the database', async () => {
     const r = await run([
       'ip',
