@@ -54,9 +54,8 @@ export const scenario: Scenario = {
 
 async function replayScenario(log: (line: string) => void): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabError('the azure-wsfc scenario needs root (network namespaces)');
-  const missing = missingTools(['ip', 'nft', 'ss', 'haproxy']);
-  if (missing.length > 0 && !process.env['HALO_HAPROXY_BIN'])
-    throw new LabError(`the azure-wsfc scenario needs ${missing.join(', ')}`);
+  const missing = missingTools(['ip', 'nft', 'ss', ...(process.env['HALO_HAPROXY_BIN'] ? [] : ['haproxy'])]);
+  if (missing.length > 0) throw new LabError(`the azure-wsfc scenario needs ${missing.join(', ')}`);
   const started = monoMs();
   const lab = await Lab.create({ timing: 'fast' });
   const lb = new LabLoadBalancer(lab);
