@@ -50,6 +50,13 @@ export function awsMinioMissing(): string[] {
 
 type Log = (line: string) => void;
 
+/**
+ * A process counts as running unless it is gone or a zombie: the S3 server is a daemon whose
+ * parent is init, and this machine's init reaps late, so `kill -0` alone would see a stopped
+ * server as running (the stop waited its full 2 s for nothing).
+ */
+const ALIVE = `alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }`;
+
 /** The cluster config: the lab's nodes and witness, the report's group and node-level monitors. */
 function writeConfig(lab: Lab, aws: AwsLab, endpoint: string, share: string, runDir: string): void {
   const pidfile = `${runDir}/minio.$HALO_NODE.pid`;
@@ -81,13 +88,14 @@ function writeConfig(lab: Lab, aws: AwsLab, endpoint: string, share: string, run
           ].join('\n'),
           // stop.bat: succeed when it is not running (also when it never ran).
           stop: [
+            ALIVE,
             `[ -s "${pidfile}" ] || exit 0`,
             `pid=$(cat "${pidfile}")`,
             'kill "$pid" 2>/dev/null',
-            `for i in $(seq 40); do kill -0 "$pid" 2>/dev/null || { rm -f "${pidfile}"; exit 0; }; sleep 0.05; done`,
+            `for i in $(seq 40); do alive "$pid" || { rm -f "${pidfile}"; exit 0; }; sleep 0.05; done`,
             `kill -9 "$pid" 2>/dev/null; rm -f "${pidfile}"; exit 0`,
           ].join('\n'),
-          check: `[ -s "${pidfile}" ] && kill -0 "$(cat "${pidfile}")" 2>/dev/null || exit 7`,
+          check: `${ALIVE}\n[ -s "${pidfile}" ] && alive "$(cat "${pidfile}")" || exit 7`,
           timeout: { start: '10s', stop: '5s', check: '3s' },
         },
       },
@@ -98,7 +106,7 @@ function writeConfig(lab: Lab, aws: AwsLab, endpoint: string, share: string, run
         genw_minio: {
           type: 'script',
           target: 'script_minio',
-          command: `kill -0 "$(cat "${pidfile}")"`,
+          command: `${ALIVE}\nalive "$(cat "${pidfile}")"`,
           interval: '500ms',
           timeout: '2s',
           retries: 1,
@@ -222,6 +230,21 @@ function downtime(records: PollRecord[], fault: number, from: string, to: string
     afterFaultMs: firstNew[0] - fault,
     failed,
   };
+}
+
+/** Halo's own record of the last failover (status `lastFailover`), one line of phases. */
+async function timeline(lab: Lab, node: string): Promise<string> {
+  const g = (await lab.status(node)).groups.find((x) => x.name === 'failover') as
+    | {
+        lastFailover?: {
+          reason?: string;
+          steps?: Array<{ phase: string; node?: string; sinceStartMs: number }>;
+        };
+      }
+    | undefined;
+  const f = g?.lastFailover;
+  if (!f?.steps) return 'no failover recorded';
+  return `${f.reason ?? '?'}: ${f.steps.map((s) => `${s.phase}${s.node ? ` on ${s.node}` : ''} +${Math.round(s.sinceStartMs)} ms`).join(', ')}`;
 }
 
 function check(ok: unknown, what: string): asserts ok {
@@ -470,6 +493,7 @@ async function run003(log: Log): Promise<void> {
     log(
       `   downtime of the manual failover: ${move.gapMs.toFixed(0)} ms without an answer (click → first answer by server2 ${move.afterFaultMs.toFixed(0)} ms, ${move.failed} failed GETs)`,
     );
+    log(`   Halo's timeline: ${await timeline(lab, 'server2')}`);
 
     const crashed = await lab.crashNode('server2');
     await ownedBy('server1', 30_000);
@@ -485,6 +509,7 @@ async function run003(log: Log): Promise<void> {
     log(
       `   downtime of the crash failover: ${crash.gapMs.toFixed(0)} ms without an answer (crash → first answer by server1 ${crash.afterFaultMs.toFixed(0)} ms, ${crash.failed} failed GETs)`,
     );
+    log(`   Halo's timeline: ${await timeline(lab, 'server1')}`);
   } catch (err) {
     for (const n of NODES) {
       const st = await lab.status(n).catch(() => undefined);
