@@ -367,7 +367,7 @@ async function run003(log: Log): Promise<void> {
       await lab.waitFor(`${n} out of quarantine`, async () => !(await lab.status(n)).quarantined);
     log('3. failover running on server1: 172.16.0.1/32 → server1 in all three route tables');
 
-    // The report's Cluster WebUI check: `halo doctor` on the layout.
+    // The layout the report set up by hand (VIP outside the CIDR, routes, ENIs), checked by doctor.
     const findings = await doctor(lab, 'server1');
     const aws_ = findings.checks.filter((c) => c.id.startsWith('aws-'));
     for (const c of aws_) log(`   doctor ${c.status.toUpperCase()} ${c.id}: ${c.message}`);
