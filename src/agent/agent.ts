@@ -36,6 +36,9 @@ import { StateDirWatch } from './state-dir-watch.js';
 import { buildStatus, type LocalGroupView, localGroupViews } from './status.js';
 import { installTestHooks } from './test-hooks.js';
 
+/** Length of one event-loop lag window (the stall monitor sees the last one or two). */
+const LAG_WINDOW_MS = 5000;
+
 /** How often the agent checks that its state directory can be written. */
 const STATE_DIR_PROBE_MS = 2000;
 
@@ -71,6 +74,9 @@ export class Agent implements ClusterOps {
   private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   private readonly failovers: Record<string, number> = {};
   private lastTick = Date.now();
+  /** Event-loop lag is judged over the last LAG_WINDOW_MS to 2×: the worst of this window and the last. */
+  private lagWindowStart = Date.now();
+  private previousLagMaxNs = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private lifeline: Lifeline | undefined;
 
@@ -124,6 +130,14 @@ export class Agent implements ClusterOps {
     installTestHooks(log);
     this.tickTimer = setInterval(() => {
       this.lastTick = Date.now();
+      // Without a reset the histogram's max is the worst lag since the agent started, so one
+      // slow moment (loading the AWS SDK on a busy machine) failed the stall monitor for ever
+      // and left the node ineligible until restarted.
+      if (this.lastTick - this.lagWindowStart >= LAG_WINDOW_MS) {
+        this.previousLagMaxNs = this.lag.max;
+        this.lag.reset();
+        this.lagWindowStart = this.lastTick;
+      }
     }, 100);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
@@ -167,7 +181,10 @@ export class Agent implements ClusterOps {
       timers: realTimers,
       log,
       stateDir,
-      agentHealth: () => ({ eventLoopLagMs: this.lag.max / 1e6, lastTickAgoMs: Date.now() - this.lastTick }),
+      agentHealth: () => ({
+        eventLoopLagMs: Math.max(this.previousLagMaxNs, this.lag.max) / 1e6,
+        lastTickAgoMs: Date.now() - this.lastTick,
+      }),
     });
     this.events.subscribe((e) => {
       // Only the new owner's half counts, so a move is one failover, not one per node.

@@ -16,7 +16,7 @@ class StallMonitor implements MonitorInstance {
 export const stallMonitor: MonitorPlugin<StallMonitorParams> = {
   type: 'stall',
   description:
-    "Healthy while the agent's own event-loop lag stays within maxLag (the node can still act in time).",
+    "Healthy while the agent's own event-loop lag (the worst of the last 5–10 s) stays within maxLag (the node can still act in time).",
   params: stallMonitorParams,
   target: 'never',
   create: (_name, params) => new StallMonitor(params),
