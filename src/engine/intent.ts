@@ -28,6 +28,8 @@ export interface GroupIntent {
   expired: string[];
   /** The group's last `halo cleanup`, so that every node acts on each one once. */
   cleanup: CleanupRequest | null;
+  /** Unmanaged: no start, stop, move, monitor or recovery; the deadman leaves it alone too. */
+  maintenance: boolean;
 }
 
 export interface CleanupRequest {
@@ -45,6 +47,8 @@ export interface ParsedIntent {
   suspended: string[];
   /** Nodes an operator put in standby (`halo node standby`), in name order: they take no group. */
   standbyNodes: string[];
+  /** The whole cluster is in maintenance (every group unmanaged, node monitors suspended). */
+  maintenance: boolean;
 }
 
 export const intentKeys = {
@@ -58,6 +62,8 @@ export const intentKeys = {
   /** `{ resource, node }` of the last `halo cleanup`; each node acts on a new version once. */
   cleanup: (group: string) => `group/${group}/cleanup`,
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
+  maintenance: (group: string) => `group/${group}/maintenance`,
+  clusterMaintenance: () => 'cluster/maintenance',
   /**
    * `{ node, term }`: the last owner stopped the group cleanly under that term before it
    * released it, so the next owner need not fence it (`fencing: stonith`, docs/fencing.md).
@@ -79,13 +85,20 @@ export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
   failedAt: Object.freeze({}) as Record<string, number>,
   expired: [],
   cleanup: null,
+  maintenance: false,
 });
+
+/** The group is unmanaged: by its own maintenance flag or the cluster's. */
+export function inMaintenance(intent: ParsedIntent, group: string): boolean {
+  return intent.maintenance || groupIntent(intent, group).maintenance;
+}
 
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }
 
-const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup)(?:\/([^/]+))?$/;
+const GROUP_KEY =
+  /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup|maintenance)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
 const STANDBY_KEY = /^node\/([^/]+)\/standby$/;
 
@@ -94,6 +107,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const groups: Record<string, GroupIntent> = {};
   const suspended: string[] = [];
   const standbyNodes: string[] = [];
+  let maintenance = false;
   const reasons: Array<[string, string, string]> = [];
   const times: Array<[string, string, number, number]> = [];
   const markVersions = new Map<string, number>();
@@ -108,6 +122,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
         failedAt: {},
         expired: [],
         cleanup: null,
+        maintenance: false,
       };
       groups[g] = gi;
     }
@@ -116,6 +131,10 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   for (const key of Object.keys(intent).sort()) {
     const value = intent[key]?.value;
     const version = intent[key]?.version ?? 0;
+    if (key === intentKeys.clusterMaintenance()) {
+      maintenance = value === true;
+      continue;
+    }
     const monitor = MONITOR_KEY.exec(key);
     if (monitor) {
       if (value === true) suspended.push(monitor[1]!);
@@ -136,6 +155,8 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     } else if (field === 'failed' && node !== undefined && value === true) {
       entry(group).failed.push(node);
       markVersions.set(`${group}/${node}`, version);
+    } else if (field === 'maintenance' && node === undefined && typeof value === 'boolean') {
+      entry(group).maintenance = value;
     } else if (field === 'failedReason' && node !== undefined && typeof value === 'string') {
       reasons.push([group, node, value]);
     } else if (field === 'failedAt' && node !== undefined && typeof value === 'number' && value > 0) {
@@ -162,7 +183,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const gi = groups[group];
     if (gi?.failed.includes(node)) gi.failedReasons[node] = reason;
   }
-  return { groups, suspended, standbyNodes };
+  return { groups, suspended, standbyNodes, maintenance };
 }
 
 /**
