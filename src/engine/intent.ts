@@ -93,6 +93,15 @@ export function inMaintenance(intent: ParsedIntent, group: string): boolean {
   return intent.maintenance || groupIntent(intent, group).maintenance;
 }
 
+/**
+ * The monitor does not run: suspended by an operator, or its group (a node-level monitor: the
+ * cluster) is in maintenance, so no failure is counted and nothing is recovered.
+ */
+export function monitorOff(intent: ParsedIntent, key: string, group: string | null): boolean {
+  if (intent.suspended.includes(key)) return true;
+  return group === null ? intent.maintenance : inMaintenance(intent, group);
+}
+
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }

@@ -21,6 +21,7 @@ test('halo_node_standby gives every node’s mode (1 in standby), the witness le
     eligible: true,
     ineligibleReasons: [],
     standbyNodes: ['n1'],
+    maintenance: false,
     groups: [],
     monitors: [],
   };

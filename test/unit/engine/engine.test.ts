@@ -425,6 +425,7 @@ describe('Engine', () => {
       'eligible',
       'ineligibleReasons',
       'standbyNodes',
+      'maintenance',
       'groups',
       'monitors',
     ]);

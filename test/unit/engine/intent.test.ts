@@ -21,6 +21,7 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
     });
     assert.deepEqual(parsed.suspended, []);
   });
@@ -42,6 +43,7 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
     });
     assert.deepEqual(parsed.suspended, ['web/appw']);
   });
@@ -61,6 +63,7 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
     });
   });
 
