@@ -352,6 +352,10 @@ export class Agent implements ClusterOps {
     return this.writing(() => this.engine.setStandby(node, standby));
   }
 
+  setMaintenance(group: string | null, on: boolean): Promise<void> {
+    return this.writing(() => this.engine.setMaintenance(group, on));
+  }
+
   suspendMonitor(name: string): Promise<void> {
     return this.writing(() => this.engine.suspendMonitor(name));
   }

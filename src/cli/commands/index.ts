@@ -8,6 +8,8 @@ import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import {
   cleanupCommand,
+  maintenanceOffCommand,
+  maintenanceOnCommand,
   monitorResumeCommand,
   monitorSuspendCommand,
   moveCommand,
@@ -39,6 +41,8 @@ export const commands: Command[] = [
   monitorResumeCommand,
   nodeStandbyCommand,
   nodeUnstandbyCommand,
+  maintenanceOnCommand,
+  maintenanceOffCommand,
   eventsCommand,
   configValidate,
   configPush,
