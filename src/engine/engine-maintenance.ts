@@ -46,7 +46,8 @@ export class EngineMaintenance {
           : `${name} left maintenance: probing it before it is managed again`,
         details: { maintenance: on },
       });
-      if (!on) this.probes.afterMaintenance(g);
+      if (!on && g.state.held) this.probes.recordProbed(g);
+      else if (!on) this.probes.afterMaintenance(g);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { EngineCore } from './engine-core.js';
 import type { EngineGroups } from './engine-groups.js';
 import type { GroupSlot } from './group-state.js';
-import { inMaintenance } from './intent.js';
+import { groupIntent, inMaintenance, intentKeys, managedSinceOf } from './intent.js';
 import { decideProbe, type ProbeFinding, probeDue } from './probe-decision.js';
 import type { Cancel } from './timers.js';
 
@@ -55,6 +55,27 @@ export class EngineProbes {
     this.probeSoon(g);
   }
 
+  /**
+   * Tells every node this one has looked at the group since it left maintenance (and stopped
+   * what it should not run): the scheduler waits for that from every node that is up. The owner
+   * vouches without a probe: its monitors watch what it runs.
+   */
+  recordProbed(g: GroupSlot): void {
+    const { core } = this;
+    const name = g.config.name;
+    const self = core.opts.node;
+    const intent = core.intent();
+    const since = managedSinceOf(intent, name);
+    if (since === 0 || (groupIntent(intent, name).probed[self] ?? 0) >= since) return;
+    core.writeIntent({ [intentKeys.probed(name, self)]: since }).then(
+      () => core.kick(),
+      (err: unknown) => {
+        core.opts.log.warn({ err, group: name }, 'probe after maintenance not recorded; probing again');
+        this.probeSoon(g);
+      },
+    );
+  }
+
   /** Groups this node must probe before it stands for them. */
   unprobed(): string[] {
     return [...this.pending];
@@ -95,7 +116,10 @@ export class EngineProbes {
     const { core } = this;
     try {
       await this.probeNow(g);
-      if (!inMaintenance(core.intent(), g.config.name)) this.pending.delete(g.config.name);
+      if (!inMaintenance(core.intent(), g.config.name)) {
+        this.pending.delete(g.config.name);
+        this.recordProbed(g);
+      }
       g.state.endChain();
     } catch (err) {
       g.state.endChain(err instanceof Error ? err.message : String(err));

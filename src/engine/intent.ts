@@ -30,6 +30,10 @@ export interface GroupIntent {
   cleanup: CleanupRequest | null;
   /** Unmanaged: no start, stop, move, monitor or recovery; the deadman leaves it alone too. */
   maintenance: boolean;
+  /** Intent version of the group's last `maintenance: false` (0: never left maintenance). */
+  managedSince: number;
+  /** Per node, the `managedSince` it last probed the group after (see `awaitingProbes`). */
+  probed: Record<string, number>;
 }
 
 export interface CleanupRequest {
@@ -49,6 +53,8 @@ export interface ParsedIntent {
   standbyNodes: string[];
   /** The whole cluster is in maintenance (every group unmanaged, node monitors suspended). */
   maintenance: boolean;
+  /** Intent version of the cluster's last `maintenance: false` (0: never). */
+  managedSince: number;
 }
 
 export const intentKeys = {
@@ -64,6 +70,8 @@ export const intentKeys = {
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
   maintenance: (group: string) => `group/${group}/maintenance`,
   clusterMaintenance: () => 'cluster/maintenance',
+  /** The node probed the group after it left maintenance (value: that `managedSinceOf`). */
+  probed: (group: string, node: string) => `group/${group}/probed/${node}`,
   /**
    * `{ node, term }`: the last owner stopped the group cleanly under that term before it
    * released it, so the next owner need not fence it (`fencing: stonith`, docs/fencing.md).
@@ -86,6 +94,8 @@ export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
   expired: [],
   cleanup: null,
   maintenance: false,
+  managedSince: 0,
+  probed: Object.freeze({}) as Record<string, number>,
 });
 
 /** The group is unmanaged: by its own maintenance flag or the cluster's. */
@@ -102,12 +112,29 @@ export function monitorOff(intent: ParsedIntent, key: string, group: string | nu
   return group === null ? intent.maintenance : inMaintenance(intent, group);
 }
 
+/** When the group was last put under management again (0: never in maintenance). */
+export function managedSinceOf(intent: ParsedIntent, group: string): number {
+  if (inMaintenance(intent, group)) return 0;
+  return Math.max(intent.managedSince, groupIntent(intent, group).managedSince);
+}
+
+/**
+ * Nodes of `nodes` that have not yet probed the group since it left maintenance: until they
+ * have, nobody may start it, or it could start while a copy left running there is still up.
+ */
+export function awaitingProbes(intent: ParsedIntent, group: string, nodes: readonly string[]): string[] {
+  const since = managedSinceOf(intent, group);
+  if (since === 0) return [];
+  const probed = groupIntent(intent, group).probed;
+  return nodes.filter((n) => (probed[n] ?? 0) < since);
+}
+
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }
 
 const GROUP_KEY =
-  /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup|maintenance)(?:\/([^/]+))?$/;
+  /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup|maintenance|probed)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
 const STANDBY_KEY = /^node\/([^/]+)\/standby$/;
 
@@ -117,6 +144,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const suspended: string[] = [];
   const standbyNodes: string[] = [];
   let maintenance = false;
+  let managedSince = 0;
   const reasons: Array<[string, string, string]> = [];
   const times: Array<[string, string, number, number]> = [];
   const markVersions = new Map<string, number>();
@@ -132,6 +160,8 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
         expired: [],
         cleanup: null,
         maintenance: false,
+        managedSince: 0,
+        probed: {},
       };
       groups[g] = gi;
     }
@@ -142,6 +172,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const version = intent[key]?.version ?? 0;
     if (key === intentKeys.clusterMaintenance()) {
       maintenance = value === true;
+      if (value === false) managedSince = version;
       continue;
     }
     const monitor = MONITOR_KEY.exec(key);
@@ -166,6 +197,9 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
       markVersions.set(`${group}/${node}`, version);
     } else if (field === 'maintenance' && node === undefined && typeof value === 'boolean') {
       entry(group).maintenance = value;
+      if (!value) entry(group).managedSince = version;
+    } else if (field === 'probed' && node !== undefined && typeof value === 'number') {
+      entry(group).probed[node] = value;
     } else if (field === 'failedReason' && node !== undefined && typeof value === 'string') {
       reasons.push([group, node, value]);
     } else if (field === 'failedAt' && node !== undefined && typeof value === 'number' && value > 0) {
@@ -192,7 +226,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const gi = groups[group];
     if (gi?.failed.includes(node)) gi.failedReasons[node] = reason;
   }
-  return { groups, suspended, standbyNodes, maintenance };
+  return { groups, suspended, standbyNodes, maintenance, managedSince };
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { FinalAction, GroupConfig } from '../config/model.js';
-import { type GroupIntent, groupIntent, inMaintenance, monitorKey, type ParsedIntent } from './intent.js';
+import {
+  awaitingProbes,
+  type GroupIntent,
+  groupIntent,
+  inMaintenance,
+  monitorKey,
+  type ParsedIntent,
+} from './intent.js';
 
 /**
  * The decision core of the group engine (Pacemaker's scheduler in miniature): a snapshot of
@@ -138,7 +145,13 @@ function scheduleGroup(s: Snapshot, group: GroupConfig, draining: string | null)
   // Unmanaged: everything stays as it is. The owner keeps renewing so the group does not look
   // abandoned; nobody else competes, so a lease that runs out is not taken by anyone.
   if (inMaintenance(s.intent, name)) return [candidacy(isOwner ? 0 : null)];
-  const unprobed = !isOwner && (s.unprobed ?? []).includes(name);
+  // Probes first (like Pacemaker's): after maintenance nobody competes until every node that is
+  // up has looked for, and stopped, a copy it no longer holds the lease for.
+  const up = new Set(s.members.filter((m) => m.up).map((m) => m.name));
+  const unprobed =
+    !isOwner &&
+    ((s.unprobed ?? []).includes(name) ||
+      awaitingProbes(s.intent, name, group.nodes).some((n) => n === s.self || up.has(n)));
 
   const leaveReason = whyNotHere(s, group, gi, {
     isOwner,

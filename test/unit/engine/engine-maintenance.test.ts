@@ -213,7 +213,24 @@ describe('Engine in maintenance', () => {
     open();
     await settle();
     assert.deepEqual(journal, ['stop app'], 'the copy without a lease is stopped by the probe');
-    assert.equal(coord.candidacy.get('web'), 0, 'then it stands again');
+    const since = coord.intent()[intentKeys.maintenance('web')]!.version;
+    assert.equal(coord.intent()[intentKeys.probed('web', 'n1')]?.value, since, 'its probe is recorded');
+    assert.equal(coord.candidacy.get('web'), null, 'n2 is up and has not probed yet');
+    await coord.updateIntent({ [intentKeys.probed('web', 'n2')]: since });
+    await settle();
+    assert.equal(coord.candidacy.get('web'), 0, 'every node probed: it stands again');
+  });
+
+  test('the owner vouches for its group when it leaves maintenance: no probe, no wait', async (t) => {
+    const { engine, coord, journal } = await running(t);
+    await engine.setMaintenance('web', true);
+    await settle();
+    await engine.setMaintenance('web', false);
+    await settle();
+    const since = coord.intent()[intentKeys.maintenance('web')]!.version;
+    assert.equal(coord.intent()[intentKeys.probed('web', 'n1')]?.value, since);
+    assert.equal(coord.candidacy.get('web'), 0);
+    assert.deepEqual(journal, []);
   });
 
   test('an unknown group is HALO_E_NOT_FOUND and writes nothing', async (t) => {

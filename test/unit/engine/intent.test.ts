@@ -22,6 +22,8 @@ describe('intent', () => {
       expired: [],
       cleanup: null,
       maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
     assert.deepEqual(parsed.suspended, []);
   });
@@ -44,6 +46,8 @@ describe('intent', () => {
       expired: [],
       cleanup: null,
       maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
     assert.deepEqual(parsed.suspended, ['web/appw']);
   });
@@ -64,6 +68,8 @@ describe('intent', () => {
       expired: [],
       cleanup: null,
       maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
   });
 

@@ -36,6 +36,7 @@ interface Given {
   groups?: GroupConfig[];
   intent?: Record<string, unknown>;
   ineligible?: string[];
+  down?: string[];
   owners?: Record<string, string | null>;
   phases?: Record<string, LocalPhase>;
   requests?: Record<string, LocalRequest[]>;
@@ -49,7 +50,7 @@ function snapshot(g: Given): Snapshot {
     intent: parseIntent(toIntent(g.intent ?? {})),
     members: ['n1', 'n2', 'n3'].map((name) => ({
       name,
-      up: true,
+      up: !(g.down ?? []).includes(name),
       eligible: !(g.ineligible ?? []).includes(name),
     })),
     owners: g.owners ?? {},
@@ -151,6 +152,36 @@ describe('scheduler in maintenance', () => {
       [cand(0)],
     );
     assert.ok(actions.some((a) => a.type === 'stop-group' && a.group === 'db'));
+  });
+
+  test('after maintenance nobody stands until every node that is up has probed (the owner keeps it)', () => {
+    const left = (probed: Record<string, number>) => ({
+      [intentKeys.maintenance('web')]: false,
+      ...Object.fromEntries(Object.entries(probed).map(([n, v]) => [intentKeys.probed('web', n), v])),
+    });
+    // toIntent gives every key version 1: a probe recorded with 1 is one of this exit.
+    assert.deepEqual(
+      run({ intent: left({ n1: 1, n2: 1 }), owners: {} }),
+      [cand(null)],
+      'n3 is up, not probed',
+    );
+    assert.deepEqual(run({ intent: left({ n1: 1, n2: 1, n3: 1 }), owners: {} }), [cand(0)]);
+    assert.deepEqual(
+      run({ intent: left({ n1: 1, n2: 1, n3: 0 }), owners: {} }),
+      [cand(null)],
+      'an older probe',
+    );
+    assert.deepEqual(
+      run({ intent: left({ n2: 1, n3: 1 }), owners: {} }),
+      [cand(null)],
+      'this node itself has not probed',
+    );
+    assert.deepEqual(
+      run({ intent: left({ n1: 1, n2: 1 }), owners: {}, down: ['n3'] }),
+      [cand(0)],
+      'a node that is down is not waited for (it probes when its agent starts)',
+    );
+    assert.deepEqual(run({ intent: left({}), owners: { web: 'n1' }, phases: { web: 'running' } }), [cand(0)]);
   });
 
   test('after maintenance: a node that has not probed the group yet does not stand for it', () => {
