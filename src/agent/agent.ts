@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
@@ -144,7 +145,7 @@ export class Agent implements ClusterOps {
     // Before the coordinator: its deadman helper holds the same FIFO (see lifeline.ts).
     try {
       this.lifeline = openLifeline(lifelinePath(stateDir));
-      useLifeline(this.lifeline.readFd);
+      useLifeline(this.lifeline.readFd, join(stateDir, 'deadman.unmanaged'));
     } catch (err) {
       log.warn(
         { err: (err as Error).message },
@@ -369,6 +370,10 @@ export class Agent implements ClusterOps {
 
   setStandby(node: string, standby: boolean): Promise<StandbyResult> {
     return this.writing(() => this.engine.setStandby(node, standby));
+  }
+
+  setMaintenance(group: string | null, on: boolean): Promise<void> {
+    return this.writing(() => this.engine.setMaintenance(group, on));
   }
 
   suspendMonitor(name: string): Promise<void> {

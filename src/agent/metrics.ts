@@ -60,6 +60,18 @@ export function renderMetrics(m: MetricsInput): string {
     nodes.sort().map((n) => [{ node: n }, m.engine.standbyNodes.includes(n) ? 1 : 0]),
   );
   metric(
+    'halo_cluster_maintenance',
+    'gauge',
+    'The whole cluster is in maintenance (halo maintenance on): no group is managed.',
+    [[{}, m.engine.maintenance ? 1 : 0]],
+  );
+  metric(
+    'halo_group_maintenance',
+    'gauge',
+    "The group is unmanaged (its own maintenance or the cluster's): Halo leaves its resources as they are.",
+    m.engine.groups.map((g) => [{ group: g.name }, g.maintenance ? 1 : 0]),
+  );
+  metric(
     'halo_member_up',
     'gauge',
     'A voter is heard by this node.',

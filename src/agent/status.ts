@@ -64,6 +64,8 @@ export function buildStatus(
     epoch: config.epoch.toString(16),
     quorum: coordination.quorum,
     quarantined: coordination.quarantined,
+    // Cluster intent: every node shows the same (each group says whether it is unmanaged too).
+    maintenance: engine.maintenance,
     timing: config.cluster.timing,
     nodes,
     witness: witness ? { up: witness.up, lastSeenAgoMs: witness.lastSeenAgoMs, rttMs: witness.rttMs } : null,

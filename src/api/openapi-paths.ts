@@ -115,6 +115,23 @@ export const paths = {
       responses: { 202: json('CleanupDone'), ...errors(400, 401, 403, 404, 409, 503), ...tooLarge() },
     },
   },
+  '/v1/groups/{group}/maintenance': {
+    post: {
+      summary:
+        'Maintenance mode (unmanaged) of a group on or off: while on, nothing of it is started, stopped, moved, monitored, probed or recovered, and the deadman leaves it running; leaving it probes first; cluster intent, survives restarts',
+      parameters: [groupParam],
+      requestBody: json('MaintenanceBody'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 404, 503), ...tooLarge() },
+    },
+  },
+  '/v1/cluster/maintenance': {
+    post: {
+      summary:
+        'Maintenance mode (unmanaged) of the whole cluster on or off: every group as with group maintenance, node-level monitors suspended',
+      requestBody: json('MaintenanceBody'),
+      responses: { 202: json('Accepted'), ...errors(400, 401, 403, 503), ...tooLarge() },
+    },
+  },
   '/v1/groups/{group}/resources/{resource}/params': {
     get: {
       summary:

@@ -53,6 +53,17 @@ export const schemas = {
     },
   },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
+  MaintenanceBody: {
+    type: 'object',
+    required: ['on'],
+    additionalProperties: false,
+    properties: {
+      on: {
+        type: 'boolean',
+        description: 'true: enter maintenance (unmanaged); false: leave it (probes first)',
+      },
+    },
+  },
   Accepted: {
     type: 'object',
     required: ['ok'],
@@ -84,6 +95,10 @@ export const schemas = {
       epoch: { type: 'string' },
       quorum: { type: 'boolean' },
       quarantined: { type: 'boolean' },
+      maintenance: {
+        type: 'boolean',
+        description: 'The whole cluster is in maintenance (`halo maintenance on`): every group unmanaged',
+      },
       nodes: { type: 'array', items: { $ref: '#/components/schemas/Node' } },
       witness: {
         oneOf: [
@@ -300,6 +315,11 @@ export const schemas = {
       heldHere: { type: 'boolean' },
       leaseValidForMs: { type: ['number', 'null'] },
       failed: { type: 'boolean' },
+      maintenance: {
+        type: 'boolean',
+        description:
+          "Unmanaged (its own maintenance or the cluster's): its resources are left as they are, also by the deadman",
+      },
       lastError: { type: ['string', 'null'] },
       intent: {
         type: 'object',

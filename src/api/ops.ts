@@ -53,6 +53,8 @@ export interface ClusterOps {
   setParams(group: string, resource: string, changes: Record<string, unknown>): Promise<SetParamsResult>;
   /** Node standby on or off (cluster intent); an unknown node is HALO_E_NOT_FOUND. */
   setStandby(node: string, standby: boolean): Promise<StandbyResult>;
+  /** Maintenance (unmanaged) of a group, or of the whole cluster when null; an unknown group is HALO_E_NOT_FOUND. */
+  setMaintenance(group: string | null, on: boolean): Promise<void>;
   suspendMonitor(name: string): Promise<void>;
   resumeMonitor(name: string): Promise<void>;
   recentEvents(limit: number): HaloEvent[];

@@ -25,7 +25,14 @@ declare module 'fastify' {
   }
 }
 
-const REQUEST_SCHEMAS = ['MoveBody', 'StartBody', 'CleanupBody', 'Empty', 'ParamsPatch'] as const;
+const REQUEST_SCHEMAS = [
+  'MoveBody',
+  'StartBody',
+  'CleanupBody',
+  'Empty',
+  'ParamsPatch',
+  'MaintenanceBody',
+] as const;
 
 /** Paths anyone may read: the API description and the web UI's static files (it logs in itself). */
 const PUBLIC = [/^\/openapi\.json$/, /^\/$/, /^\/ui\//, /^\/favicon\.ico$/];
@@ -180,6 +187,23 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       },
     );
   }
+  app.post<{ Params: { group: string }; Body: { on: boolean } }>(
+    '/v1/groups/:group/maintenance',
+    body('MaintenanceBody'),
+    async (req, reply) => {
+      const { group } = req.params;
+      await ops.setMaintenance(group, req.body.on);
+      return reply.code(202).send(accepted(maintenanceMessage(`group ${group}`, req.body.on)));
+    },
+  );
+  app.post<{ Body: { on: boolean } }>(
+    '/v1/cluster/maintenance',
+    body('MaintenanceBody'),
+    async (req, reply) => {
+      await ops.setMaintenance(null, req.body.on);
+      return reply.code(202).send(accepted(maintenanceMessage('the cluster', req.body.on)));
+    },
+  );
   app.post<{ Params: { monitor: string } }>('/v1/monitors/:monitor/suspend', async (req, reply) => {
     await ops.suspendMonitor(decodeURIComponent(req.params.monitor));
     return reply.code(202).send(accepted(`suspended ${req.params.monitor}`));
@@ -203,6 +227,12 @@ function standbyMessage(node: string, r: StandbyResult): string {
     ...(r.stopping.length ? [`${r.stopping.join(', ')} can run on no other node and will stop`] : []),
   ];
   return `node ${node} in standby: ${parts.length ? parts.join('; ') : 'it holds no group'}`;
+}
+
+function maintenanceMessage(what: string, on: boolean): string {
+  return on
+    ? `${what} in maintenance: its resources are left as they are (not started, stopped, moved, monitored or recovered, not even by the deadman)`
+    : `${what} out of maintenance: each node probes first, then Halo manages the resources again`;
 }
 
 function unstandbyMessage(node: string): string {

@@ -113,6 +113,25 @@ export class EngineAdmin {
     };
   }
 
+  /**
+   * Maintenance (unmanaged) of one group, or of the whole cluster when `group` is null: cluster
+   * intent, so every node freezes the group(s) and the flag survives restarts.
+   */
+  async setMaintenance(group: string | null, on: boolean): Promise<void> {
+    const { core } = this;
+    if (group !== null) core.group(group);
+    const key = group === null ? intentKeys.clusterMaintenance() : intentKeys.maintenance(group);
+    await core.writeIntent({ [key]: on });
+    const what = group === null ? 'cluster maintenance' : `maintenance of group ${group}`;
+    core.event({
+      type: 'intent',
+      ...(group !== null ? { group } : {}),
+      message: `${what} ${on ? 'on' : 'off'} requested`,
+      details: { maintenance: on },
+    });
+    core.kick();
+  }
+
   async suspendMonitor(name: string): Promise<void> {
     const key = this.monitors.keyOf(name);
     await this.core.writeIntent({ [intentKeys.suspended(key)]: true });

@@ -9,7 +9,7 @@ import { CONFIG_RELOAD } from './engine-reload.js';
 import { runCommand } from './exec/run-command.js';
 import { type GroupOpResult, GroupRunner } from './group-runner.js';
 import { type GroupSlot, GroupState } from './group-state.js';
-import { intentKeys } from './intent.js';
+import { inMaintenance, intentKeys } from './intent.js';
 import { ResourceSlot } from './resource-slot.js';
 import type { Action } from './scheduler.js';
 import { errorText } from './timers.js';
@@ -279,8 +279,12 @@ export class EngineGroups {
     core.timelines?.abandon(g.config.name);
   }
 
-  private refreshFence(g: GroupSlot): void {
-    const actions = [...g.resources.values()].reverse().flatMap((r) => r.instance.fenceActions());
+  /** Arms the deadman with what stops the group here: nothing while the group is unmanaged. */
+  refreshFence(g: GroupSlot): void {
+    const unmanaged = inMaintenance(this.core.intent(), g.config.name);
+    const actions = unmanaged
+      ? []
+      : [...g.resources.values()].reverse().flatMap((r) => r.instance.fenceActions());
     this.core.opts.coordinator.setFenceActions(g.config.name, actions);
   }
 

@@ -5,7 +5,7 @@ import { childLogger } from '../log.js';
 import type { EngineCore } from './engine-core.js';
 import { opTimeouts } from './group-runner.js';
 import type { GroupSlot } from './group-state.js';
-import { monitorKey } from './intent.js';
+import { monitorKey, monitorOff } from './intent.js';
 import { MonitorRunner, type ProbeReport } from './monitor-runner.js';
 import type { MonitorContext } from './monitors/types.js';
 import { INITIAL_LADDER, type LadderState, stepLadder } from './recovery.js';
@@ -156,7 +156,7 @@ export class EngineMonitors {
   update(): void {
     const intent = this.core.intent();
     for (const m of this.slots.values()) {
-      const suspended = intent.suspended.includes(m.key);
+      const suspended = monitorOff(intent, m.key, m.group?.config.name ?? null);
       let active = this.core.running && !suspended;
       const g = m.group;
       if (g) {

@@ -1,6 +1,7 @@
 import type { EngineCore } from './engine-core.js';
 import type { EngineGroups } from './engine-groups.js';
 import type { GroupSlot } from './group-state.js';
+import { groupIntent, inMaintenance, intentKeys, managedSinceOf } from './intent.js';
 import { decideProbe, type ProbeFinding, probeDue } from './probe-decision.js';
 import type { Cancel } from './timers.js';
 
@@ -24,6 +25,8 @@ export class EngineProbes {
   private readonly groups: EngineGroups;
   private readonly abort = new AbortController();
   private cancelTick: Cancel | null = null;
+  /** Groups that left maintenance and were not probed here since (see scheduler.ts `unprobed`). */
+  private readonly pending = new Set<string>();
 
   constructor(core: EngineCore, groups: EngineGroups) {
     this.core = core;
@@ -46,6 +49,38 @@ export class EngineProbes {
     this.tick();
   }
 
+  /** The group left maintenance: probe it before this node stands for it again. */
+  afterMaintenance(g: GroupSlot): void {
+    this.pending.add(g.config.name);
+    this.probeSoon(g);
+  }
+
+  /**
+   * Tells every node this one has looked at the group since it left maintenance (and stopped
+   * what it should not run): the scheduler waits for that from every node that is up. The owner
+   * vouches without a probe: its monitors watch what it runs.
+   */
+  recordProbed(g: GroupSlot): void {
+    const { core } = this;
+    const name = g.config.name;
+    const self = core.opts.node;
+    const intent = core.intent();
+    const since = managedSinceOf(intent, name);
+    if (since === 0 || (groupIntent(intent, name).probed[self] ?? 0) >= since) return;
+    core.writeIntent({ [intentKeys.probed(name, self)]: since }).then(
+      () => core.kick(),
+      (err: unknown) => {
+        core.opts.log.warn({ err, group: name }, 'probe after maintenance not recorded; probing again');
+        this.probeSoon(g);
+      },
+    );
+  }
+
+  /** Groups this node must probe before it stands for them. */
+  unprobed(): string[] {
+    return [...this.pending];
+  }
+
   /** Stops the timer and cuts running checks short; the engine awaits the groups' chains. */
   stop(): void {
     this.cancelTick?.();
@@ -58,7 +93,10 @@ export class EngineProbes {
     if (!core.running || this.abort.signal.aborted) return;
     const now = core.opts.timers.now();
     let next = TICK_MS;
+    const intent = core.intent();
     for (const g of core.groups.values()) {
+      // Unmanaged: a copy found now is left alone; leaving maintenance probes at once.
+      if (inMaintenance(intent, g.config.name)) continue;
       const intervalMs = Math.max(MIN_INTERVAL_MS, g.config.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS);
       next = Math.min(next, intervalMs);
       const due = probeDue({
@@ -78,6 +116,10 @@ export class EngineProbes {
     const { core } = this;
     try {
       await this.probeNow(g);
+      if (!inMaintenance(core.intent(), g.config.name)) {
+        this.pending.delete(g.config.name);
+        this.recordProbed(g);
+      }
       g.state.endChain();
     } catch (err) {
       g.state.endChain(err instanceof Error ? err.message : String(err));
@@ -93,6 +135,7 @@ export class EngineProbes {
     const term = g.state.term ?? '';
     const findings = await g.runner.probe(term, this.abort.signal);
     if (this.abort.signal.aborted || !core.running) return;
+    if (inMaintenance(core.intent(), name)) return;
     for (const { resource, ...check } of findings) g.resources.get(resource)?.checked(check);
     const verdict = decideProbe({
       self,

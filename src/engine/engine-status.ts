@@ -4,7 +4,7 @@ import { markExpiresAt } from './failure-expiry.js';
 import { describeFence, type FenceState } from './fencing/fence-plan.js';
 import type { ResourceRunState } from './group-runner.js';
 import type { GroupSlot } from './group-state.js';
-import { type GroupIntent, groupIntent, type ParsedIntent } from './intent.js';
+import { type GroupIntent, groupIntent, inMaintenance, monitorOff, type ParsedIntent } from './intent.js';
 import type { ProbeReport } from './monitor-runner.js';
 import type { CheckResult } from './resources/types.js';
 import type { LocalPhase } from './scheduler.js';
@@ -67,6 +67,8 @@ export interface GroupStatus {
   };
   /** Every node of the group is marked failed: it stays down until failures are cleared. */
   failed: boolean;
+  /** Unmanaged (its own flag or the cluster's): Halo leaves its resources as they are. */
+  maintenance: boolean;
   lastError: string | null;
   resources: ResourceStatus[];
   monitors: MonitorStatus[];
@@ -95,6 +97,8 @@ export interface EngineStatus {
   ineligibleReasons: string[];
   /** Nodes in standby (cluster intent): they take no group. */
   standbyNodes: string[];
+  /** The whole cluster is in maintenance: every group unmanaged, node-level monitors suspended. */
+  maintenance: boolean;
   groups: GroupStatus[];
   /** Node-level monitors. */
   monitors: MonitorStatus[];
@@ -131,6 +135,7 @@ export function groupStatus(
       failures: failureMarks(gi, g.config.failureTimeoutMs),
     },
     failed: g.config.nodes.every((n) => gi.failed.includes(n)),
+    maintenance: inMaintenance(intent, g.config.name),
     lastError: g.state.lastError,
     resources: [...g.resources.values()].map((r) => ({
       name: r.config.name,
@@ -186,7 +191,7 @@ export function monitorStatuses(
       const suspended = intent.suspended.includes(m.key);
       const active = m.runner.state !== 'inactive';
       let state: MonitorState = 'pending';
-      if (suspended) state = 'suspended';
+      if (monitorOff(intent, m.key, m.group?.config.name ?? null)) state = 'suspended';
       else if (!active) state = 'inactive';
       else if (m.resultSinceActive && m.last) state = m.last.ok ? 'passing' : 'failing';
       return {

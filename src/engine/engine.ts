@@ -5,6 +5,7 @@ import { EngineAdmin, type StandbyOutcome } from './engine-admin.js';
 import { EngineCore, type EngineOptions } from './engine-core.js';
 import { type CleanupResult, EngineFailures } from './engine-failures.js';
 import { EngineGroups } from './engine-groups.js';
+import { EngineMaintenance } from './engine-maintenance.js';
 import { EngineMonitors } from './engine-monitors.js';
 import { EngineParams } from './engine-params.js';
 import { EngineProbes } from './engine-probes.js';
@@ -12,7 +13,7 @@ import { EngineReload, type ReloadMode, type ReloadReport } from './engine-reloa
 import { type EngineStatus, groupStatus, monitorStatuses } from './engine-status.js';
 import { TimelineRecorder } from './event-log.js';
 import type { GroupSlot } from './group-state.js';
-import { groupIntent, type ParsedIntent } from './intent.js';
+import { groupIntent, inMaintenance, type ParsedIntent } from './intent.js';
 import { type Action, type Snapshot, schedule } from './scheduler.js';
 import { errorText } from './timers.js';
 
@@ -47,6 +48,7 @@ export class Engine {
   private readonly params: EngineParams;
   private readonly failures: EngineFailures;
   private readonly reloader: EngineReload;
+  private readonly maintenance: EngineMaintenance;
   private unsubscribe: (() => void) | null = null;
   private kickQueued = false;
   private cancelRetry: (() => void) | null = null;
@@ -59,6 +61,7 @@ export class Engine {
     this.probes = new EngineProbes(this.core, this.ops);
     this.failures = new EngineFailures(this.core, this.monitors, this.probes);
     this.reloader = new EngineReload(this.core, this.monitors, this.params);
+    this.maintenance = new EngineMaintenance(this.core, this.ops, this.probes);
     this.admin = new EngineAdmin(this.core, this.monitors, (intent) => this.snapshot(intent));
   }
 
@@ -73,6 +76,7 @@ export class Engine {
     // Before any start: the first start of each resource uses the accepted parameters.
     this.params.sync();
     this.failures.prime(core.intent());
+    this.maintenance.observe(core.intent());
     this.unsubscribe = core.opts.coordinator.on((event) => this.onCoordinatorEvent(event));
     this.monitors.pushNodeStatus();
     core.event({ type: 'agent', message: `engine started with ${core.groups.size} groups` });
@@ -95,6 +99,8 @@ export class Engine {
     for (const g of [...core.groups.values()].reverse()) {
       g.state.abortStart(new Error('agent stopping'));
       await g.state.chain;
+      // Unmanaged: left running, and its lease to run out (a release would vouch it stopped).
+      if (inMaintenance(core.intent(), g.config.name)) continue;
       const { phase, held } = g.state;
       if (phase === 'running') await this.ops.stopNow(g, held ? 'release' : 'hold', 'agent stopping');
       else if (phase === 'stopped' && held) await this.ops.releaseNow(g, 'agent stopping');
@@ -138,6 +144,14 @@ export class Engine {
   /** Node standby (`halo node standby|unstandby`): cluster intent, see scheduler.ts drainTurn. */
   setStandby(node: string, standby: boolean): Promise<StandbyOutcome> {
     return this.admin.setStandby(node, standby);
+  }
+
+  /**
+   * Maintenance mode (unmanaged) of `group`, or of the whole cluster when null: resources are
+   * left as they are, by the engine and by the deadman; leaving it probes first.
+   */
+  setMaintenance(group: string | null, on: boolean): Promise<void> {
+    return this.admin.setMaintenance(group, on);
   }
 
   /** `name` is the monitor key (`group/monitor` or a node-level name) or a unique bare name. */
@@ -199,6 +213,7 @@ export class Engine {
       eligible: this.monitors.eligible,
       ineligibleReasons: this.monitors.ineligibleReasons,
       standbyNodes: [...intent.standbyNodes],
+      maintenance: intent.maintenance,
       groups: [...core.groups.values()].map((g) =>
         groupStatus(
           g,
@@ -238,6 +253,7 @@ export class Engine {
     const { core } = this;
     if (!core.running) return;
     const { intent, nextExpiryAt } = core.failures();
+    this.maintenance.observe(intent);
     const actions = schedule(this.snapshot(intent));
     const byGroup = new Map<GroupSlot, Action[]>();
     for (const action of actions) {
@@ -292,7 +308,16 @@ export class Engine {
       phases[name] = g.state.phase;
       requests[name] = g.state.requests;
     }
-    return { self, groups: core.opts.config.groups, intent, members, owners, phases, requests };
+    return {
+      self,
+      groups: core.opts.config.groups,
+      intent,
+      members,
+      owners,
+      phases,
+      requests,
+      unprobed: this.probes.unprobed(),
+    };
   }
 
   // ---- coordinator events -----------------------------------------------------------------

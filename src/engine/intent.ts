@@ -28,6 +28,12 @@ export interface GroupIntent {
   expired: string[];
   /** The group's last `halo cleanup`, so that every node acts on each one once. */
   cleanup: CleanupRequest | null;
+  /** Unmanaged: no start, stop, move, monitor or recovery; the deadman leaves it alone too. */
+  maintenance: boolean;
+  /** Intent version of the group's last `maintenance: false` (0: never left maintenance). */
+  managedSince: number;
+  /** Per node, the `managedSince` it last probed the group after (see `awaitingProbes`). */
+  probed: Record<string, number>;
 }
 
 export interface CleanupRequest {
@@ -45,6 +51,10 @@ export interface ParsedIntent {
   suspended: string[];
   /** Nodes an operator put in standby (`halo node standby`), in name order: they take no group. */
   standbyNodes: string[];
+  /** The whole cluster is in maintenance (every group unmanaged, node monitors suspended). */
+  maintenance: boolean;
+  /** Intent version of the cluster's last `maintenance: false` (0: never). */
+  managedSince: number;
 }
 
 export const intentKeys = {
@@ -58,6 +68,10 @@ export const intentKeys = {
   /** `{ resource, node }` of the last `halo cleanup`; each node acts on a new version once. */
   cleanup: (group: string) => `group/${group}/cleanup`,
   suspended: (monitorKey: string) => `monitor/${monitorKey}/suspended`,
+  maintenance: (group: string) => `group/${group}/maintenance`,
+  clusterMaintenance: () => 'cluster/maintenance',
+  /** The node probed the group after it left maintenance (value: that `managedSinceOf`). */
+  probed: (group: string, node: string) => `group/${group}/probed/${node}`,
   /**
    * `{ node, term }`: the last owner stopped the group cleanly under that term before it
    * released it, so the next owner need not fence it (`fencing: stonith`, docs/fencing.md).
@@ -79,13 +93,48 @@ export const DEFAULT_GROUP_INTENT: GroupIntent = Object.freeze({
   failedAt: Object.freeze({}) as Record<string, number>,
   expired: [],
   cleanup: null,
+  maintenance: false,
+  managedSince: 0,
+  probed: Object.freeze({}) as Record<string, number>,
 });
+
+/** The group is unmanaged: by its own maintenance flag or the cluster's. */
+export function inMaintenance(intent: ParsedIntent, group: string): boolean {
+  return intent.maintenance || groupIntent(intent, group).maintenance;
+}
+
+/**
+ * The monitor does not run: suspended by an operator, or its group (a node-level monitor: the
+ * cluster) is in maintenance, so no failure is counted and nothing is recovered.
+ */
+export function monitorOff(intent: ParsedIntent, key: string, group: string | null): boolean {
+  if (intent.suspended.includes(key)) return true;
+  return group === null ? intent.maintenance : inMaintenance(intent, group);
+}
+
+/** When the group was last put under management again (0: never in maintenance). */
+export function managedSinceOf(intent: ParsedIntent, group: string): number {
+  if (inMaintenance(intent, group)) return 0;
+  return Math.max(intent.managedSince, groupIntent(intent, group).managedSince);
+}
+
+/**
+ * Nodes of `nodes` that have not yet probed the group since it left maintenance: until they
+ * have, nobody may start it, or it could start while a copy left running there is still up.
+ */
+export function awaitingProbes(intent: ParsedIntent, group: string, nodes: readonly string[]): string[] {
+  const since = managedSinceOf(intent, group);
+  if (since === 0) return [];
+  const probed = groupIntent(intent, group).probed;
+  return nodes.filter((n) => (probed[n] ?? 0) < since);
+}
 
 export function groupIntent(intent: ParsedIntent, group: string): GroupIntent {
   return intent.groups[group] ?? DEFAULT_GROUP_INTENT;
 }
 
-const GROUP_KEY = /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup)(?:\/([^/]+))?$/;
+const GROUP_KEY =
+  /^group\/([^/]+)\/(state|preferred|failed|failedReason|failedAt|cleanup|maintenance|probed)(?:\/([^/]+))?$/;
 const MONITOR_KEY = /^monitor\/(.+)\/suspended$/;
 const STANDBY_KEY = /^node\/([^/]+)\/standby$/;
 
@@ -94,6 +143,8 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   const groups: Record<string, GroupIntent> = {};
   const suspended: string[] = [];
   const standbyNodes: string[] = [];
+  let maintenance = false;
+  let managedSince = 0;
   const reasons: Array<[string, string, string]> = [];
   const times: Array<[string, string, number, number]> = [];
   const markVersions = new Map<string, number>();
@@ -108,6 +159,9 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
         failedAt: {},
         expired: [],
         cleanup: null,
+        maintenance: false,
+        managedSince: 0,
+        probed: {},
       };
       groups[g] = gi;
     }
@@ -116,6 +170,11 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
   for (const key of Object.keys(intent).sort()) {
     const value = intent[key]?.value;
     const version = intent[key]?.version ?? 0;
+    if (key === intentKeys.clusterMaintenance()) {
+      maintenance = value === true;
+      if (value === false) managedSince = version;
+      continue;
+    }
     const monitor = MONITOR_KEY.exec(key);
     if (monitor) {
       if (value === true) suspended.push(monitor[1]!);
@@ -136,6 +195,11 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     } else if (field === 'failed' && node !== undefined && value === true) {
       entry(group).failed.push(node);
       markVersions.set(`${group}/${node}`, version);
+    } else if (field === 'maintenance' && node === undefined && typeof value === 'boolean') {
+      entry(group).maintenance = value;
+      if (!value) entry(group).managedSince = version;
+    } else if (field === 'probed' && node !== undefined && typeof value === 'number') {
+      entry(group).probed[node] = value;
     } else if (field === 'failedReason' && node !== undefined && typeof value === 'string') {
       reasons.push([group, node, value]);
     } else if (field === 'failedAt' && node !== undefined && typeof value === 'number' && value > 0) {
@@ -162,7 +226,7 @@ export function parseIntent(intent: ClusterIntent): ParsedIntent {
     const gi = groups[group];
     if (gi?.failed.includes(node)) gi.failedReasons[node] = reason;
   }
-  return { groups, suspended, standbyNodes };
+  return { groups, suspended, standbyNodes, maintenance, managedSince };
 }
 
 /**

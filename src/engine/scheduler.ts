@@ -1,5 +1,12 @@
 import type { FinalAction, GroupConfig } from '../config/model.js';
-import { type GroupIntent, groupIntent, monitorKey, type ParsedIntent } from './intent.js';
+import {
+  awaitingProbes,
+  type GroupIntent,
+  groupIntent,
+  inMaintenance,
+  monitorKey,
+  type ParsedIntent,
+} from './intent.js';
 
 /**
  * The decision core of the group engine (Pacemaker's scheduler in miniature): a snapshot of
@@ -42,6 +49,11 @@ export interface Snapshot {
   owners: Record<string, string | null>;
   phases: Record<string, LocalPhase>;
   requests: Record<string, readonly LocalRequest[]>;
+  /**
+   * Groups that left maintenance and that this node has not probed since: it must not stand
+   * for them before it knows whether a copy it no longer manages still runs here.
+   */
+  unprobed?: readonly string[];
 }
 
 export type Action =
@@ -76,6 +88,8 @@ export function drainTurn(s: Snapshot): string | null {
   if (!s.intent.standbyNodes.includes(s.self)) return null;
   for (const group of [...s.groups].reverse()) {
     const phase = s.phases[group.name] ?? 'stopped';
+    // An unmanaged group stays; the drain goes on with the others.
+    if (inMaintenance(s.intent, group.name)) continue;
     if (s.owners[group.name] === s.self && phase !== 'failed-stop') return group.name;
   }
   return null;
@@ -128,6 +142,16 @@ function scheduleGroup(s: Snapshot, group: GroupConfig, draining: string | null)
   // The deadman and the lease's expiry take over; releasing could start the group elsewhere
   // while something of it still runs here.
   if (phase === 'failed-stop') return [candidacy(null)];
+  // Unmanaged: everything stays as it is. The owner keeps renewing so the group does not look
+  // abandoned; nobody else competes, so a lease that runs out is not taken by anyone.
+  if (inMaintenance(s.intent, name)) return [candidacy(isOwner ? 0 : null)];
+  // Probes first (like Pacemaker's): after maintenance nobody competes until every node that is
+  // up has looked for, and stopped, a copy it no longer holds the lease for.
+  const up = new Set(s.members.filter((m) => m.up).map((m) => m.name));
+  const unprobed =
+    !isOwner &&
+    ((s.unprobed ?? []).includes(name) ||
+      awaitingProbes(s.intent, name, group.nodes).some((n) => n === s.self || up.has(n)));
 
   const leaveReason = whyNotHere(s, group, gi, {
     isOwner,
@@ -144,7 +168,7 @@ function scheduleGroup(s: Snapshot, group: GroupConfig, draining: string | null)
     // An owner keeps renewing (non-null rank) until it has stopped and released.
     actions.push(candidacy(Math.max(0, index)));
   } else {
-    actions.push(candidacy(leaveReason === null && index >= 0 ? index : null));
+    actions.push(candidacy(leaveReason === null && index >= 0 && !unprobed ? index : null));
   }
 
   if (failing && !failedHere) {

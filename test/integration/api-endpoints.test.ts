@@ -93,6 +93,8 @@ test('the REST API', async (t) => {
       '/v1/groups/{group}/start',
       '/v1/groups/{group}/stop',
       '/v1/groups/{group}/cleanup',
+      '/v1/groups/{group}/maintenance',
+      '/v1/cluster/maintenance',
       '/v1/groups/{group}/resources/{resource}/params',
       '/v1/monitors/{monitor}/suspend',
       '/v1/monitors/{monitor}/resume',
@@ -151,6 +153,8 @@ test('the REST API', async (t) => {
       ['POST', '/v1/groups/web/stop', '/v1/groups/{group}/stop', {}],
       ['POST', '/v1/groups/web/start', '/v1/groups/{group}/start', {}],
       ['POST', '/v1/groups/web/cleanup', '/v1/groups/{group}/cleanup', {}],
+      ['POST', '/v1/groups/web/maintenance', '/v1/groups/{group}/maintenance', { on: true }],
+      ['POST', '/v1/cluster/maintenance', '/v1/cluster/maintenance', { on: true }],
       [
         'PATCH',
         '/v1/groups/web/resources/marker/params',

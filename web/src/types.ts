@@ -91,6 +91,8 @@ export interface GroupView {
   since: string;
   intent: { state: string; preferred: string | null; failedNodes: string[] };
   failed: boolean;
+  /** `halo maintenance on`: unmanaged, left as it is; older agents do not send it. */
+  maintenance?: boolean;
   lastError: string | null;
   leaseValidForMs: number | null;
   resources: ResourceView[];
@@ -109,6 +111,8 @@ export interface StatusView {
   epoch: string;
   quorum: boolean;
   quarantined: boolean;
+  /** The whole cluster is in maintenance; older agents do not send it. */
+  maintenance?: boolean;
   timing: { profile?: string; leaseMs?: number };
   nodes: NodeView[];
   witness: WitnessView | null;

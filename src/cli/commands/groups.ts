@@ -9,7 +9,7 @@ interface Accepted {
 
 /**
  * Operations that POST to the agent and print its one-line answer (or the JSON with --json):
- * move, start, stop, monitor suspend/resume, node standby/unstandby. Each only says which path
+ * move, start, stop, monitor suspend/resume, node standby/unstandby, maintenance on/off. Each only says which path
  * and body to send.
  */
 function operation(spec: {
@@ -134,4 +134,33 @@ export const nodeUnstandbyCommand = operation({
   args: 'NODE',
   arity: [1, 1],
   request: (ctx) => ({ path: nodePath(ctx, 'unstandby'), body: {} }),
+});
+
+/** GROUP given: that group's maintenance; none: the whole cluster's. */
+const maintenanceRequest = (ctx: CommandContext, on: boolean) => {
+  const group = ctx.positionals[0];
+  return {
+    path: group === undefined ? '/v1/cluster/maintenance' : groupPath(ctx, 'maintenance'),
+    body: { on },
+  };
+};
+
+export const maintenanceOnCommand = operation({
+  words: ['maintenance', 'on'],
+  summary:
+    'Unmanage GROUP (without GROUP: every group): its resources are left exactly as they are until `halo maintenance off`.',
+  details:
+    "Cluster-wide intent, kept across restarts of any node. Nothing of the group is started, stopped, moved or recovered, its monitors are suspended and probes skipped (without GROUP, node-level monitors too). The deadman honours it: a kill -9 or crash of the owner's agent leaves the resources running, unsupervised.",
+  args: '[GROUP]',
+  arity: [0, 1],
+  request: (ctx) => maintenanceRequest(ctx, true),
+});
+
+export const maintenanceOffCommand = operation({
+  words: ['maintenance', 'off'],
+  summary:
+    'Manage GROUP again (without GROUP: the cluster): each node probes it first; a copy found without the lease is stopped.',
+  args: '[GROUP]',
+  arity: [0, 1],
+  request: (ctx) => maintenanceRequest(ctx, false),
 });

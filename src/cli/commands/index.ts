@@ -9,6 +9,8 @@ import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import {
   cleanupCommand,
+  maintenanceOffCommand,
+  maintenanceOnCommand,
   monitorResumeCommand,
   monitorSuspendCommand,
   moveCommand,
@@ -40,6 +42,8 @@ export const commands: Command[] = [
   monitorResumeCommand,
   nodeStandbyCommand,
   nodeUnstandbyCommand,
+  maintenanceOnCommand,
+  maintenanceOffCommand,
   eventsCommand,
   configValidate,
   configPush,

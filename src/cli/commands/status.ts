@@ -8,6 +8,8 @@ interface StatusDoc {
   cluster: string;
   node: string;
   quorum: boolean;
+  /** Absent from agents that predate maintenance mode. */
+  maintenance?: boolean;
   /** `standby` is absent from agents that predate it. */
   nodes: Array<{
     name: string;
@@ -24,6 +26,8 @@ interface StatusDoc {
     state: string;
     since: string;
     lastError: string | null;
+    /** Absent from agents that predate maintenance mode. */
+    maintenance?: boolean;
     intent: {
       state: string;
       failedNodes: string[];
@@ -55,7 +59,10 @@ interface StatusDoc {
 }
 
 export function renderStatus(s: StatusDoc): string {
-  const lines = [`cluster ${s.cluster} — seen from ${s.node} — quorum: ${s.quorum ? 'yes' : 'NO'}`, ''];
+  const lines = [
+    `cluster ${s.cluster} — seen from ${s.node} — quorum: ${s.quorum ? 'yes' : 'NO'}${s.maintenance ? ' — MAINTENANCE: no group is managed' : ''}`,
+    '',
+  ];
   // Only when it matters: a full or unwritable state dir makes this node refuse intent writes.
   if (s.stateDir && s.stateDir.level !== 'ok')
     lines.splice(1, 0, `state dir: ${describeStateDir(s.stateDir)}`);
@@ -76,7 +83,7 @@ export function renderStatus(s: StatusDoc): string {
   lines.push(table(['NODE', 'STATE', 'ELIGIBLE', 'MODE'], nodeRows), '');
   lines.push(groupTable(s));
   for (const g of s.groups) {
-    lines.push('', `group ${g.name}:`);
+    lines.push('', `group ${g.name}:${g.maintenance ? ' MAINTENANCE (unmanaged: left as it is)' : ''}`);
     lines.push(
       table(
         ['  RESOURCE', 'TYPE', 'STATE', 'NOTE'],
@@ -153,7 +160,7 @@ function groupTable(s: StatusDoc): string {
           return n === undefined ? '-' : (n.state ?? '?');
         }),
         owner?.since ?? g.since,
-        errors.join('; ') || failedNote(g),
+        [g.maintenance ? 'MAINTENANCE' : '', errors.join('; ') || failedNote(g)].filter(Boolean).join('; '),
       ];
     }),
   );

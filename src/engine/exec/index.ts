@@ -1,4 +1,4 @@
-export { lifelineFd3, useLifeline, watchedArgv } from './lifeline-watch.js';
+export { holdFile, holdGroup, lifelineFd3, useLifeline, watchedArgv } from './lifeline-watch.js';
 export { LAST_LINE_MAX_CHARS, lastLine, OutputTail } from './output-tail.js';
 export { type ProcEntry, readCmdline } from './proc-table.js';
 export {

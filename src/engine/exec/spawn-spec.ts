@@ -1,7 +1,7 @@
 import type { SpawnOptions } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { baseEnv } from '../../util/command-env.js';
-import { lifelineFd3, watchedArgv } from './lifeline-watch.js';
+import { HOLD_ENV, holdFile, lifelineFd3, watchedArgv } from './lifeline-watch.js';
 import { assertCanRunAs, resolveUser } from './run-as.js';
 
 /** A command as configured: one string for `/bin/sh -c`, or an argv list run without a shell. */
@@ -88,6 +88,10 @@ export async function buildSpawn(cmd: Command, options: SpawnSpecOptions = {}): 
     env['LOGNAME'] = ids.name;
   }
   Object.assign(env, options.env);
+  // The watcher spares the program while its group is in maintenance (lifeline-watch.ts).
+  const group = options.env?.['HALO_GROUP'];
+  const hold = fd3 !== null && group !== undefined ? holdFile(group) : null;
+  if (hold !== null) env[HOLD_ENV] = hold;
   return { file, args, options: spawnOptions, extraFds: fd3 === null ? [] : [fd3] };
 }
 

@@ -52,6 +52,7 @@ function group(name: string, owner: string | null, phase: GroupStatus['phase'], 
       failures: {},
     },
     failed: false,
+    maintenance: false,
     lastError: null,
     resources: [],
     monitors: [],
@@ -65,6 +66,7 @@ const engine: EngineStatus = {
   eligible: true,
   ineligibleReasons: [],
   standbyNodes: [],
+  maintenance: false,
   groups: [
     group('store', 'n1', 'stopped'),
     group('batch', 'n3', 'stopped'),
@@ -179,4 +181,31 @@ test('a node in standby shows in the status document and in halo status, with th
   assert.match(rows[header + 1]!, /^n1\s+up\s+yes\s+standby, draining: store$/);
   assert.match(rows[header + 2]!, /^n2 \(this node\)\s+up\s+yes\s+active$/);
   assert.match(rows[header + 3]!, /^n3\s+up\s+yes\s+standby, draining: batch$/);
+});
+
+test('maintenance shows in the status document and in halo status: the cluster line and each unmanaged group', () => {
+  const store = { ...group('store', 'n1', 'stopped'), maintenance: true };
+  const s = buildStatus(
+    config,
+    { ...engine, groups: [store, group('batch', 'n3', 'stopped')] },
+    coordination,
+  );
+  assert.equal(s.maintenance, false);
+  assert.deepEqual(
+    s.groups.map((g) => [g.name, g.maintenance]),
+    [
+      ['store', true],
+      ['batch', false],
+    ],
+  );
+  const out = renderStatus(s as unknown as Parameters<typeof renderStatus>[0]);
+  assert.match(out, /^store\s+n1\s.*MAINTENANCE$/m);
+  assert.doesNotMatch(out, /^batch\s.*MAINTENANCE/m);
+  assert.match(out, /^group store: MAINTENANCE \(unmanaged: left as it is\)$/m);
+  assert.doesNotMatch(out.split('\n')[0]!, /MAINTENANCE/);
+  const all = buildStatus(config, { ...engine, maintenance: true }, coordination);
+  assert.match(
+    renderStatus(all as unknown as Parameters<typeof renderStatus>[0]).split('\n')[0]!,
+    /MAINTENANCE: no group is managed$/,
+  );
 });

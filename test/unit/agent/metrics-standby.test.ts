@@ -21,6 +21,7 @@ test('halo_node_standby gives every node’s mode (1 in standby), the witness le
     eligible: true,
     ineligibleReasons: [],
     standbyNodes: ['n1'],
+    maintenance: false,
     groups: [],
     monitors: [],
   };
@@ -40,4 +41,41 @@ test('halo_node_standby gives every node’s mode (1 in standby), the witness le
     'halo_node_standby{node="n3"} 0',
   ]);
   assert.match(text, /# TYPE halo_node_standby gauge/);
+});
+
+test('halo_group_maintenance per group and halo_cluster_maintenance', () => {
+  const group = (name: string, maintenance: boolean) =>
+    ({
+      name,
+      maintenance,
+      phase: 'running',
+      resources: [],
+      monitors: [],
+    }) as unknown as EngineStatus['groups'][number];
+  const engine: EngineStatus = {
+    node: 'n1',
+    eligible: true,
+    ineligibleReasons: [],
+    standbyNodes: [],
+    maintenance: true,
+    groups: [group('web', true), group('db', false)],
+    monitors: [],
+  };
+  const coordination = {
+    node: 'n1',
+    quorum: true,
+    quarantined: false,
+    members: [],
+    leases: [],
+    droppedMessages: {},
+  } as unknown as CoordinatorView;
+  const text = renderMetrics({ cluster: 'c1', engine, coordination, failovers: {} });
+  assert.deepEqual(
+    text.split('\n').filter((l) => /^halo_(group|cluster)_maintenance/.test(l)),
+    [
+      'halo_cluster_maintenance 1',
+      'halo_group_maintenance{group="web"} 1',
+      'halo_group_maintenance{group="db"} 0',
+    ],
+  );
 });

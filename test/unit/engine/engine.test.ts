@@ -427,6 +427,7 @@ describe('Engine', () => {
       'eligible',
       'ineligibleReasons',
       'standbyNodes',
+      'maintenance',
       'groups',
       'monitors',
     ]);

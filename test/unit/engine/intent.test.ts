@@ -21,6 +21,9 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
     assert.deepEqual(parsed.suspended, []);
   });
@@ -42,6 +45,9 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
     assert.deepEqual(parsed.suspended, ['web/appw']);
   });
@@ -61,6 +67,9 @@ describe('intent', () => {
       failedAt: {},
       expired: [],
       cleanup: null,
+      maintenance: false,
+      managedSince: 0,
+      probed: {},
     });
   });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processGroupAlive } from '../../../src/coordination/deadman/actions.js';
 import { openLifeline } from '../../../src/coordination/deadman/lifeline.js';
-import { buildSpawn, useLifeline } from '../../../src/engine/exec/index.js';
+import { buildSpawn, holdGroup, useLifeline } from '../../../src/engine/exec/index.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**
@@ -78,14 +78,15 @@ function holds(pid: number, path: string): boolean {
 
 /** A lifeline held by this process and by a stand-in helper process; both released after the test. */
 async function lifeline(t: TestContext) {
-  const path = join(tempDir(t, 'halo-lifeline-'), 'deadman.lifeline');
+  const dir = tempDir(t, 'halo-lifeline-');
+  const path = join(dir, 'deadman.lifeline');
   const own = openLifeline(path);
   const helper: ChildProcess = spawn(
     process.execPath,
     ['-e', `require('node:fs').openSync(${JSON.stringify(path)}, 'r+'); setInterval(() => {}, 1000);`],
     { stdio: 'ignore' },
   );
-  useLifeline(own.readFd);
+  useLifeline(own.readFd, join(dir, 'unmanaged'));
   t.after(() => {
     useLifeline(null);
     own.close();
@@ -95,8 +96,8 @@ async function lifeline(t: TestContext) {
   return { own, helper };
 }
 
-async function startWatched(t: TestContext, argv: string[]): Promise<number> {
-  const spec = await buildSpawn(argv, { lifeline: true });
+async function startWatched(t: TestContext, argv: string[], group?: string): Promise<number> {
+  const spec = await buildSpawn(argv, { lifeline: true, ...(group ? { env: { HALO_GROUP: group } } : {}) });
   const child = spawn(spec.file, spec.args, {
     ...spec.options,
     stdio: ['ignore', 'ignore', 'ignore', ...spec.extraFds],
@@ -130,6 +131,18 @@ describe('lifeline watcher', () => {
     assert.ok(processGroupAlive(pid), 'the helper still holds the lifeline: nothing happens');
     helper.kill('SIGKILL');
     await until(() => !processGroupAlive(pid), 'the group to be gone');
+  });
+
+  it('spares a program of a group in maintenance (its hold file exists) until the hold is lifted', async (t) => {
+    const { own, helper } = await lifeline(t);
+    const pid = await startWatched(t, ['sleep', '1000'], 'web');
+    holdGroup('web', true);
+    own.close();
+    helper.kill('SIGKILL');
+    await sleep(1500);
+    assert.ok(processGroupAlive(pid), 'agent and helper gone, but the group is held: the program runs on');
+    holdGroup('web', false);
+    await until(() => !processGroupAlive(pid), 'the group to be gone once the hold is lifted', 3000);
   });
 
   it('ends with the program on SIGINT, which background jobs of a shell would otherwise ignore', async (t) => {

@@ -66,6 +66,14 @@ export function Dashboard(props: {
               via <strong>{status.node}</strong>
             </span>
           )}
+          {status?.maintenance && (
+            <Badge
+              tone="warn"
+              title="halo maintenance on: no group is managed; `halo maintenance off` to undo"
+            >
+              Cluster maintenance
+            </Badge>
+          )}
           <Badge tone={canOperate ? 'info' : 'warn'}>{canOperate ? 'Read-write' : 'Read-only'}</Badge>
           <button type="button" class="btn btn-ghost" onClick={() => props.onLogout(null)}>
             Sign out

@@ -57,6 +57,14 @@ export function GroupCard(props: {
         <div class="group-title">
           <h3 id={`${id}-title`}>{g.name}</h3>
           <Badge tone={badge.tone}>{badge.text}</Badge>
+          {g.maintenance && (
+            <Badge
+              tone="warn"
+              title="halo maintenance on: unmanaged, left as it is (also by the deadman); `halo maintenance off` to undo"
+            >
+              Maintenance
+            </Badge>
+          )}
         </div>
         {props.canOperate && (
           <fieldset class="group-actions">
