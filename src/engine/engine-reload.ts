@@ -4,6 +4,7 @@ import type { EngineCore } from './engine-core.js';
 import type { EngineMonitors } from './engine-monitors.js';
 import type { EngineParams } from './engine-params.js';
 import type { GroupSlot } from './group-state.js';
+import { inMaintenance } from './intent.js';
 
 /** `restart`: restart each resource a change needs restarted now, one at a time; `next-start`: leave it pending. */
 export type ReloadMode = 'restart' | 'next-start';
@@ -70,7 +71,8 @@ export class EngineReload {
           restart: outcome.restart,
           overridden: outcome.kept,
         });
-        if (outcome.restart.length > 0 && mode === 'restart') toRestart.push({ g, resource });
+        const unmanaged = inMaintenance(core.intent(), change.group);
+        if (outcome.restart.length > 0 && mode === 'restart' && !unmanaged) toRestart.push({ g, resource });
       }
       await this.monitors.reconfigure(g, config.monitors, change.monitors);
       for (const kind of ['added', 'changed', 'removed'] as const)
@@ -97,6 +99,8 @@ export class EngineReload {
       // Moved, stopped or restarted meanwhile: the next start takes the pending values anyway.
       if (!this.core.running || !r || Object.keys(r.pending).length === 0) continue;
       if (g.state.phase !== 'running' || r.state !== 'running') continue;
+      // Unmanaged: nothing is restarted; the values wait for the next start after maintenance.
+      if (inMaintenance(this.core.intent(), g.config.name)) continue;
       g.state.request({ kind: 'restart', resource, monitor: CONFIG_RELOAD });
       this.core.kick();
       await this.until(() => !g.state.requests.some((q) => q.kind === 'restart' && q.resource === resource));

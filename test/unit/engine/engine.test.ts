@@ -686,3 +686,20 @@ describe('Engine config reload', () => {
     assert.deepEqual(webStatus().resources[1]!.pendingParams, { port: 82 });
   });
 });
+
+test('a config reload restarts nothing in a group in maintenance: the values wait for its next start', async (t) => {
+  const { engine, coord, journal, webStatus } = await setup(t);
+  coord.grant('web');
+  await settle();
+  await engine.setMaintenance('web', true);
+  await settle();
+  journal.length = 0;
+  const current = (engine as unknown as { core: { opts: { config: HaloConfig } } }).core.opts.config;
+  const next = structuredClone(current);
+  next.groups[0]!.resources[1]!.params = { port: 83, mode: 'slow' };
+  const report = await engine.reload(next, diffConfig(current, next), 'restart');
+  assert.deepEqual(report.restarting, [], 'pending, not restarted');
+  await engine.reloadSettled();
+  assert.deepEqual(journal, [], 'nothing stopped or started');
+  assert.deepEqual(webStatus().resources[1]!.pendingParams, { port: 83 });
+});
