@@ -4,7 +4,7 @@ import { needPeer } from '../support/requirements.js';
 import { skipWithoutLab } from './support.js';
 
 /**
- * Field report 003 (CLUSTERPRO X on AWS) end to end in the namespace lab, the same code as
+ * The CLUSTERPRO X on AWS deployment (docs/scenarios.md) end to end in the namespace lab, the same code as
  * `npm run scenario -- aws-minio`: its steps and the downtime of each failover go to the test
  * output as diagnostics. Needs the lab, moto_server and Chromium (skipped without, failed
  * under CI=true).

@@ -4,7 +4,7 @@ import { scenario } from '../scenarios/azure-wsfc.js';
 import { needPeer } from '../support/requirements.js';
 import { skipWithoutLab } from './support.js';
 
-/** Field report 000 (WSFC on Azure) end to end: the same code as `npm run scenario -- azure-wsfc`. */
+/** The WSFC-on-Azure deployment (docs/scenarios.md) end to end: the same code as `npm run scenario -- azure-wsfc`. */
 test(`scenario ${scenario.name}: ${scenario.title}`, { timeout: 120_000 }, async (t) => {
   if (skipWithoutLab(t)) return;
   const missing = process.env['HALO_HAPROXY_BIN'] ? [] : missingTools(['haproxy']);

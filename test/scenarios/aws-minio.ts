@@ -14,7 +14,7 @@ import { type AwsLab, createLab, MOTO_REGION, type Moto, routesOf, useFakeAwsEnv
 import type { Scenario } from './scenario.js';
 
 /**
- * Field report 003 (CLUSTERPRO X on AWS, MinIO on an FSx share behind a route-table VIP)
+ * The CLUSTERPRO X on AWS deployment (MinIO on an FSx share behind a route-table VIP; docs/scenarios.md)
  * replayed in the namespace lab. The parts:
  * - two lab nodes server1/server2 ("two AZs") and a witness; moto_server as the EC2 API with
  *   the report's VPC (10.0.0.0/16, two subnets, three route tables, an ENI per node);
@@ -529,6 +529,6 @@ async function run003(log: Log): Promise<void> {
 
 export const scenario: Scenario = {
   name: 'aws-minio',
-  title: 'CLUSTERPRO X on AWS: MinIO on a shared share behind a route-table VIP (report 003)',
+  title: 'CLUSTERPRO X on AWS: MinIO on a shared share behind a route-table VIP',
   run: run003,
 };

@@ -28,7 +28,7 @@ import {
 import type { Scenario } from './scenario.js';
 
 /**
- * Field report 000 (WSFC on Azure) replayed in the namespace lab; docs/scenarios.md
+ * The WSFC-on-Azure deployment (docs/scenarios.md) replayed in the namespace lab; docs/scenarios.md
  * "azure-wsfc" maps each step to the config and command. The report's times are scaled down
  * so the whole run stays well under a minute on a small machine: the firewall forgets idle
  * flows after 4 s instead of 240 s, the keepalive idle is 2 s instead of 230 s.
