@@ -326,7 +326,11 @@ export class SimCluster {
     const local = this.local(n.spec.name);
     if (n.acceptor) this.#send(n, n.acceptor.tick(local));
     if (n.proposer) {
-      const out = n.proposer.tick(local);
+      const acceptor = n.acceptor;
+      const out = n.proposer.tick(
+        local,
+        acceptor ? () => acceptor.view(this.#group, local).accepted : undefined,
+      );
       this.#send(n, out.send);
       this.#events(n, out.events);
     }

@@ -8,6 +8,7 @@ import {
   type LeaseMessage,
   type Outgoing,
   type RenewalEntry,
+  type ReportedLease,
 } from '../lease/messages.js';
 import { type LeaseEvent, LeaseProposer } from '../lease/proposer.js';
 import { leaseMath } from '../timing.js';
@@ -94,13 +95,18 @@ export class LeaseRoles {
 
   tick(now: number): void {
     // Only the proposers that have something due: with N groups, most have nothing to do.
-    for (const [group, p] of this.proposers) if (p.nextWakeAt() <= now) this.route(p.tick(now), group);
+    for (const [group, p] of this.proposers)
+      if (p.nextWakeAt() <= now) this.route(p.tick(now, this.localLease(group, now)), group);
     if (this.renewer)
       this.routeBatch(
         this.renewer.tick(now, () => this.renewalEntries(now)),
         now,
       );
     this.routeAcceptor(this.acceptor.tick(now));
+  }
+
+  private localLease(group: string, now: number): () => ReportedLease | null {
+    return () => this.acceptor.view(group, now).accepted;
   }
 
   /** The earliest time a role needs its next tick (at most `latest`). */

@@ -1,7 +1,7 @@
 import type { Timing } from '../../config/model.js';
 import { type LeaseMath, leaseMath } from '../timing.js';
 import { NO_BALLOT, nextBallot } from './ballot.js';
-import type { LeaseMessage, RenewalEntry } from './messages.js';
+import type { LeaseMessage, RenewalEntry, ReportedLease } from './messages.js';
 import { BROADCAST } from './messages.js';
 import type {
   LeaseEvent,
@@ -148,12 +148,22 @@ export class LeaseProposer {
     let t = Number.POSITIVE_INFINITY;
     if (this.#owner) t = Math.min(t, this.#owner.demoteAt);
     if (this.#round) t = Math.min(t, this.#round.deadline, this.#round.resendAt);
-    else if (this.#owner && !this.#batchRenewal) t = Math.min(t, this.#renewAt);
-    else if (this.#rank !== null) t = Math.min(t, this.#retryAt);
+    else if (this.#owner) {
+      // A batched owner's renewals are the renewer's: its own renewAt and its retryAt (left
+      // from before it won) are not due, and reporting them woke the coordinator every 1 ms.
+      if (!this.#batchRenewal) t = Math.min(t, this.#renewAt);
+    } else if (this.#rank !== null) t = Math.min(t, this.#retryAt);
     return t;
   }
 
-  tick(now: number): ProposerOutput {
+  /**
+   * `localLease`: the lease this node's own acceptor holds for the group now, if any. While it
+   * is another node's and live, a PREPARE cannot succeed (this acceptor would report it and the
+   * round would abort), so a due candidate waits for its end (or the acceptor's EXPIRED push)
+   * instead of asking every voter: with N groups, a standby re-asking every group was most of
+   * an idle cluster's lease traffic.
+   */
+  tick(now: number, localLease?: () => ReportedLease | null): ProposerOutput {
     const out: ProposerOutput = { send: [], events: [] };
     this.#checkDemote(now, out);
     if (this.#candidacyChanged) {
@@ -167,7 +177,11 @@ export class LeaseProposer {
       if (this.#owner) {
         if (now >= this.#renewAt && !this.#batchRenewal) this.#startRound(now, out);
       } else if (this.#rank !== null && now >= this.#retryAt) {
-        this.#startRound(now, out);
+        const held = localLease?.() ?? null;
+        if (held !== null && held.owner !== this.#node && held.remainingMs > 0) {
+          this.#noteOwner(held.owner, held.term, out);
+          this.#retryAt = now + held.remainingMs + this.#backoff();
+        } else this.#startRound(now, out);
       }
     }
     return out;

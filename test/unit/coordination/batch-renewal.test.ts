@@ -69,13 +69,19 @@ class Trio {
     this.#delivering = false;
   }
 
+  /** Ticks per node so far (a tick runs only when the node's roles say they are due). */
+  readonly ticks = new Map<string, number>();
+
   /** Advances the clock in 1 ms steps, ticking every role when it is due. */
   run(ms: number): void {
     const end = this.now + ms;
     while (this.now < end) {
       this.now += 1;
-      for (const roles of this.roles.values())
-        if (roles.nextWakeAt(Infinity) <= this.now) roles.tick(this.now);
+      for (const [name, roles] of this.roles)
+        if (roles.nextWakeAt(Infinity) <= this.now) {
+          this.ticks.set(name, (this.ticks.get(name) ?? 0) + 1);
+          roles.tick(this.now);
+        }
     }
   }
 
@@ -117,6 +123,21 @@ describe('batched lease renewal', () => {
       assert.ok(extended >= 9 * n, `${extended} extensions for ${n} groups`);
       assert.equal(t.eventsOf('n1', 'demote').length, 0);
     }
+  });
+
+  it('costs an idle cluster only its renewal rounds: the owner wakes per round, the standby asks nothing', () => {
+    const t = owned(names(50));
+    for (const g of names(50)) t.r('n2').setCandidacy(g, 1);
+    t.run(4 * timing.leaseMs); // n2's first PREPAREs see n1's leases; from then on it waits
+    const mark = t.wire.length;
+    const ticks = t.ticks.get('n1') ?? 0;
+    t.run(20 * timing.leaseMs);
+    // ~130 rounds in 20 D; a role reporting a due time in the past would wake n1 every 1 ms.
+    const woke = (t.ticks.get('n1') ?? 0) - ticks;
+    assert.ok(woke < (20 * timing.leaseMs) / 10, `n1 woke ${woke} times in ${20 * timing.leaseMs} ms`);
+    const fromStandby = t.wire.slice(mark).filter((w) => w.from === 'n2' && w.msg.type === 'prepare');
+    assert.equal(fromStandby.length, 0, 'the standby re-asked about leases its own acceptor holds');
+    assert.equal(t.eventsOf('n2', 'acquired').length, 0);
   });
 
   it('sends the list to an acceptor that restarted, which then holds every lease again', () => {

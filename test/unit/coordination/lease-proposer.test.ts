@@ -100,10 +100,17 @@ class Cluster {
     for (let s = this.#queue.shift(); s; s = this.#queue.shift()) this.deliver(s);
   }
 
+  /** Proposers are told what their own node's acceptor holds (as the agent does). */
+  localLease = false;
+
   tickAll(): void {
     for (const [name, acc] of this.acceptors) this.send(name, acc.tick(this.now));
     for (const [name, p] of this.proposers) {
-      const out = p.tick(this.now);
+      const own = this.acceptors.get(name);
+      const out = p.tick(
+        this.now,
+        this.localLease && own ? () => own.view('g', this.now).accepted : undefined,
+      );
       this.#record(name, out.events);
       this.send(name, out.send);
     }
@@ -210,6 +217,32 @@ describe('lease proposer', () => {
     const got = c.eventsOf('n2', 'acquired');
     assert.equal(got.length, 1);
     assert.ok(got[0]?.type === 'acquired' && term !== null && got[0].term > term, 'terms increase');
+  });
+
+  it("sends no PREPARE while its own acceptor holds another node's live lease, and takes over when it ends", () => {
+    const c = new Cluster(three, { n1: 0 });
+    c.localLease = true;
+    c.tickAll();
+    const term = c.p('n1').term();
+    const n2 = new LeaseProposer({
+      node: 'n2',
+      group: 'g',
+      voters: three,
+      timing,
+      ballotIndex: 1,
+      wallClock: () => WALL + c.now,
+      random: () => 0,
+    });
+    c.proposers.set('n2', n2);
+    n2.setCandidacy(1);
+    c.advance(10 * timing.leaseMs); // the owner renews all along
+    const prepares = () => c.log.filter((s) => s.from === 'n2' && s.msg.type === 'prepare').length;
+    assert.equal(prepares(), 0, 'a standby asked the voters about a lease its own acceptor holds');
+    assert.deepEqual(c.eventsOf('n2', 'ownerSeen'), [{ type: 'ownerSeen', owner: 'n1', term }]);
+    c.drop = (s) => s.from === 'n1' || s.to === 'n1'; // the owner crashes
+    c.advance(timing.leaseMs + 50);
+    assert.equal(c.eventsOf('n2', 'acquired').length, 1);
+    assert.ok(prepares() >= 1);
   });
 
   it("demotes at once when a renewal reveals another node's lease", () => {
