@@ -392,7 +392,11 @@ export class EmbeddedCoordinator implements Coordinator {
         this.shell.emit({ type: 'acquired', group, term: termToString(e.term) });
         break;
       case 'extended':
-        this.setHeld(group, { term: e.term, validUntil: e.validUntil });
+        // The same lease for longer: owners shown do not change, so no version bump (each
+        // round extends every held lease, and a bump re-rendered all N owners each round).
+        if (this.held.get(group)?.term === e.term)
+          this.held.set(group, { term: e.term, validUntil: e.validUntil });
+        else this.setHeld(group, { term: e.term, validUntil: e.validUntil });
         // The round started at t0 = validUntil − V; its time is the renewal latency (a metric).
         this.renewals.count++;
         this.renewals.sumMs +=

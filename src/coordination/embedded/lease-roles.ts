@@ -41,6 +41,12 @@ export class LeaseRoles {
   readonly acceptor: LeaseAcceptor;
   private readonly proposers = new Map<string, LeaseProposer>();
   private readonly renewer: BatchRenewer | null;
+  /**
+   * No proposer is due before this: a lower bound, lowered whenever a proposer is touched and
+   * made exact by each pass over them. With N groups a tick then costs O(1) unless one is due
+   * (a pass per tick allocated and scanned N proposers 50+ times a second).
+   */
+  private proposersDueAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: LeaseRolesOptions) {
     this.opts = opts;
@@ -70,6 +76,7 @@ export class LeaseRoles {
     const p = this.proposers.get(group);
     if (!p) return false;
     p.setCandidacy(rank);
+    this.touched(p);
     return true;
   }
 
@@ -79,7 +86,9 @@ export class LeaseRoles {
    */
   reset(group: string): boolean {
     if (!this.proposers.has(group)) return false;
-    this.proposers.set(group, this.newProposer(group));
+    const p = this.newProposer(group);
+    this.proposers.set(group, p);
+    this.touched(p);
     return true;
   }
 
@@ -95,8 +104,17 @@ export class LeaseRoles {
 
   tick(now: number): void {
     // Only the proposers that have something due: with N groups, most have nothing to do.
-    for (const [group, p] of this.proposers)
-      if (p.nextWakeAt() <= now) this.route(p.tick(now, this.localLease(group, now)), group);
+    if (now >= this.proposersDueAt) {
+      // Touches during the pass (a tick's message delivered to this node's own proposers)
+      // lower the bound again; the pass adds what it saw after each proposer's own tick.
+      this.proposersDueAt = Number.POSITIVE_INFINITY;
+      let next = Number.POSITIVE_INFINITY;
+      this.proposers.forEach((p, group) => {
+        if (p.nextWakeAt() <= now) this.route(p.tick(now, this.localLease(group, now)), group);
+        next = Math.min(next, p.nextWakeAt());
+      });
+      this.proposersDueAt = Math.min(this.proposersDueAt, next);
+    }
     if (this.renewer)
       this.routeBatch(
         this.renewer.tick(now, () => this.renewalEntries(now)),
@@ -113,7 +131,7 @@ export class LeaseRoles {
   nextWakeAt(latest: number): number {
     let wake = latest;
     if (this.renewer) wake = Math.min(wake, this.renewer.nextWakeAt());
-    for (const p of this.proposers.values()) wake = Math.min(wake, p.nextWakeAt());
+    wake = Math.min(wake, this.proposersDueAt);
     const acc = this.acceptor.nextWakeAt();
     return acc === null ? wake : Math.min(wake, acc);
   }
@@ -154,8 +172,15 @@ export class LeaseRoles {
   }
 
   private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string): void {
+    const p = this.proposers.get(group);
+    if (p) this.touched(p);
     for (const o of out.send) this.sendLease(o);
     for (const e of out.events) this.opts.onEvent(group, e);
+  }
+
+  private touched(p: LeaseProposer): void {
+    const at = p.nextWakeAt();
+    if (at < this.proposersDueAt) this.proposersDueAt = at;
   }
 
   private routeAcceptor(out: Outgoing[]): void {

@@ -76,6 +76,8 @@ export class LeaseAcceptor {
   #silentUntil = Number.POSITIVE_INFINITY;
   /** Bumped whenever a lease is accepted, released or expires (see `version`). */
   #version = 0;
+  /** No accepted lease expires before this: a lower bound, lowered whenever an expiry is set. */
+  #earliest = Number.POSITIVE_INFINITY;
 
   constructor(options: AcceptorOptions) {
     this.#quarantineMs = options.quarantineMs;
@@ -88,6 +90,7 @@ export class LeaseAcceptor {
   boot(now: number): void {
     this.#version++;
     this.#groups.clear();
+    this.#earliest = Number.POSITIVE_INFINITY;
     this.#silentUntil = now + this.#quarantineMs;
   }
 
@@ -185,7 +188,7 @@ export class LeaseAcceptor {
       digest = addToDigest(digest, acc.hash);
     }
     const ok = renewable.length === msg.count && digest === msg.digest && msg.durMs <= this.#maxLeaseMs;
-    if (ok) for (const acc of renewable) acc.expiresAt = now + msg.durMs;
+    if (ok) for (const acc of renewable) this.#setExpiry(acc, now + msg.durMs);
     out.push({ to: from, msg: { type: 'renewed', g: BATCH_GROUP, n: msg.n, ok } });
   }
 
@@ -195,24 +198,32 @@ export class LeaseAcceptor {
     const same = st.accepted && st.accepted.b === b && st.accepted.term === term;
     const hash = same ? st.accepted!.hash : entryHash(g, b, term);
     st.accepted = { b, owner, term, expiresAt, hash };
+    this.#earliest = Math.min(this.#earliest, expiresAt);
+  }
+
+  #setExpiry(acc: AcceptedLease, expiresAt: number): void {
+    acc.expiresAt = expiresAt;
+    this.#earliest = Math.min(this.#earliest, expiresAt);
   }
 
   /** Expires leases whose time is up; returns the EXPIRED pushes. */
   tick(now: number): Outgoing[] {
     const out: Outgoing[] = [];
-    if (this.isQuarantined(now)) return out;
-    for (const [g, st] of this.#groups) this.#expire(g, st, now, out);
+    if (this.isQuarantined(now) || now < this.#earliest) return out;
+    // Something may be due: expire what is, and find the true earliest expiry again.
+    let earliest = Number.POSITIVE_INFINITY;
+    this.#groups.forEach((st, g) => {
+      this.#expire(g, st, now, out);
+      if (st.accepted && st.accepted.expiresAt < earliest) earliest = st.accepted.expiresAt;
+    });
+    this.#earliest = earliest;
     return out;
   }
 
-  /** The next time `tick` has something to do (monotonic ms), or null. */
+  /** The next time `tick` may have something to do (monotonic ms; possibly early), or null. */
   nextWakeAt(): number | null {
-    let next: number | null = null;
-    for (const st of this.#groups.values()) {
-      if (st.accepted && (next === null || st.accepted.expiresAt < next)) next = st.accepted.expiresAt;
-    }
-    if (next !== null && Number.isFinite(this.#silentUntil)) next = Math.max(next, this.#silentUntil);
-    return next;
+    if (!Number.isFinite(this.#earliest)) return null;
+    return Number.isFinite(this.#silentUntil) ? Math.max(this.#earliest, this.#silentUntil) : this.#earliest;
   }
 
   view(g: string, now: number): AcceptorGroupView {

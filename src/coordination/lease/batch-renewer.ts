@@ -92,6 +92,7 @@ export class BatchRenewer {
   #n: number;
   /** The round in flight, or the last one (settled, answering late voters) until the next starts. */
   #round: BatchRound | null = null;
+  readonly #hashes = new Map<string, { b: number; term: number; hash: number }>();
   #nextAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: BatchRenewerOptions) {
@@ -160,11 +161,20 @@ export class BatchRenewer {
     return out;
   }
 
+  /** The same leases round after round: each one's hash is computed once, not every R. */
+  #hashOf(g: string, b: number, term: number): number {
+    const known = this.#hashes.get(g);
+    if (known && known.b === b && known.term === term) return known.hash;
+    const hash = entryHash(g, b, term);
+    this.#hashes.set(g, { b, term, hash });
+    return hash;
+  }
+
   #start(now: number, entries: RenewalEntry[], out: BatchOutput): void {
     this.#nextAt = now + this.#timing.renewMs;
     if (entries.length === 0) return;
     let digest = 0;
-    for (const [g, b, term] of entries) digest = addToDigest(digest, entryHash(g, b, term));
+    for (const [g, b, term] of entries) digest = addToDigest(digest, this.#hashOf(g, b, term));
     const r: BatchRound = {
       n: ++this.#n,
       t0: now,

@@ -8,7 +8,7 @@ import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.j
 /**
  * The Coordinator the agent uses: a proxy to the configured backend running in a worker
  * thread. Calls become messages; events come back as messages; view() and intent() return
- * the latest snapshot the worker pushed (at most ~250 ms old, fresh with every batch of events).
+ * the latest snapshot the worker pushed (at most ~1 s old, fresh with every batch of events).
  */
 export class WorkerCoordinator implements Coordinator {
   private readonly init: WorkerInit;
