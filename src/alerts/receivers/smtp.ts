@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
 import type { AlertReceiverConfig } from '../../config/model.js';
 import type { Alert } from '../alert.js';
 import { readSecret } from '../secret-file.js';
@@ -41,6 +40,8 @@ export function smtpSender(cfg: SmtpConfig) {
   return async (alert: Alert, signal: AbortSignal): Promise<void> => {
     const pass = cfg.passwordFile ? await readSecret(cfg.passwordFile, 'SMTP password') : undefined;
     const ca = cfg.ca ? await readFile(cfg.ca, 'utf8') : undefined;
+    // Loaded on the first mail: an agent without mail receivers does not carry the library.
+    const nodemailer = (await import('nodemailer')).default;
     const transport = nodemailer.createTransport({
       host: cfg.host,
       port: cfg.port,

@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import snmp, { type Varbind } from 'net-snmp';
+import type { Varbind } from 'net-snmp';
 import type { AlertReceiverConfig } from '../../config/model.js';
 import type { Alert } from '../alert.js';
 
@@ -41,7 +41,7 @@ export function trapOid(alert: Alert): string {
   return alert.task === 'failover' ? TRAP_OIDS.failover : TRAP_OIDS[alert.kind];
 }
 
-export function trapVarbinds(alert: Alert): Varbind[] {
+export function trapVarbinds(alert: Alert, snmp: SnmpModule): Varbind[] {
   const str = (oid: string, value: string) => ({ oid, type: snmp.ObjectType.OctetString, value });
   const int = (oid: string, value: number) => ({ oid, type: snmp.ObjectType.Integer, value });
   const v = VARBIND_OIDS;
@@ -70,8 +70,10 @@ export function trapVarbinds(alert: Alert): Varbind[] {
  * not that a manager got it (an unreachable port may still surface as an ICMP error).
  */
 export function snmpSender(cfg: SnmpConfig) {
-  return (alert: Alert, signal: AbortSignal): Promise<void> =>
-    new Promise((resolve, reject) => {
+  return async (alert: Alert, signal: AbortSignal): Promise<void> => {
+    // Loaded on the first trap: an agent without SNMP receivers does not carry the library.
+    const snmp = (await import('net-snmp')).default;
+    return new Promise((resolve, reject) => {
       const session = snmp.createSession(cfg.host, cfg.community, {
         version: snmp.Version2c,
         trapPort: cfg.port,
@@ -90,6 +92,9 @@ export function snmpSender(cfg: SnmpConfig) {
       const onAbort = () => done(signal.reason as Error);
       signal.addEventListener('abort', onAbort, { once: true });
       session.on('error', done);
-      session.trap(trapOid(alert), trapVarbinds(alert), done);
+      session.trap(trapOid(alert), trapVarbinds(alert, snmp), done);
     });
+  };
 }
+
+type SnmpModule = typeof import('net-snmp').default;
