@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../../src/agent/node-flags.js';
 import { LabError } from './exec.js';
 import type { HttpAnswer } from './lab-client.js';
 import type { AgentStatus } from './lab-config.js';
@@ -21,6 +22,7 @@ export class LabAgents extends LabCore {
     const before = this.logs(log).length;
     const child = this.spawnIn(node, log, [
       process.execPath,
+      ...DAEMON_NODE_FLAGS,
       HALO_CLI,
       'agent',
       '-c',
@@ -43,7 +45,14 @@ export class LabAgents extends LabCore {
   async startWitness(): Promise<void> {
     const log = 'witness';
     const before = this.logs(log).length;
-    const child = this.spawnIn('w', log, [process.execPath, HALO_CLI, 'witness', '-c', this.configFile]);
+    const child = this.spawnIn('w', log, [
+      process.execPath,
+      ...DAEMON_NODE_FLAGS,
+      HALO_CLI,
+      'witness',
+      '-c',
+      this.configFile,
+    ]);
     this.procs.set('w', child);
     await this.waitFor('witness started', () => {
       if (child.exitCode !== null || child.signalCode !== null)

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { DAEMON_NODE_FLAGS } from '../../../src/agent/node-flags.js';
+
+const unit = (name: string) =>
+  readFileSync(new URL(`../../../../packaging/${name}`, import.meta.url), 'utf8');
+
+describe('V8 options of the daemons', () => {
+  for (const name of ['halo-agent.service', 'halo-witness.service']) {
+    it(`${name} runs with the options the lab measures`, () => {
+      const line = unit(name)
+        .split('\n')
+        .find((l) => l.startsWith('Environment=NODE_OPTIONS='));
+      assert.equal(line, `Environment=NODE_OPTIONS="${DAEMON_NODE_FLAGS.join(' ')}"`);
+    });
+  }
+
+  it('are options node accepts in NODE_OPTIONS', () => {
+    for (const flag of DAEMON_NODE_FLAGS)
+      assert.ok(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0]!), flag);
+  });
+});
