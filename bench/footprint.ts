@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab } from '../test/lab-kit/lab.js';
 import { benchArgs } from './args.js';
-import { procStat, rssMb } from './proc.js';
+import { memoryMb, procStat, rssMb } from './proc.js';
 import { markdownTable } from './stats.js';
 
 /**
@@ -90,15 +90,18 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - t0) / 1000;
     const rows = procs.map(([name, pid], i) => {
       const cpu = ((procStat(pid)?.ticks ?? 0) - (before[i] ?? 0)) / TICK_HZ / elapsed;
+      const mem = memoryMb(pid);
       return [
         name,
         `${rssMb(pid).toFixed(1)} MB`,
         `${(maxRss[i] ?? 0).toFixed(1)} MB`,
+        `${mem.pss.toFixed(1)} MB`,
+        `${mem.private.toFixed(1)} MB`,
         `${(cpu * 100).toFixed(2)} %`,
       ];
     });
     process.stdout.write(
-      `## Idle footprint: ${GROUPS} groups, ${GROUPS * PER_GROUP} monitors (tcp, default 10 s interval), timing ${args.timing}, ${Math.round(elapsed)} s window\n\n${markdownTable(['process', 'RSS', 'max RSS', 'CPU (of one core)'], rows)}\n\nCommand: \`node dist/bench/footprint.js --seconds ${SECONDS}\`\n`,
+      `## Idle footprint: ${GROUPS} groups, ${GROUPS * PER_GROUP} monitors (tcp, default 10 s interval), timing ${args.timing}, ${Math.round(elapsed)} s window\n\n${markdownTable(['process', 'RSS', 'max RSS', 'PSS', 'private', 'CPU (of one core)'], rows)}\n\nCommand: \`node dist/bench/footprint.js --seconds ${SECONDS}\`\n`,
     );
   } finally {
     await lab.cleanup();

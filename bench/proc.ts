@@ -23,3 +23,18 @@ export function rssMb(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * Proportional and private memory in MB from /proc/PID/smaps_rollup: PSS charges each shared
+ * page (the node binary's text, shared by every node process on the machine) to its sharers in
+ * equal parts; private is what the process alone holds (what killing it would free).
+ */
+export function memoryMb(pid: number): { pss: number; private: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: kb('Pss') / 1024, private: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
+  } catch {
+    return { pss: 0, private: 0 };
+  }
+}
