@@ -329,7 +329,7 @@ export class SimCluster {
       const acceptor = n.acceptor;
       const out = n.proposer.tick(
         local,
-        acceptor ? { localLease: () => acceptor.view(this.#group, local).accepted } : {},
+        acceptor ? () => acceptor.view(this.#group, local).accepted : undefined,
       );
       this.#send(n, out.send);
       this.#events(n, out.events);

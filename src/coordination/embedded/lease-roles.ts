@@ -36,14 +36,6 @@ export interface LeaseRolesOptions {
  * the network; everything else goes to `send`. No sockets, no timers: the coordinator calls
  * `tick` at `nextWakeAt` and hands every received lease message to `deliver`.
  */
-/**
- * Acquisition rounds one node runs at once. A cold start or a failover of N groups otherwise
- * starts N rounds in one tick: with 1,000 groups and `fast` timing the replies then took longer
- * than a lease to work through, and every lease was lost as soon as it was won. Queued
- * candidates retry every ACQUIRE_QUEUE_MS; renewals are not limited.
- */
-const MAX_ACQUIRING = 64;
-
 export class LeaseRoles {
   private readonly opts: LeaseRolesOptions;
   readonly acceptor: LeaseAcceptor;
@@ -117,17 +109,8 @@ export class LeaseRoles {
       // lower the bound again; the pass adds what it saw after each proposer's own tick.
       this.proposersDueAt = Number.POSITIVE_INFINITY;
       let next = Number.POSITIVE_INFINITY;
-      let acquiring = 0;
-      this.proposers.forEach((p) => {
-        if (p.acquiring()) acquiring++;
-      });
-      const mayAcquire = () => acquiring < MAX_ACQUIRING;
       this.proposers.forEach((p, group) => {
-        if (p.nextWakeAt() <= now) {
-          const was = p.acquiring();
-          this.route(p.tick(now, { localLease: this.localLease(group, now), mayAcquire }), group);
-          if (!was && p.acquiring()) acquiring++;
-        }
+        if (p.nextWakeAt() <= now) this.route(p.tick(now, this.localLease(group, now)), group);
         next = Math.min(next, p.nextWakeAt());
       });
       this.proposersDueAt = Math.min(this.proposersDueAt, next);

@@ -65,15 +65,6 @@ export const RANK_BACKOFF_MS = 20;
 const JITTER_MS = 5;
 /** Shortest gap between repeats of a round's message (the R/3 rule's floor). */
 const MIN_RESEND_MS = 10;
-/** How long a candidate waits for a free acquisition slot (see `tick`'s `mayAcquire`). */
-export const ACQUIRE_QUEUE_MS = 5;
-
-/** What the node around a proposer tells its `tick` (both optional). */
-export interface TickContext {
-  localLease?: () => ReportedLease | null;
-  mayAcquire?: () => boolean;
-}
-
 /** A candidate whose own acceptor holds the rival's lease re-checks only every this many D. */
 const LOCAL_WATCH_FALLBACK_LEASES = 8;
 
@@ -166,16 +157,13 @@ export class LeaseProposer {
   }
 
   /**
-   * `ctx.localLease`: the lease this node's own acceptor holds for the group now, if any. While
-   * it is another node's and live, a PREPARE cannot succeed (this acceptor would report it and
-   * the round would abort), so a due candidate waits for its end (or the acceptor's EXPIRED
-   * push) instead of asking every voter: with N groups, a standby re-asking every group was
-   * most of an idle cluster's lease traffic.
-   *
-   * `ctx.mayAcquire`: false when this node already has as many acquisitions in flight as it
-   * lets run at once; a due candidate then tries again {@link ACQUIRE_QUEUE_MS} later.
+   * `localLease`: the lease this node's own acceptor holds for the group now, if any. While it
+   * is another node's and live, a PREPARE cannot succeed (this acceptor would report it and the
+   * round would abort), so a due candidate waits for its end (or the acceptor's EXPIRED push)
+   * instead of asking every voter: with N groups, a standby re-asking every group was most of
+   * an idle cluster's lease traffic.
    */
-  tick(now: number, ctx: TickContext = {}): ProposerOutput {
+  tick(now: number, localLease?: () => ReportedLease | null): ProposerOutput {
     const out: ProposerOutput = { send: [], events: [] };
     this.#checkDemote(now, out);
     if (this.#candidacyChanged) {
@@ -189,20 +177,14 @@ export class LeaseProposer {
       if (this.#owner) {
         if (now >= this.#renewAt && !this.#batchRenewal) this.#startRound(now, out);
       } else if (this.#rank !== null && now >= this.#retryAt) {
-        const held = ctx.localLease?.() ?? null;
+        const held = localLease?.() ?? null;
         if (held !== null && held.owner !== this.#node && held.remainingMs > 0) {
           this.#noteOwner(held.owner, held.term, out);
           this.#retryAt = now + held.remainingMs + this.#backoff();
-        } else if (ctx.mayAcquire && !ctx.mayAcquire()) this.#retryAt = now + ACQUIRE_QUEUE_MS;
-        else this.#startRound(now, out);
+        } else this.#startRound(now, out);
       }
     }
     return out;
-  }
-
-  /** A round to acquire the lease is in flight (not a renewal of one held). */
-  acquiring(): boolean {
-    return this.#round !== null && this.#owner === null;
   }
 
   handle(from: string, msg: LeaseMessage, now: number): ProposerOutput {

@@ -109,7 +109,7 @@ class Cluster {
       const own = this.acceptors.get(name);
       const out = p.tick(
         this.now,
-        this.localLease && own ? { localLease: () => own.view('g', this.now).accepted } : {},
+        this.localLease && own ? () => own.view('g', this.now).accepted : undefined,
       );
       this.#record(name, out.events);
       this.send(name, out.send);
