@@ -138,6 +138,21 @@ class Cluster {
 
 const three: Voter[] = [{ name: 'n1' }, { name: 'n2' }, { name: 'w' }];
 
+/** n2 joins a running cluster as a proposer without candidacy yet. */
+function joinN2(c: Cluster): LeaseProposer {
+  const n2 = new LeaseProposer({
+    node: 'n2',
+    group: 'g',
+    voters: three,
+    timing,
+    ballotIndex: 1,
+    wallClock: () => WALL + c.now,
+    random: () => 0,
+  });
+  c.proposers.set('n2', n2);
+  return n2;
+}
+
 function firstPrepare(c: Cluster, from: string): number {
   const s = c.log.find((x) => x.from === from && x.msg.type === 'prepare');
   assert.ok(s && s.msg.type === 'prepare');
@@ -193,16 +208,7 @@ describe('lease proposer', () => {
     const c = new Cluster(three, { n1: 0 });
     c.tickAll();
     const term = c.p('n1').term();
-    const n2 = new LeaseProposer({
-      node: 'n2',
-      group: 'g',
-      voters: three,
-      timing,
-      ballotIndex: 1,
-      wallClock: () => WALL + c.now,
-      random: () => 0,
-    });
-    c.proposers.set('n2', n2);
+    const n2 = joinN2(c);
     c.drop = (s) => s.from === 'n1' || s.to === 'n1'; // the owner stops renewing (crashed)
     c.advance(100);
     n2.setCandidacy(1);
@@ -224,16 +230,7 @@ describe('lease proposer', () => {
     c.localLease = true;
     c.tickAll();
     const term = c.p('n1').term();
-    const n2 = new LeaseProposer({
-      node: 'n2',
-      group: 'g',
-      voters: three,
-      timing,
-      ballotIndex: 1,
-      wallClock: () => WALL + c.now,
-      random: () => 0,
-    });
-    c.proposers.set('n2', n2);
+    const n2 = joinN2(c);
     n2.setCandidacy(1);
     c.advance(10 * timing.leaseMs); // the owner renews all along
     const prepares = () => c.log.filter((s) => s.from === 'n2' && s.msg.type === 'prepare').length;
