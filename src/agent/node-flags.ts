@@ -8,6 +8,8 @@
  *   coordination worker) for garbage that lives microseconds;
  * - an old generation capped at 256 MB: V8 otherwise lets a small heap grow to several times
  *   its live size before it collects. The agent's live heap is ~35 MB with 1,000 groups
- *   (docs/benchmarks.md), so the cap leaves it room to grow sevenfold.
+ *   (docs/benchmarks.md), so the cap leaves it room to grow sevenfold. An agent that does
+ *   reach it (seen once, collapsing under `fast` timing with 1,000 groups) exits; its deadman
+ *   helper fences its groups at their deadlines and systemd restarts it.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=256'];

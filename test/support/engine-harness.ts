@@ -50,17 +50,12 @@ const fakeSpec = {
   paramModes: { mode: 'live' as const },
 };
 
-export async function setup(
-  t: TestContext,
-  opts: { groups?: GroupConfig[]; nodeMonitors?: MonitorConfig[] } = {},
-) {
-  const dir = await mkdtemp(join(tmpdir(), 'halo-engine-'));
-  const timers = new FakeTimers();
-  const coord = new FakeCoordinator('n1', ['n2']);
-  const resources = new FakeResources();
-  const monitors = new Map<string, FakeMonitor>();
-  const eventLog = new EventLog({ dir, node: 'n1', wallNow: () => timers.wallNow() });
-  const config: HaloConfig = {
+/** A two-node test cluster (n1, n2; fast timing) around `groups`, as the loader would return it. */
+export function twoNodeConfig(
+  groups: GroupConfig[],
+  opts: { monitors?: MonitorConfig[]; waitForAllMs?: number } = {},
+): HaloConfig {
+  return {
     file: '/etc/halo/halo.yaml',
     epoch: 1,
     version: 1,
@@ -71,16 +66,29 @@ export async function setup(
       coordination: { type: 'embedded' },
       api: { port: 7400, host: '127.0.0.1' },
       keepalive: { idleMs: 230_000, intervalMs: 1000, count: 5 },
-      waitForAllMs: 10_000,
+      waitForAllMs: opts.waitForAllMs ?? 10_000,
       unsafe: false,
     },
     nodes: [
       { name: 'n1', address: '127.0.0.1', peerPort: 7401, apiPort: 7400, links: [], weight: 1 },
       { name: 'n2', address: '127.0.0.1', peerPort: 7411, apiPort: 7410, links: [], weight: 1 },
     ],
-    groups: opts.groups ?? [group('web')],
-    monitors: opts.nodeMonitors ?? [],
+    groups,
+    monitors: opts.monitors ?? [],
   };
+}
+
+export async function setup(
+  t: TestContext,
+  opts: { groups?: GroupConfig[]; nodeMonitors?: MonitorConfig[] } = {},
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'halo-engine-'));
+  const timers = new FakeTimers();
+  const coord = new FakeCoordinator('n1', ['n2']);
+  const resources = new FakeResources();
+  const monitors = new Map<string, FakeMonitor>();
+  const eventLog = new EventLog({ dir, node: 'n1', wallNow: () => timers.wallNow() });
+  const config = twoNodeConfig(opts.groups ?? [group('web')], { monitors: opts.nodeMonitors ?? [] });
   const engine = new Engine({
     config,
     node: 'n1',

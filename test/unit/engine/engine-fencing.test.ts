@@ -3,11 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import type { GroupConfig, HaloConfig } from '../../../src/config/model.js';
+import type { GroupConfig } from '../../../src/config/model.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { EventLog } from '../../../src/engine/event-log.js';
 import type { FenceDevice } from '../../../src/engine/fencing/types.js';
 import { silentLogger } from '../../../src/log.js';
+import { twoNodeConfig } from '../../support/engine-harness.js';
 import { FakeCoordinator } from '../../support/fake-coordinator.js';
 import { FakeMonitor, FakeResources } from '../../support/fake-resource.js';
 import { FakeTimers, settle } from '../../support/fake-timers.js';
@@ -56,27 +57,7 @@ async function setup(t: TestContext) {
   const resources = new FakeResources();
   const device = new FakeDevice();
   const eventLog = new EventLog({ dir, node: 'n1', wallNow: () => timers.wallNow() });
-  const config: HaloConfig = {
-    file: '/etc/halo/halo.yaml',
-    epoch: 1,
-    version: 1,
-    cluster: {
-      name: 'test',
-      secretFile: '/nonexistent',
-      timing: { profile: 'fast', heartbeatMs: 75, leaseMs: 500, renewMs: 75, stopBudgetMs: 150 },
-      coordination: { type: 'embedded' },
-      api: { port: 7400, host: '127.0.0.1' },
-      keepalive: { idleMs: 230_000, intervalMs: 1000, count: 5 },
-      waitForAllMs: 10_000,
-      unsafe: false,
-    },
-    nodes: [
-      { name: 'n1', address: '127.0.0.1', peerPort: 7401, apiPort: 7400, links: [], weight: 1 },
-      { name: 'n2', address: '127.0.0.1', peerPort: 7411, apiPort: 7410, links: [], weight: 1 },
-    ],
-    groups: [stonithGroup()],
-    monitors: [],
-  };
+  const config = twoNodeConfig([stonithGroup()]);
   const engine = new Engine({
     config,
     node: 'n1',
