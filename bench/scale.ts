@@ -31,9 +31,12 @@ import { markdownTable } from './stats.js';
  *   must be 0; ownership changes: "lease acquired" lines in n2's log during the window;
  * - `--stress`: stress-ng runs one CPU hog per core for the window (and the fence trials);
  * - `--fence-trials K`: after the window, K times: SIGSTOP the owner's agent (its deadman
- *   helper keeps running), wait until the helper fenced every group at its deadline (its
- *   "deadline reached" log lines carry `lateMs`), SIGCONT, wait until the other node runs
- *   every group; the lateness p50/p99/max of all those fences is reported.
+ *   helper keeps running), wait until the helper fenced every group at its deadline, SIGCONT,
+ *   wait until the other node runs every group. Two latenesses are reported (p50/p99/max):
+ *   when the helper decided to fence (its "deadline reached" lines' `lateMs`: its timer's
+ *   promptness) and when each group's first action was issued (`startLateMs` of "deadline
+ *   fence done": a group's stop command is a fork and exec, and the groups before it in the
+ *   same batch are forked first).
  *
  * The groups' resource: one `script` resource each, `start: [true]`, `stop: [true]`, no
  * `check`. Its state is what its last start/stop recorded, so the probes every node runs at
@@ -169,8 +172,8 @@ interface Row {
   notOnOwnerAtEnd: number;
   /** n2 acquisitions during the window (ownership changes). */
   acquiredByStandby: number;
-  /** Deadline fences of the forced trials: how late each fired (ms). */
-  fenceLateMs: number[];
+  /** Deadline fences of the forced trials: how late each was decided and started. */
+  fenceLate: FenceLateness;
   n1StartS: number;
   settleS: number;
   windowS: number;
@@ -179,20 +182,26 @@ interface Row {
 const countDemotes = (text: string) => text.split('lease lost: demoting').length - 1;
 const countAcquired = (text: string) => text.split('"msg":"lease acquired"').length - 1;
 
-/** lateMs of every "deadline reached, fencing group" line the helper wrote into the agent's log. */
-function fenceLateness(text: string): number[] {
+/** The number `field` of every log line of the helper's whose msg is `msg`. */
+function helperLogNumbers(text: string, msg: string, field: string): number[] {
   const out: number[] = [];
   for (const line of text.split('\n')) {
-    if (!line.includes('deadline reached, fencing group')) continue;
+    if (!line.includes(msg)) continue;
     try {
-      const late = (JSON.parse(line) as { lateMs?: unknown }).lateMs;
-      if (typeof late === 'number') out.push(late);
+      const value = (JSON.parse(line) as Record<string, unknown>)[field];
+      if (typeof value === 'number') out.push(value);
     } catch {
       // a torn line: not a sample
     }
   }
   return out;
 }
+
+/** How late the helper decided to fence (its timer fired), per group. */
+const fenceDecidedLate = (text: string) =>
+  helperLogNumbers(text, 'deadline reached, fencing group', 'lateMs');
+/** How late the group's first fence action was issued, per group (after the fence finished). */
+const fenceStartedLate = (text: string) => helperLogNumbers(text, 'deadline fence done', 'startLateMs');
 
 /** Groups `node` reports running on itself, or 0 when its API does not answer. */
 async function runningOn(lab: Lab, node: string): Promise<number> {
@@ -209,8 +218,15 @@ async function runningOn(lab: Lab, node: string): Promise<number> {
  * running), wait until the helper fenced every group at its deadline, SIGCONT, and wait until
  * the other node runs every group; then the same on that node. Returns each fence's lateness.
  */
-async function forcedFences(lab: Lab, n: number, trials: number): Promise<number[]> {
-  const late: number[] = [];
+interface FenceLateness {
+  /** When the helper's timer fired and it decided to fence, after the deadline (ms). */
+  decided: number[];
+  /** When the group's first action was issued, after the deadline (ms). */
+  started: number[];
+}
+
+async function forcedFences(lab: Lab, n: number, trials: number): Promise<FenceLateness> {
+  const late: FenceLateness = { decided: [], started: [] };
   let owner = OWNER;
   for (let trial = 1; trial <= trials; trial++) {
     const other = owner === 'n1' ? 'n2' : 'n1';
@@ -221,13 +237,15 @@ async function forcedFences(lab: Lab, n: number, trials: number): Promise<number
     try {
       await lab.waitFor(
         `${owner}'s helper fencing all ${n} groups`,
-        async () => fenceLateness(lab.logs(`agent-${owner}`).slice(before)).length >= n,
+        async () => fenceStartedLate(lab.logs(`agent-${owner}`).slice(before)).length >= n,
         60_000,
       );
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    late.push(...fenceLateness(lab.logs(`agent-${owner}`).slice(before)));
+    const text = lab.logs(`agent-${owner}`).slice(before);
+    late.decided.push(...fenceDecidedLate(text));
+    late.started.push(...fenceStartedLate(text));
     await lab.waitFor(
       `all ${n} groups on ${other}`,
       async () => (await runningOn(lab, other)) === n,
@@ -314,7 +332,8 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   const agentLog = lab.logs(`agent-${OWNER}`);
   const onOwner = await runningOnOwner(lab);
   const acquiredByStandby = countAcquired(lab.logs('agent-n2').slice(standbyLogBefore));
-  const fenceLateMs = FENCE_TRIALS > 0 ? await forcedFences(lab, n, FENCE_TRIALS) : [];
+  const fenceLate =
+    FENCE_TRIALS > 0 ? await forcedFences(lab, n, FENCE_TRIALS) : { decided: [], started: [] };
 
   const outPackets = traffic1.outPackets - traffic0.outPackets;
   const inPackets = traffic1.inPackets - traffic0.inPackets;
@@ -332,7 +351,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     lostWhileSettling: countDemotes(agentLog.slice(0, logBefore)),
     notOnOwnerAtEnd: typeof onOwner === 'number' ? n - onOwner : n,
     acquiredByStandby,
-    fenceLateMs,
+    fenceLate,
     n1StartS,
     settleS,
     windowS,
@@ -420,9 +439,12 @@ async function main(): Promise<void> {
     ),
   );
   const fenceNote = (r: Row) => {
-    if (r.fenceLateMs.length === 0) return '';
-    const sorted = [...r.fenceLateMs].sort((a, b) => a - b);
-    return `; forced deadline fences (${FENCE_TRIALS} SIGSTOPs of the owner's agent): ${sorted.length} fences, lateness p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms`;
+    if (r.fenceLate.decided.length === 0) return '';
+    const spread = (samples: number[]) => {
+      const sorted = [...samples].sort((a, b) => a - b);
+      return `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms`;
+    };
+    return `; forced deadline fences (${FENCE_TRIALS} SIGSTOPs of the owner's agent): ${r.fenceLate.decided.length} fences, decided late by ${spread(r.fenceLate.decided)}; first action issued late by ${spread(r.fenceLate.started)}`;
   };
   const notes = rows.map((r) =>
     'error' in r

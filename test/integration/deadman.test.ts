@@ -269,4 +269,62 @@ describe('deadman helper', () => {
       [false, false],
     );
   });
+
+  it('fences every group that shares a deadline from one timer, signals first, and logs how late each started', async (t) => {
+    const dir = tempDir(t);
+    const logPath = join(dir, 'helper.log');
+    const logFd = openSync(logPath, 'a');
+    t.after(() => closeSync(logFd));
+    const deadman = await DeadmanClient.spawn({
+      nodeName: 'n1',
+      cluster: 'test-cluster',
+      epoch: 1,
+      key: randomBytes(32),
+      voters: {},
+      stderr: logFd,
+    });
+    t.after(() => deadman.stop());
+    t.after(() => killGroup(deadman.pid));
+    const fenced: string[] = [];
+    deadman.on((e) => {
+      if (e.type === 'fenced' && e.confirmed) fenced.push(e.group);
+    });
+    const groups = Array.from({ length: 40 }, (_, i) => `g${i}`);
+    const sleepers = groups.map(() => {
+      const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+      child.unref();
+      return child.pid!;
+    });
+    t.after(() => sleepers.forEach(killGroup));
+    const deadline = monoNow() + 500;
+    for (const [i, g] of groups.entries())
+      await deadman.arm(g, {
+        deadlineMonoMs: deadline,
+        actions: [{ kind: 'kill-tree', pid: sleepers[i]!, signal: 'SIGTERM' }],
+        releasePayload: null,
+      });
+    await until(() => fenced.length === groups.length, 'every group fenced');
+    assert.deepEqual(
+      sleepers.filter((pid) => processGroupAlive(pid)),
+      [],
+      'every process group is gone',
+    );
+    const records = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const reached = records.filter((r) => r.msg === 'deadline reached, fencing group');
+    assert.deepEqual(reached.map((r) => r.group).sort(), [...groups].sort());
+    assert.ok(
+      reached.every((r) => r.batch === groups.length && Number.isInteger(r.lateMs)),
+      'one firing took all the groups of the deadline',
+    );
+    const done = records.filter((r) => r.msg === 'deadline fence done');
+    assert.equal(done.length, groups.length);
+    const decidedLate = new Map(reached.map((r) => [r.group, r.lateMs as number]));
+    assert.ok(
+      done.every((r) => Number.isInteger(r.startLateMs) && r.startLateMs >= decidedLate.get(r.group)! - 1),
+      'each fence started no earlier than the decision',
+    );
+  });
 });

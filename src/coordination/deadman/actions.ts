@@ -63,12 +63,34 @@ export function processGroupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
+  const live = liveProcessGroups();
+  return live === null || live.has(pgid);
+}
+
+let scan: Set<number> | null | undefined;
+
+/**
+ * The process groups with a live member, read from /proc once per turn of the event loop:
+ * a deadline fences many groups at once, and a scan of /proc each would hold up the next
+ * group's fence. Null when /proc cannot be read.
+ */
+function liveProcessGroups(): Set<number> | null {
+  if (scan !== undefined) return scan;
+  scan = readLiveProcessGroups();
+  setImmediate(() => {
+    scan = undefined;
+  });
+  return scan;
+}
+
+function readLiveProcessGroups(): Set<number> | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return true;
+    return null;
   }
+  const live = new Set<number>();
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -80,10 +102,9 @@ export function processGroupAlive(pgid: number): boolean {
     // Fields after the command name, which is in parentheses and may contain spaces.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const state = rest[0];
-    const pgrp = Number(rest[2]);
-    if (pgrp === pgid && state !== 'Z' && state !== 'X') return true;
+    if (state !== 'Z' && state !== 'X') live.add(Number(rest[2]));
   }
-  return false;
+  return live;
 }
 
 async function killTree(pgid: number, first: NodeJS.Signals, opts: ExecuteOptions): Promise<ActionOutcome> {
@@ -92,16 +113,20 @@ async function killTree(pgid: number, first: NodeJS.Signals, opts: ExecuteOption
     return { kind: 'kill-tree', confirmed: false, detail: `refusing to kill process group ${pgid}` };
   }
   if (!signalGroup(pgid, first)) return { kind: 'kill-tree', confirmed: true, detail: 'already gone' };
+  // Every check waits a little first: the other groups fenced at the same deadline get their
+  // signals before this one's /proc scan, and a killed group needs a moment to disappear.
   while (monoNowMs() < opts.killByMonoMs) {
+    await sleep(Math.min(10, Math.max(1, opts.killByMonoMs - monoNowMs())));
     if (!processGroupAlive(pgid))
       return { kind: 'kill-tree', confirmed: true, detail: `gone after ${first}` };
-    await sleep(Math.min(10, Math.max(1, opts.killByMonoMs - monoNowMs())));
   }
   signalGroup(pgid, 'SIGKILL');
   const giveUpAt = monoNowMs() + (opts.vanishTimeoutMs ?? 2000);
+  let pause = 1;
   while (monoNowMs() < giveUpAt) {
+    await sleep(pause);
+    pause = 10;
     if (!processGroupAlive(pgid)) return { kind: 'kill-tree', confirmed: true, detail: 'gone after SIGKILL' };
-    await sleep(10);
   }
   return { kind: 'kill-tree', confirmed: false, detail: 'process group still present after SIGKILL' };
 }

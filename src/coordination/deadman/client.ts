@@ -25,8 +25,8 @@ export interface DeadmanSpawnOptions {
   killGraceMs?: number;
   /** The lifeline FIFO the helper holds open for writing (see lifeline.ts); none when absent. */
   lifeline?: string;
-  /** The helper's stderr (JSON lines). Default: inherit the agent's. */
-  stderr?: 'inherit' | 'ignore';
+  /** The helper's stderr (JSON lines): a file descriptor, or by default the agent's. */
+  stderr?: 'inherit' | 'ignore' | number;
   /** How long to wait for the helper to answer a request. Default 5 s. */
   requestTimeoutMs?: number;
   log?: Logger;

@@ -39,10 +39,6 @@ interface Identity {
   killGraceMs: number;
 }
 
-interface Armed extends ArmSpec {
-  timer: NodeJS.Timeout;
-}
-
 /** Delays of the repeated release sends: a lost datagram would cost a full lease wait. */
 const RELEASE_REPEATS_MS = [0, 20, 60, 150];
 const DEFAULT_KILL_GRACE_MS = 200;
@@ -52,7 +48,13 @@ type State = 'waiting-init' | 'running' | 'fencing' | 'exiting';
 export class DeadmanHelper {
   private readonly io: HelperIo;
   private readonly bootId = newBootId();
-  private readonly armed = new Map<string, Armed>();
+  private readonly armed = new Map<string, ArmSpec>();
+  /**
+   * One timer for every armed group, due at the earliest deadline: groups renewed together
+   * share a deadline, and a timer each would run their fences one callback at a time.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly inFlight = new Set<Promise<void>>();
   private identity: Identity | null = null;
   private state: State = 'waiting-init';
@@ -88,9 +90,8 @@ export class DeadmanHelper {
     this.state = 'fencing';
     this.io.log('warn', { groups: [...this.armed.keys()] }, 'agent gone, fencing armed groups');
     const groups = [...this.armed.entries()];
-    this.armed.clear();
+    this.disarmAll();
     const work = groups.map(async ([group, spec]) => {
-      clearTimeout(spec.timer);
       const started = monoNowMs();
       const result = await executeActions(spec.actions, {
         killByMonoMs: Math.min(started + this.identity!.killGraceMs, spec.deadlineMonoMs),
@@ -138,15 +139,12 @@ export class DeadmanHelper {
         this.requireIdentity();
         if (!Number.isFinite(msg.deadlineMonoMs) || !Array.isArray(msg.actions))
           throw new Error('bad arm request');
-        const previous = this.armed.get(msg.group);
-        if (previous) clearTimeout(previous.timer);
-        const timer = this.deadlineTimer(msg.group, msg.deadlineMonoMs);
         this.armed.set(msg.group, {
           deadlineMonoMs: msg.deadlineMonoMs,
           actions: msg.actions,
           releasePayload: msg.releasePayload,
-          timer,
         });
+        if (msg.deadlineMonoMs < this.timerAt) this.wakeAt(msg.deadlineMonoMs);
         return;
       }
       case 'extend': {
@@ -156,21 +154,21 @@ export class DeadmanHelper {
         const missing: string[] = [];
         for (const group of msg.groups) {
           const armed = this.armed.get(group);
-          // The timer stays: it fires at the old deadline, finds a later one and waits again.
+          // The timer stays: it fires at the old deadline, finds later ones and waits again.
           if (armed) armed.deadlineMonoMs = msg.deadlineMonoMs;
           else missing.push(String(group));
         }
+        if (msg.deadlineMonoMs < this.timerAt && msg.groups.length > missing.length)
+          this.wakeAt(msg.deadlineMonoMs);
         return missing;
       }
       case 'disarm': {
-        const armed = this.armed.get(msg.group);
-        if (armed) clearTimeout(armed.timer);
         this.armed.delete(msg.group);
+        if (this.armed.size === 0) this.disarmAll();
         return;
       }
       case 'stop': {
-        for (const a of this.armed.values()) clearTimeout(a.timer);
-        this.armed.clear();
+        this.disarmAll();
         this.io.log('info', {}, 'stopped by agent');
         // Ack first (handle() replies after dispatch), then exit once in-flight work is done.
         setImmediate(() => void Promise.allSettled([...this.inFlight]).then(() => this.finish(0)));
@@ -187,33 +185,59 @@ export class DeadmanHelper {
     return this.identity;
   }
 
-  private deadlineTimer(group: string, deadline: number): NodeJS.Timeout {
-    return setTimeout(() => this.deadlineReached(group), Math.max(0, deadline - monoNowMs()));
+  private disarmAll(): void {
+    this.armed.clear();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
-  /** A group's timer fired: fence if its current deadline (an extend may have moved it) passed. */
-  private deadlineReached(group: string): void {
-    const armed = this.armed.get(group);
-    if (armed === undefined || this.state !== 'running') return;
-    const deadline = armed.deadlineMonoMs;
-    const early = deadline - monoNowMs();
-    if (early > 0) {
-      armed.timer = this.deadlineTimer(group, deadline);
-      return;
+  private wakeAt(deadline: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.deadlinesReached(), Math.max(0, deadline - monoNowMs()));
+  }
+
+  /**
+   * The timer fired: fence every group whose current deadline (an extend may have moved it)
+   * has passed, then wait for the earliest remaining one. All due groups are taken off the
+   * armed set and logged first, then their fences start one after the other; `lateMs` is how
+   * late the helper decided, `startLateMs` how late a group's first action was issued (a stop
+   * command is a fork and exec, which the groups before it in the same batch wait for).
+   */
+  private deadlinesReached(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.state !== 'running') return;
+    const now = monoNowMs();
+    const due: [string, ArmSpec][] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.armed) {
+      const deadline = entry[1].deadlineMonoMs;
+      if (deadline <= now) due.push(entry);
+      else if (deadline < next) next = deadline;
     }
-    this.armed.delete(group);
-    const lateMs = Math.round(-early);
-    this.io.log('warn', { group, lateMs }, 'deadline reached, fencing group');
-    const work = executeActions(armed.actions, { killByMonoMs: monoNowMs() }).then((result) => {
-      this.io.log(
-        result.confirmed ? 'info' : 'error',
-        { group, outcomes: result.outcomes },
-        'deadline fence done',
-      );
-      this.io.reply({ t: 'fenced', group, confirmed: result.confirmed });
-    });
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    for (const [group] of due) this.armed.delete(group);
+    if (next !== Number.POSITIVE_INFINITY) this.wakeAt(next);
+    if (due.length === 0) return;
+    due.sort((a, b) => a[1].deadlineMonoMs - b[1].deadlineMonoMs);
+    for (const [group, spec] of due) {
+      const lateMs = Math.round(now - spec.deadlineMonoMs);
+      this.io.log('warn', { group, lateMs, batch: due.length }, 'deadline reached, fencing group');
+    }
+    for (const [group, spec] of due) {
+      const startLateMs = Math.round(monoNowMs() - spec.deadlineMonoMs);
+      const work = executeActions(spec.actions, { killByMonoMs: monoNowMs() }).then((result) => {
+        this.io.log(
+          result.confirmed ? 'info' : 'error',
+          { group, startLateMs, outcomes: result.outcomes },
+          'deadline fence done',
+        );
+        this.io.reply({ t: 'fenced', group, confirmed: result.confirmed });
+      });
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    }
   }
 
   private async sendRelease(group: string, payload: unknown): Promise<void> {
