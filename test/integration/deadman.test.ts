@@ -297,13 +297,22 @@ describe('deadman helper', () => {
     });
     t.after(() => sleepers.forEach(killGroup));
     const deadline = monoNow() + 500;
+    // Armed first, but their first action is a command (a fork and exec): fenced after the signals.
+    const commandGroups = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    for (const g of commandGroups)
+      await deadman.arm(g, {
+        deadlineMonoMs: deadline,
+        actions: [{ kind: 'run', argv: ['true'], timeoutMs: 5000 }],
+        releasePayload: null,
+      });
     for (const [i, g] of groups.entries())
       await deadman.arm(g, {
         deadlineMonoMs: deadline,
         actions: [{ kind: 'kill-tree', pid: sleepers[i]!, signal: 'SIGTERM' }],
         releasePayload: null,
       });
-    await until(() => fenced.length === groups.length, 'every group fenced');
+    const all = [...groups, ...commandGroups];
+    await until(() => fenced.length === all.length, 'every group fenced');
     assert.deepEqual(
       sleepers.filter((pid) => processGroupAlive(pid)),
       [],
@@ -314,13 +323,19 @@ describe('deadman helper', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l));
     const reached = records.filter((r) => r.msg === 'deadline reached, fencing group');
-    assert.deepEqual(reached.map((r) => r.group).sort(), [...groups].sort());
+    assert.deepEqual(reached.map((r) => r.group).sort(), [...all].sort());
     assert.ok(
-      reached.every((r) => r.batch === groups.length && Number.isInteger(r.lateMs)),
+      reached.every((r) => r.batch === all.length && Number.isInteger(r.lateMs)),
       'one firing took all the groups of the deadline',
     );
     const done = records.filter((r) => r.msg === 'deadline fence done');
-    assert.equal(done.length, groups.length);
+    assert.equal(done.length, all.length);
+    const started = new Map(done.map((r) => [r.group, r.startLateMs as number]));
+    assert.ok(
+      Math.max(...groups.map((g) => started.get(g)!)) <=
+        Math.min(...commandGroups.map((g) => started.get(g)!)),
+      'every signal was issued before the first command was started',
+    );
     const decidedLate = new Map(reached.map((r) => [r.group, r.lateMs as number]));
     assert.ok(
       done.every((r) => Number.isInteger(r.startLateMs) && r.startLateMs >= decidedLate.get(r.group)! - 1),

@@ -220,7 +220,10 @@ export class DeadmanHelper {
     for (const [group] of due) this.armed.delete(group);
     if (next !== Number.POSITIVE_INFINITY) this.wakeAt(next);
     if (due.length === 0) return;
-    due.sort((a, b) => a[1].deadlineMonoMs - b[1].deadlineMonoMs);
+    // A signal is issued at once; a command is a fork and exec that the groups after it wait
+    // for. Groups whose first action is a signal go first, then by deadline.
+    const forksFirst = (spec: ArmSpec) => (spec.actions[0]?.kind === 'kill-tree' ? 0 : 1);
+    due.sort((a, b) => forksFirst(a[1]) - forksFirst(b[1]) || a[1].deadlineMonoMs - b[1].deadlineMonoMs);
     for (const [group, spec] of due) {
       const lateMs = Math.round(now - spec.deadlineMonoMs);
       this.io.log('warn', { group, lateMs, batch: due.length }, 'deadline reached, fencing group');
