@@ -57,6 +57,24 @@ async function voter(
   return [socket.address().port, arrivals];
 }
 
+/** A helper for node n1 with no voters to release to, stopped (unless told not to) and killed after the test. */
+async function helperWithoutVoters(
+  t: TestContext,
+  opts: { stderr?: 'ignore' | number; stopAfter?: boolean } = {},
+): Promise<DeadmanClient> {
+  const deadman = await DeadmanClient.spawn({
+    nodeName: 'n1',
+    cluster: 'test-cluster',
+    epoch: 1,
+    key: randomBytes(32),
+    voters: {},
+    stderr: opts.stderr ?? 'ignore',
+  });
+  if (opts.stopAfter ?? true) t.after(() => deadman.stop());
+  t.after(() => killGroup(deadman.pid));
+  return deadman;
+}
+
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -201,15 +219,7 @@ describe('deadman helper', () => {
     writeFileSync(marker, 'x');
     const resource = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
     t.after(() => killGroup(resource.pid));
-    const deadman = await DeadmanClient.spawn({
-      nodeName: 'n1',
-      cluster: 'test-cluster',
-      epoch: 1,
-      key: randomBytes(32),
-      voters: {},
-      stderr: 'ignore',
-    });
-    t.after(() => killGroup(deadman.pid));
+    const deadman = await helperWithoutVoters(t, { stopAfter: false });
     const events: DeadmanEvent[] = [];
     deadman.on((e) => events.push(e));
     const spec = {
@@ -234,16 +244,7 @@ describe('deadman helper', () => {
     const dir = tempDir(t);
     const markers = ['a', 'b'].map((g) => join(dir, `${g}-active`));
     for (const m of markers) writeFileSync(m, 'x');
-    const deadman = await DeadmanClient.spawn({
-      nodeName: 'n1',
-      cluster: 'test-cluster',
-      epoch: 1,
-      key: randomBytes(32),
-      voters: {},
-      stderr: 'ignore',
-    });
-    t.after(() => deadman.stop());
-    t.after(() => killGroup(deadman.pid));
+    const deadman = await helperWithoutVoters(t);
     const events: Array<DeadmanEvent & { at: number }> = [];
     deadman.on((e) => events.push({ ...e, at: monoNow() }));
     for (const [i, g] of ['a', 'b'].entries()) {
@@ -275,16 +276,7 @@ describe('deadman helper', () => {
     const logPath = join(dir, 'helper.log');
     const logFd = openSync(logPath, 'a');
     t.after(() => closeSync(logFd));
-    const deadman = await DeadmanClient.spawn({
-      nodeName: 'n1',
-      cluster: 'test-cluster',
-      epoch: 1,
-      key: randomBytes(32),
-      voters: {},
-      stderr: logFd,
-    });
-    t.after(() => deadman.stop());
-    t.after(() => killGroup(deadman.pid));
+    const deadman = await helperWithoutVoters(t, { stderr: logFd });
     const fenced: string[] = [];
     deadman.on((e) => {
       if (e.type === 'fenced' && e.confirmed) fenced.push(e.group);
