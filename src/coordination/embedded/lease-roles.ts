@@ -1,5 +1,6 @@
 import type { Timing } from '../../config/model.js';
 import { LeaseAcceptor } from '../lease/acceptor.js';
+import { ACQUISITIONS_PER_SECOND, AcquisitionPacer } from '../lease/acquisition-pacer.js';
 import { type BatchOutput, BatchRenewer } from '../lease/batch-renewer.js';
 import {
   BATCH_GROUP,
@@ -28,6 +29,8 @@ export interface LeaseRolesOptions {
   now: () => number;
   /** Renew every lease held in one round (BatchRenewer) instead of one round per group. Default true. */
   batchRenewal?: boolean;
+  /** Rank-0 acquisition rounds started per second, at most (AcquisitionPacer). */
+  acquisitionsPerSecond?: number;
 }
 
 /**
@@ -41,6 +44,7 @@ export class LeaseRoles {
   readonly acceptor: LeaseAcceptor;
   private readonly proposers = new Map<string, LeaseProposer>();
   private readonly renewer: BatchRenewer | null;
+  private readonly pacer: AcquisitionPacer;
   /**
    * No proposer is due before this: a lower bound, lowered whenever a proposer is touched and
    * made exact by each pass over them. With N groups a tick then costs O(1) unless one is due
@@ -59,6 +63,10 @@ export class LeaseRoles {
             voters: opts.voters.map((v) => ({ name: v.name, weight: v.weight })),
             timing: opts.timing,
           });
+    this.pacer = new AcquisitionPacer({
+      ratePerSecond: opts.acquisitionsPerSecond ?? ACQUISITIONS_PER_SECOND,
+      burstMs: opts.timing.renewMs,
+    });
     for (const group of opts.groups) this.proposers.set(group, this.newProposer(group));
   }
 
@@ -109,10 +117,20 @@ export class LeaseRoles {
       // lower the bound again; the pass adds what it saw after each proposer's own tick.
       this.proposersDueAt = Number.POSITIVE_INFINITY;
       let next = Number.POSITIVE_INFINITY;
+      const waiting: Array<{ group: string; p: LeaseProposer; rank: number }> = [];
       this.proposers.forEach((p, group) => {
-        if (p.nextWakeAt() <= now) this.route(p.tick(now, this.localLease(group, now)), group);
+        if (p.nextWakeAt() <= now) {
+          // Not `touched`: an attempt left waiting reports a due time in the past.
+          this.route(p.tick(now, this.localLease(group, now), false), group, false);
+          const rank = p.acquisitionDue(now);
+          if (rank !== null) {
+            waiting.push({ group, p, rank });
+            return;
+          }
+        }
         next = Math.min(next, p.nextWakeAt());
       });
+      next = Math.min(next, this.startAcquisitions(waiting, now));
       this.proposersDueAt = Math.min(this.proposersDueAt, next);
     }
     if (this.renewer)
@@ -121,6 +139,25 @@ export class LeaseRoles {
         now,
       );
     this.routeAcceptor(this.acceptor.tick(now));
+  }
+
+  /**
+   * Lets the due acquisition attempts go as far as the pacer allows, most preferred first and
+   * then in the config's order (the same order on every node); returns when the next of those
+   * left waiting may go.
+   */
+  private startAcquisitions(
+    waiting: Array<{ group: string; p: LeaseProposer; rank: number }>,
+    now: number,
+  ): number {
+    waiting.sort((a, b) => a.rank - b.rank);
+    let next = Number.POSITIVE_INFINITY;
+    for (const { group, p, rank } of waiting) {
+      if (!this.pacer.take(rank, now)) return Math.min(next, this.pacer.readyAt(rank, now));
+      this.route(p.tick(now, this.localLease(group, now)), group);
+      next = Math.min(next, p.nextWakeAt());
+    }
+    return next;
   }
 
   private localLease(group: string, now: number): () => ReportedLease | null {
@@ -171,9 +208,9 @@ export class LeaseRoles {
     }
   }
 
-  private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string): void {
+  private route(out: { send: Outgoing[]; events: LeaseEvent[] }, group: string, touch = true): void {
     const p = this.proposers.get(group);
-    if (p) this.touched(p);
+    if (p && touch) this.touched(p);
     for (const o of out.send) this.sendLease(o);
     for (const e of out.events) this.opts.onEvent(group, e);
   }

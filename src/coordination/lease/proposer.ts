@@ -161,9 +161,10 @@ export class LeaseProposer {
    * is another node's and live, a PREPARE cannot succeed (this acceptor would report it and the
    * round would abort), so a due candidate waits for its end (or the acceptor's EXPIRED push)
    * instead of asking every voter: with N groups, a standby re-asking every group was most of
-   * an idle cluster's lease traffic.
+   * an idle cluster's lease traffic. `mayAcquire` false: do everything else that is due but
+   * start no acquisition round (see `acquisitionDue`).
    */
-  tick(now: number, localLease?: () => ReportedLease | null): ProposerOutput {
+  tick(now: number, localLease?: () => ReportedLease | null, mayAcquire = true): ProposerOutput {
     const out: ProposerOutput = { send: [], events: [] };
     this.#checkDemote(now, out);
     if (this.#candidacyChanged) {
@@ -176,7 +177,7 @@ export class LeaseProposer {
     if (!this.#round) {
       if (this.#owner) {
         if (now >= this.#renewAt && !this.#batchRenewal) this.#startRound(now, out);
-      } else if (this.#rank !== null && now >= this.#retryAt) {
+      } else if (mayAcquire && this.#rank !== null && now >= this.#retryAt) {
         const held = localLease?.() ?? null;
         if (held !== null && held.owner !== this.#node && held.remainingMs > 0) {
           this.#noteOwner(held.owner, held.term, out);
@@ -185,6 +186,15 @@ export class LeaseProposer {
       }
     }
     return out;
+  }
+
+  /**
+   * After a `tick(now, …, false)`: an acquisition attempt is due and waits for the caller's
+   * permission (the node's AcquisitionPacer); the rank it would be made with.
+   */
+  acquisitionDue(now: number): number | null {
+    if (this.#candidacyChanged || this.#owner || this.#round || this.#rank === null) return null;
+    return now >= this.#retryAt ? this.#rank : null;
   }
 
   handle(from: string, msg: LeaseMessage, now: number): ProposerOutput {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeaseRoles } from '../../../src/coordination/embedded/lease-roles.js';
 import type { VoterInfo } from '../../../src/coordination/embedded/voters.js';
+import { ACQUISITIONS_PER_SECOND } from '../../../src/coordination/lease/acquisition-pacer.js';
 import type { LeaseMessage } from '../../../src/coordination/lease/messages.js';
 import type { LeaseEvent } from '../../../src/coordination/lease/proposer.js';
 import { leaseMath, TIMING_PROFILES } from '../../../src/coordination/timing.js';
@@ -23,8 +24,10 @@ interface Wire {
 class Trio {
   now = 50_000;
   readonly roles = new Map<string, LeaseRoles>();
-  readonly events: Array<{ node: string; group: string; ev: LeaseEvent }> = [];
+  readonly events: Array<{ node: string; group: string; ev: LeaseEvent; at: number }> = [];
   readonly wire: Wire[] = [];
+  /** When each message of `wire` was sent. */
+  readonly sentAt: number[] = [];
   drop: (w: Wire) => boolean = () => false;
   #queue: Wire[] = [];
   #delivering = false;
@@ -44,7 +47,7 @@ class Trio {
         timing,
         groups: self.kind === 'node' ? groups : [],
         send: (to, msg) => this.#push({ from: self.name, to, msg }),
-        onEvent: (group, ev) => this.events.push({ node: self.name, group, ev }),
+        onEvent: (group, ev) => this.events.push({ node: self.name, group, ev, at: this.now }),
         now: () => this.now,
       });
       roles.acceptor.boot(this.now - math.quarantineMs);
@@ -58,6 +61,7 @@ class Trio {
 
   #push(w: Wire): void {
     this.wire.push(w);
+    this.sentAt.push(this.now);
     if (this.drop(w)) return;
     this.#queue.push(w);
     if (this.#delivering) return;
@@ -100,7 +104,8 @@ const names = (n: number) => Array.from({ length: n }, (_, i) => `group-${String
 function owned(groups: string[]): Trio {
   const t = new Trio(groups);
   for (const g of groups) t.r('n1').setCandidacy(g, 0);
-  t.run(5 * R);
+  // Acquisitions are paced (AcquisitionPacer): the last one starts N / rate seconds in.
+  t.run(5 * R + Math.ceil((groups.length * 1000) / ACQUISITIONS_PER_SECOND));
   assert.equal(t.eventsOf('n1', 'acquired').length, groups.length, 'n1 acquired every group');
   return t;
 }
@@ -217,5 +222,64 @@ describe('batched lease renewal', () => {
     t.r('n2').setCandidacy('b', 0);
     t.run(timing.leaseMs + 5 * R);
     assert.equal(t.eventsOf('n2', 'acquired').length, 2);
+  });
+});
+
+describe('paced acquisition', () => {
+  /** The most PREPAREs `node` sent for distinct groups in any window of `ms`. */
+  function peakPrepares(t: Trio, node: string, ms: number): number {
+    const times = t.wire
+      .map((w, i) => ({ w, at: t.sentAt[i]! }))
+      .filter(({ w }) => w.from === node && w.msg.type === 'prepare')
+      .map(({ at }) => at);
+    let peak = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= ms) j++;
+      peak = Math.max(peak, i - j + 1);
+    }
+    // Each PREPARE goes to the two other voters (the own acceptor gets it without the wire).
+    return peak / 2;
+  }
+
+  const bucket = Math.floor((ACQUISITIONS_PER_SECOND / 1000) * R);
+
+  it('wins a thousand free groups a slice at a time, and the preferred node wins them even when the other starts first', () => {
+    const groups = names(1000);
+    const t = new Trio(groups);
+    // n2's cold-start wait ended 100 ms before n1's: it starts walking the free groups first.
+    for (const g of groups) t.r('n2').setCandidacy(g, 1);
+    t.run(100);
+    for (const g of groups) t.r('n1').setCandidacy(g, 0);
+    t.run(3000);
+    const held = (node: string) =>
+      groups.filter((g) => t.r('witness').acceptor.view(g, t.now).accepted?.owner === node).length;
+    // A rank-1 attempt costs twice a rank-0 one, so n1 overtakes n2 after about a hundred groups
+    // (with equal costs n2 would stay ahead and take every group).
+    assert.ok(held('n1') >= 850, `n1 holds ${held('n1')} of 1000, n2 ${held('n2')}`);
+    assert.equal(held('n1') + held('n2'), 1000);
+    assert.equal(t.eventsOf('n1', 'demote').length + t.eventsOf('n2', 'demote').length, 0);
+    for (const node of ['n1', 'n2']) {
+      const peak = peakPrepares(t, node, R);
+      assert.ok(peak <= 2 * bucket, `${node} started ${peak} rounds in ${R} ms (bucket ${bucket})`);
+    }
+  });
+
+  it('takes over a thousand groups from a lost owner at the paced rate, one owner at a time', () => {
+    const groups = names(1000);
+    const t = owned(groups);
+    for (const g of groups) t.r('n2').setCandidacy(g, 1);
+    t.run(2 * timing.leaseMs);
+    t.drop = (w) => w.from === 'n1' || w.to === 'n1';
+    const lostAt = t.now;
+    t.run(timing.leaseMs + 3000);
+    assert.equal(t.eventsOf('n1', 'demote').length, 1000);
+    assert.equal(t.eventsOf('n2', 'acquired').length, 1000);
+    const peak = peakPrepares(t, 'n2', R);
+    assert.ok(peak <= bucket, `n2 started ${peak} rounds in ${R} ms (a rank-1 attempt costs 2)`);
+    // Every acquisition by n2 came after n1's demote point for that group.
+    const demotedAt = new Map(t.eventsOf('n1', 'demote').map((e) => [e.group, e.at]));
+    for (const e of t.eventsOf('n2', 'acquired'))
+      assert.ok(e.at > demotedAt.get(e.group)!, `${e.group}: n2 acquired before n1 demoted`);
+    assert.ok(lostAt < Math.min(...demotedAt.values()));
   });
 });
