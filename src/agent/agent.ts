@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
 import { peerToken, TokenAuth } from '../api/auth.js';
@@ -28,6 +27,7 @@ import { VERSION } from '../util/version.js';
 import { registerWebUi } from '../web/web-ui.js';
 import { ConfigStore, fileKey, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
+import { LoopLag } from './loop-lag.js';
 import { MembershipEvents } from './membership-events.js';
 import { renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
@@ -39,6 +39,8 @@ import { installTestHooks } from './test-hooks.js';
 
 /** Length of one event-loop lag window (the stall monitor sees the last one or two). */
 const LAG_WINDOW_MS = 5000;
+/** The agent's own tick: it stamps `lastTick` and measures the event-loop lag (LoopLag). */
+const LAG_SAMPLE_MS = 100;
 
 /** How often the agent checks that its state directory can be written. */
 const STATE_DIR_PROBE_MS = 2000;
@@ -72,12 +74,9 @@ export class Agent implements ClusterOps {
   private api!: FastifyInstance;
   private configStore!: ConfigStore;
   private stateDirWatch: StateDirWatch | undefined;
-  private readonly lag = monitorEventLoopDelay({ resolution: 20 });
+  private readonly lag = new LoopLag({ everyMs: LAG_SAMPLE_MS, windowMs: LAG_WINDOW_MS });
   private readonly failovers: Record<string, number> = {};
   private lastTick = Date.now();
-  /** Event-loop lag is judged over the last LAG_WINDOW_MS to 2×: the worst of this window and the last. */
-  private lagWindowStart = Date.now();
-  private previousLagMaxNs = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private lifeline: Lifeline | undefined;
 
@@ -127,19 +126,11 @@ export class Agent implements ClusterOps {
 
     installClientKeepalive(this.config.cluster.keepalive);
     setEc2Keepalive(this.config.cluster.keepalive);
-    this.lag.enable();
     installTestHooks(log);
     this.tickTimer = setInterval(() => {
       this.lastTick = Date.now();
-      // Without a reset the histogram's max is the worst lag since the agent started, so one
-      // slow moment (loading the AWS SDK on a busy machine) failed the stall monitor for ever
-      // and left the node ineligible until restarted.
-      if (this.lastTick - this.lagWindowStart >= LAG_WINDOW_MS) {
-        this.previousLagMaxNs = this.lag.max;
-        this.lag.reset();
-        this.lagWindowStart = this.lastTick;
-      }
-    }, 100);
+      this.lag.sample(performance.now());
+    }, LAG_SAMPLE_MS);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
     // Before the coordinator: its deadman helper holds the same FIFO (see lifeline.ts).
@@ -183,7 +174,7 @@ export class Agent implements ClusterOps {
       log,
       stateDir,
       agentHealth: () => ({
-        eventLoopLagMs: Math.max(this.previousLagMaxNs, this.lag.max) / 1e6,
+        eventLoopLagMs: this.lag.maxMs(performance.now()),
         lastTickAgoMs: Date.now() - this.lastTick,
       }),
     });
@@ -281,7 +272,6 @@ export class Agent implements ClusterOps {
   async stop(): Promise<void> {
     await this.sd.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
-    this.lag.disable();
     await this.api?.close();
     await this.engine?.stop();
     await this.alerts?.stop();

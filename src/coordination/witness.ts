@@ -32,7 +32,11 @@ interface ClusterState {
   nextHeartbeat: number;
 }
 
-const TICK_MS = 20;
+/**
+ * The witness sleeps until an accepted lease expires (its EXPIRED push lets the next owner go
+ * at once) or a heartbeat is due, but at least this often.
+ */
+const IDLE_TICK_MS = 250;
 
 export class WitnessServer {
   private readonly clusters = new Map<string, ClusterState>();
@@ -42,6 +46,8 @@ export class WitnessServer {
   private readonly members: WitnessCluster[];
   private transport!: UdpTransport;
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending tick runs (monotonic ms). */
+  private timerAt = Number.POSITIVE_INFINITY;
 
   constructor(opts: { listen: Link; clusters: WitnessCluster[]; log: Logger; clock?: Clock }) {
     this.listen = opts.listen;
@@ -109,6 +115,8 @@ export class WitnessServer {
   }
 
   private tick(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
     for (const [name, c] of this.clusters) {
       this.send(name, c, c.acceptor.tick(now));
@@ -118,7 +126,18 @@ export class WitnessServer {
       }
     }
     this.transport.flush();
-    this.timer = setTimeout(() => this.tick(), TICK_MS);
+    this.schedule(now);
+  }
+
+  /** Sets the timer for the earliest thing due, unless it is set for earlier already. */
+  private schedule(now: number): void {
+    let wake = now + IDLE_TICK_MS;
+    for (const c of this.clusters.values())
+      wake = Math.min(wake, c.nextHeartbeat, c.acceptor.nextWakeAt() ?? Number.POSITIVE_INFINITY);
+    if (this.timer !== undefined && this.timerAt <= wake) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = wake;
+    this.timer = setTimeout(() => this.tick(), Math.max(1, wake - now));
   }
 
   private receive(cluster: string, from: string, payloads: unknown[]): void {
@@ -148,6 +167,8 @@ export class WitnessServer {
       }
     }
     this.transport.flush();
+    // A lease accepted just now expires before the tick that was set.
+    if (this.timer !== undefined) this.schedule(now);
   }
 
   private send(cluster: string, c: ClusterState, out: Outgoing[]): void {

@@ -12,6 +12,16 @@ import { fail, LabCore, monoMs } from './lab-core.js';
 export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /**
+ * The node options agents and witness run with: the units' (what ships), plus any in
+ * HALO_LAB_NODE_FLAGS (space-separated) for profiling a lab run, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` (node does not take those from NODE_OPTIONS).
+ */
+function daemonFlags(): string[] {
+  const extra = process.env['HALO_LAB_NODE_FLAGS']?.split(/\s+/).filter(Boolean) ?? [];
+  return [...DAEMON_NODE_FLAGS, ...extra];
+}
+
+/**
  * The Halo processes of a lab: one agent per node and the witness, started with
  * `ip netns exec` from the built CLI, signalled one at a time, and their REST API reached
  * from the client namespace (as a client on the network would, so partitions apply to it).
@@ -22,7 +32,7 @@ export class LabAgents extends LabCore {
     const before = this.logs(log).length;
     const child = this.spawnIn(node, log, [
       process.execPath,
-      ...DAEMON_NODE_FLAGS,
+      ...daemonFlags(),
       HALO_CLI,
       'agent',
       '-c',
@@ -47,7 +57,7 @@ export class LabAgents extends LabCore {
     const before = this.logs(log).length;
     const child = this.spawnIn('w', log, [
       process.execPath,
-      ...DAEMON_NODE_FLAGS,
+      ...daemonFlags(),
       HALO_CLI,
       'witness',
       '-c',

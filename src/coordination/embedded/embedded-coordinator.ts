@@ -45,7 +45,14 @@ export interface EmbeddedOptions {
 /** Wire envelope of everything but heartbeats (which Membership defines). */
 type Envelope = { k: 'lease'; m: LeaseMessage } | IntentEnvelope;
 
-const MAX_TICK_MS = 20;
+/**
+ * The tick sleeps until the next thing is due (a renewal, a heartbeat, a deadline), but never
+ * longer than this: membership changes (a peer falling silent) and a suspend are noticed within
+ * it. Incoming frames check the clock too (see `checkClock`).
+ */
+const IDLE_TICK_MS = 100;
+/** Clock checks read /proc/uptime twice; its resolution is 10 ms, so more often tells nothing. */
+const CLOCK_CHECK_MS = 10;
 const INTENT_SYNC_MS = 1000;
 const INTENT_WRITE_TIMEOUT_MS = 3000;
 
@@ -64,6 +71,7 @@ export class EmbeddedCoordinator implements Coordinator {
   private roles!: LeaseRoles;
   private peers: PeerStatus | undefined;
   private sanity!: ClockSanity;
+  private lastClockCheck = Number.NEGATIVE_INFINITY;
   private transport!: UdpTransport;
   private cancelTick: (() => void) | undefined;
   private nextIntentSync = 0;
@@ -323,9 +331,21 @@ export class EmbeddedCoordinator implements Coordinator {
     this.cancelTick = this.shell.after(0, () => this.tick());
   }
 
+  /**
+   * Suspend detection before acting on time: a node that slept must not treat a round it
+   * started before the suspend as fresh. Runs on every tick and before incoming frames.
+   */
+  private checkClock(): void {
+    const now = this.now();
+    if (now - this.lastClockCheck < CLOCK_CHECK_MS) return;
+    this.lastClockCheck = now;
+    for (const anomaly of this.sanity.tick()) this.onClockAnomaly(anomaly);
+  }
+
   private tick(): void {
     if (!this.shell.running) return;
-    for (const anomaly of this.sanity.tick()) this.onClockAnomaly(anomaly);
+    this.lastClockCheck = Number.NEGATIVE_INFINITY;
+    this.checkClock();
     const now = this.now();
     const opened = this.gate.settle(now, this.peers!.sightings());
     if (opened)
@@ -355,16 +375,23 @@ export class EmbeddedCoordinator implements Coordinator {
       this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
+    const quarantineEnds = this.roles.acceptor.quarantineEndsAt();
     const wake = Math.min(
       this.candidacies.nextWakeAt(),
-      this.roles.nextWakeAt(now + MAX_TICK_MS),
+      this.roles.nextWakeAt(now + IDLE_TICK_MS),
       this.gate.nextWakeAt(),
       this.shell.deadmanNextDueAt(now) ?? Infinity,
+      this.peers!.nextHeartbeatAt(),
+      this.nextIntentSync,
+      this.intents.nextWakeAt() ?? Infinity,
+      this.ownersShownFrom.until,
+      quarantineEnds > now ? quarantineEnds : Infinity,
     );
     this.cancelTick = this.shell.after(Math.max(1, wake - this.now()), () => this.tick());
   }
 
   private receive(from: string, payloads: unknown[]): void {
+    this.checkClock();
     const now = this.now();
     for (const payload of payloads) {
       if (isHeartbeat(payload)) {

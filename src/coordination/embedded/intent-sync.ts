@@ -156,6 +156,11 @@ export class IntentSync {
     this.apply(this.writes.tick(now, exchange));
   }
 
+  /** The earliest deadline of a write still waiting for a majority (null: none). */
+  nextWakeAt(): number | null {
+    return this.writes.nextWakeAt();
+  }
+
   /** Shutdown: every write still waiting fails. */
   cancelAll(): void {
     for (const id of this.writes.cancelAll())

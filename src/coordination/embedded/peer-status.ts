@@ -63,6 +63,11 @@ export class PeerStatus {
     return this.membership.view();
   }
 
+  /** When the next heartbeats are due (monotonic ms). */
+  nextHeartbeatAt(): number {
+    return this.nextHeartbeat;
+  }
+
   /** The other voters as the cold-start wait needs them. */
   sightings(): PeerSighting[] {
     return this.membership.sightings();
