@@ -54,11 +54,16 @@ export class WorkerCoordinator implements Coordinator {
           case 'events':
             this.lastView = m.view;
             this.lastIntent = m.intent;
-            for (const event of m.events) for (const l of this.listeners) l(event);
+            try {
+              for (const event of m.events) for (const l of this.listeners) l(event);
+            } finally {
+              this.post({ t: 'ack' });
+            }
             return;
           case 'snapshot':
             this.lastView = m.view;
             this.lastIntent = m.intent;
+            this.post({ t: 'ack' });
             return;
           case 'done': {
             const p = this.pending.get(m.id);

@@ -4,6 +4,7 @@ import { createLogger } from '../../log.js';
 import { raiseOwnThreadPriority } from '../../util/thread-priority.js';
 import { createCoordinator } from '../backends.js';
 import type { Coordinator, CoordinatorEvent } from '../types.js';
+import { mergeQueuedEvents } from './event-queue.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
@@ -29,22 +30,49 @@ const coordinator: Coordinator = await createCoordinator({
 // of N groups copied to the main thread four times a second was most of both heaps' garbage.
 const SNAPSHOT_MS = 1000;
 let snapshotTimer: NodeJS.Timeout | undefined;
-const snapshot = () => post({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
+
+// Posts that carry a view are sent one at a time: the next waits for the main thread's ack of
+// the last. A main thread busy for seconds (forking a thousand resource commands) otherwise
+// received a view of every group per turn of this loop, hundreds of copies of N groups, and
+// ran out of heap before it could read them. While a post is out, events wait here, merged
+// (mergeQueuedEvents), and go with one fresh view when the ack comes.
+let unacked = 0;
+const postView = (m: WorkerToMain & { t: 'events' | 'snapshot' }) => {
+  unacked++;
+  post(m);
+};
+const snapshot = (force = false) => {
+  if (force || unacked === 0)
+    postView({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
+};
 
 // Events are posted together with one snapshot per turn of this thread's loop, not one each:
 // a round that changes many groups would otherwise render and copy the N-group view N times
 // (O(N²)), and the main thread would reconcile N times. The snapshot goes with the events
 // because the main thread reacts at once and reads view()/intent() from it.
 let queued: CoordinatorEvent[] = [];
+let flushScheduled = false;
 const flushEvents = () => {
-  const events = queued;
+  flushScheduled = false;
+  if (unacked > 0 || queued.length === 0) return;
+  const events = mergeQueuedEvents(queued);
   queued = [];
-  post({ t: 'events', events, view: coordinator.view(), intent: coordinator.intent() });
+  postView({ t: 'events', events, view: coordinator.view(), intent: coordinator.intent() });
 };
 coordinator.on((event) => {
-  if (queued.length === 0) setImmediate(flushEvents);
   queued.push(event);
+  if (!flushScheduled && unacked === 0) {
+    flushScheduled = true;
+    setImmediate(flushEvents);
+  }
 });
+const onAck = () => {
+  unacked = Math.max(0, unacked - 1);
+  if (unacked === 0 && queued.length > 0 && !flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushEvents);
+  }
+};
 
 const errorOf = (err: unknown) => ({
   message: (err as Error).message,
@@ -53,6 +81,8 @@ const errorOf = (err: unknown) => ({
 
 port.on('message', async (m: MainToWorker) => {
   switch (m.t) {
+    case 'ack':
+      return onAck();
     case 'candidacy':
       return coordinator.setCandidacy(m.group, m.rank);
     case 'fence':
@@ -71,7 +101,8 @@ port.on('message', async (m: MainToWorker) => {
           if (snapshotTimer) clearInterval(snapshotTimer);
           await coordinator.stop();
         }
-        snapshot();
+        // Forced: a caller of release()/updateIntent() reads view()/intent() when it resolves.
+        snapshot(true);
         post({ t: 'done', id: m.id });
       } catch (err) {
         post({ t: 'done', id: m.id, error: errorOf(err) });
@@ -83,8 +114,8 @@ port.on('message', async (m: MainToWorker) => {
 
 try {
   await coordinator.start();
-  snapshot();
-  snapshotTimer = setInterval(snapshot, SNAPSHOT_MS);
+  snapshot(true);
+  snapshotTimer = setInterval(() => snapshot(), SNAPSHOT_MS);
   post({ t: 'started' });
 } catch (err) {
   post({ t: 'start-failed', ...errorOf(err) });

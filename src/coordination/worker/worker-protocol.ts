@@ -19,7 +19,9 @@ export type MainToWorker =
   | { t: 'abandon'; group: string }
   | { t: 'release'; id: number; group: string }
   | { t: 'intent'; id: number; values: Record<string, unknown> }
-  | { t: 'stop'; id: number };
+  | { t: 'stop'; id: number }
+  /** The main thread has handled one `events` or `snapshot` post (see worker-main.ts). */
+  | { t: 'ack' };
 
 export type WorkerToMain =
   | { t: 'started' }
