@@ -49,6 +49,8 @@ export class EngineCore {
   /** Asks the engine for a reconcile soon (coalesced; a no-op while not running). */
   readonly kick: () => void;
 
+  private failuresCache: { source: object; groups: object; value: FailureExpiry } | null = null;
+
   constructor(opts: EngineOptions, kick: () => void) {
     this.opts = opts;
     this.kick = kick;
@@ -63,10 +65,27 @@ export class EngineCore {
     return this.failures().intent;
   }
 
-  /** `intent()` and when its next failure mark expires (wall ms), so the engine can wake then. */
+  /**
+   * `intent()` and when its next failure mark expires (wall ms), so the engine can wake then.
+   * Kept until the coordinator's intent object, the groups or the next expiry change: every
+   * coordinator hands out a new object when the intent changes, and the engine asks once per
+   * group per event, which with N groups made each event cost O(N²).
+   */
   failures(): FailureExpiry {
-    const parsed = parseIntent(this.opts.coordinator.intent());
-    return expireFailures(parsed, this.opts.config.groups, this.opts.timers.wallNow());
+    const source = this.opts.coordinator.intent();
+    const groups = this.opts.config.groups;
+    const now = this.opts.timers.wallNow();
+    const c = this.failuresCache;
+    if (
+      c &&
+      c.source === source &&
+      c.groups === groups &&
+      (c.value.nextExpiryAt === null || now < c.value.nextExpiryAt)
+    )
+      return c.value;
+    const value = expireFailures(parseIntent(source), groups, now);
+    this.failuresCache = { source, groups, value };
+    return value;
   }
 
   async writeIntent(entries: Record<string, unknown>): Promise<void> {
