@@ -68,12 +68,19 @@ export interface EventLogOptions {
 
 export const EVENTS_FILE = 'events.jsonl';
 
+/** Bytes of event lines held for a disk that does not keep up, at most. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
 export class EventLog {
   private readonly opts: Required<Omit<EventLogOptions, 'log'>> & { log: Logger | undefined };
   private ring: HaloEvent[] = [];
   private seq = 0;
   private size = 0;
   private writing: Promise<void> = Promise.resolve();
+  /** Lines waiting for the write in progress: written together, in one append per file. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private dropped = 0;
   private readonly listeners = new Set<(event: HaloEvent) => void>();
   private writeErrorLogged = false;
 
@@ -118,8 +125,7 @@ export class EventLog {
     };
     this.ring.push(event);
     if (this.ring.length > this.opts.ringSize) this.ring.splice(0, this.ring.length - this.opts.ringSize);
-    const line = `${JSON.stringify(event)}\n`;
-    this.writing = this.writing.then(() => this.write(line));
+    this.enqueue(`${JSON.stringify(event)}\n`);
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -155,12 +161,56 @@ export class EventLog {
     this.listeners.clear();
   }
 
-  private async write(line: string): Promise<void> {
+  /**
+   * Queues a line for the disk. A storm of events (a thousand groups failing over at once)
+   * must not queue one write per event: the lines that arrive while a write is in progress go
+   * in the next one together. Past MAX_PENDING_BYTES (a disk that does not keep up) lines are
+   * dropped and the count is written when the disk catches up; the ring still has them.
+   */
+  private enqueue(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    if (this.pendingBytes + bytes > MAX_PENDING_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.pending.push(line);
+    this.pendingBytes += bytes;
+    if (this.pending.length === 1) this.writing = this.writing.then(() => this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const lines = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (this.dropped > 0) {
+        lines.push(
+          `${JSON.stringify({ ts: new Date(this.opts.wallNow()).toISOString(), node: this.opts.node, level: 'warn', type: 'agent', message: `${this.dropped} event(s) not written: the disk did not keep up` })}\n`,
+        );
+        this.dropped = 0;
+      }
+      await this.write(lines);
+    }
+  }
+
+  /** Appends `lines` in as few writes as the rotation allows. */
+  private async write(lines: string[]): Promise<void> {
     try {
-      const bytes = Buffer.byteLength(line);
-      if (this.size > 0 && this.size + bytes > this.opts.maxBytes) await this.rotate();
-      await appendFile(this.file(0), line);
-      this.size += bytes;
+      let chunk = '';
+      let chunkBytes = 0;
+      for (const line of lines) {
+        const bytes = Buffer.byteLength(line);
+        if (this.size + chunkBytes > 0 && this.size + chunkBytes + bytes > this.opts.maxBytes) {
+          if (chunkBytes > 0) await appendFile(this.file(0), chunk);
+          chunk = '';
+          chunkBytes = 0;
+          await this.rotate();
+        }
+        chunk += line;
+        chunkBytes += bytes;
+      }
+      if (chunkBytes > 0) await appendFile(this.file(0), chunk);
+      this.size += chunkBytes;
     } catch (err) {
       // The event log is diagnostics: losing a line must never stop the engine.
       if (!this.writeErrorLogged) this.opts.log?.error({ err, dir: this.opts.dir }, 'event log write failed');

@@ -60,6 +60,34 @@ describe('EventLog', () => {
     assert.equal((JSON.parse(last) as HaloEvent).message, 'event number 39');
   });
 
+  test('a burst of events lands on disk whole and in order, each file within the size limit', async (t) => {
+    const dir = await tempDir(t);
+    const log = new EventLog({ dir, node: 'n1', maxBytes: 64 * 1024, keep: 9, ringSize: 10 });
+    await log.start();
+    for (let i = 1; i <= 3000; i++) log.append({ type: 'group', group: `g${i}`, message: `event ${i}` });
+    await log.flush();
+    // Oldest first: events.N.jsonl … events.1.jsonl, then events.jsonl.
+    const age = (file: string) => Number(/^events\.(\d+)\.jsonl$/.exec(file)?.[1] ?? 0);
+    const files = (await readdir(dir)).sort((a, b) => age(b) - age(a));
+    let seqs: number[] = [];
+    for (const file of files) {
+      const text = await readFile(join(dir, file), 'utf8');
+      assert.ok(Buffer.byteLength(text) <= 64 * 1024, `${file} is within the limit`);
+      seqs = seqs.concat(
+        text
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as HaloEvent).seq),
+      );
+    }
+    assert.equal(seqs.at(-1), 3000);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: seqs.length }, (_, i) => 3001 - seqs.length + i),
+    );
+    await log.stop();
+  });
+
   test('keeps a bounded ring of recent events and filters it', async (t) => {
     const dir = await tempDir(t);
     const log = new EventLog({ dir, node: 'n1', ringSize: 3 });
