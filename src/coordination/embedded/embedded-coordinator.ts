@@ -6,6 +6,7 @@ import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { FenceAction } from '../deadman/fence-action.js';
 import { lifelinePath } from '../deadman/lifeline.js';
 import { termToString } from '../lease/ballot.js';
+import type { UnfinishedRound } from '../lease/batch-renewer.js';
 import { type LeaseMessage, parseLeaseMessage } from '../lease/messages.js';
 import type { LeaseEvent } from '../lease/proposer.js';
 import { type ClockAnomaly, ClockSanity, isHeartbeat } from '../membership.js';
@@ -72,6 +73,8 @@ export class EmbeddedCoordinator implements Coordinator {
   private peers: PeerStatus | undefined;
   private sanity!: ClockSanity;
   private lastClockCheck = Number.NEGATIVE_INFINITY;
+  private unfinishedLogAt = Number.NEGATIVE_INFINITY;
+  private unfinishedNotLogged = 0;
   private transport!: UdpTransport;
   private cancelTick: (() => void) | undefined;
   private nextIntentSync = 0;
@@ -141,6 +144,7 @@ export class EmbeddedCoordinator implements Coordinator {
       send: (to, m) => this.transport.send(to, { k: 'lease', m } satisfies Envelope),
       onEvent: (group, e) => this.onLeaseEvent(group, e),
       now: () => this.now(),
+      onUnfinishedRound: (round) => this.onUnfinishedRound(round),
     });
     // Restart rule: vote for nobody and propose nothing for M, whatever this node granted
     // before it restarted (see ProposeGate for why proposing waits too).
@@ -322,6 +326,22 @@ export class EmbeddedCoordinator implements Coordinator {
       this.dropHeld(d.group);
       this.shell.emit({ type: 'demote', group: d.group, term: termToString(d.term), reason: d.reason });
     }
+  }
+
+  /**
+   * A renewal round that ran out with leases open: those leases demote at their deadline. Logged
+   * at most once a second (with how many were not), as rounds go every R.
+   */
+  private onUnfinishedRound(round: UnfinishedRound): void {
+    const now = this.now();
+    if (now < this.unfinishedLogAt) {
+      this.unfinishedNotLogged++;
+      return;
+    }
+    this.unfinishedLogAt = now + 1000;
+    const alsoUnfinished = this.unfinishedNotLogged;
+    this.unfinishedNotLogged = 0;
+    this.log.warn({ ...round, alsoUnfinished }, 'renewal round ran out before a majority renewed its leases');
   }
 
   /** Run a tick as soon as possible (after a state change). */

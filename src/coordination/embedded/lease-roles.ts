@@ -1,7 +1,7 @@
 import type { Timing } from '../../config/model.js';
 import { LeaseAcceptor } from '../lease/acceptor.js';
 import { ACQUISITIONS_PER_SECOND, AcquisitionPacer } from '../lease/acquisition-pacer.js';
-import { type BatchOutput, BatchRenewer } from '../lease/batch-renewer.js';
+import { type BatchOutput, BatchRenewer, type UnfinishedRound } from '../lease/batch-renewer.js';
 import {
   BATCH_GROUP,
   BROADCAST,
@@ -31,6 +31,8 @@ export interface LeaseRolesOptions {
   batchRenewal?: boolean;
   /** Rank-0 acquisition rounds started per second, at most (AcquisitionPacer). */
   acquisitionsPerSecond?: number;
+  /** A batched renewal round ended with leases it could not renew (for the log). */
+  onUnfinishedRound?: (round: UnfinishedRound) => void;
 }
 
 /**
@@ -197,6 +199,7 @@ export class LeaseRoles {
   }
 
   private routeBatch(out: BatchOutput, now: number): void {
+    if (out.unfinished) this.opts.onUnfinishedRound?.(out.unfinished);
     for (const o of out.send) this.sendLease(o);
     for (const entry of out.renewed) {
       const p = this.proposers.get(entry[0]);

@@ -55,6 +55,20 @@ export interface BatchOutput {
   stale: RenewalEntry[];
   /** The t0 of the round the renewed entries belong to. */
   t0: number;
+  /** A round ended with leases neither renewed nor refused: what each voter had answered. */
+  unfinished?: UnfinishedRound;
+}
+
+/** For the log: why a round's leases ran out (their proposers demote them at their deadline). */
+export interface UnfinishedRound {
+  n: number;
+  /** Leases in the round; those left open. */
+  entries: number;
+  open: number;
+  /** How late the round ended (ms after t0). */
+  ageMs: number;
+  /** Per voter: `ok` (held the same set), `list a/b` (parts answered of b), or `silent`. */
+  voters: Record<string, string>;
 }
 
 type VoterProgress = { kind: 'waiting' } | { kind: 'all' } | { kind: 'list'; answered: Set<number> };
@@ -114,8 +128,10 @@ export class BatchRenewer {
   tick(now: number, entries: () => RenewalEntry[]): BatchOutput {
     const out = this.#output();
     const r = this.#round;
-    if (r && (now >= r.deadline || (r.open === 0 && now >= this.#nextAt))) this.#round = null;
-    else if (r && r.open > 0 && now >= r.resendAt) this.#resend(r, now, out);
+    if (r && (now >= r.deadline || (r.open === 0 && now >= this.#nextAt))) {
+      if (r.open > 0) out.unfinished = this.#unfinished(r, now);
+      this.#round = null;
+    } else if (r && r.open > 0 && now >= r.resendAt) this.#resend(r, now, out);
     if (!this.#round && now >= this.#nextAt) this.#start(now, entries(), out);
     return out;
   }
@@ -257,6 +273,15 @@ export class BatchRenewer {
 
   #isMajority(weight: number): boolean {
     return weight * 2 > this.#totalWeight;
+  }
+
+  #unfinished(r: BatchRound, now: number): UnfinishedRound {
+    const parts = Math.ceil(r.entries.length / MAX_RENEWAL_ENTRIES);
+    const voters: Record<string, string> = {};
+    for (const [voter, p] of r.voters)
+      voters[voter] =
+        p.kind === 'all' ? 'ok' : p.kind === 'list' ? `list ${p.answered.size}/${parts}` : 'silent';
+    return { n: r.n, entries: r.entries.length, open: r.open, ageMs: now - r.t0, voters };
   }
 
   #output(): BatchOutput {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { LeaseRoles } from '../../../src/coordination/embedded/lease-roles.js';
 import type { VoterInfo } from '../../../src/coordination/embedded/voters.js';
 import { ACQUISITIONS_PER_SECOND } from '../../../src/coordination/lease/acquisition-pacer.js';
+import type { UnfinishedRound } from '../../../src/coordination/lease/batch-renewer.js';
 import type { LeaseMessage } from '../../../src/coordination/lease/messages.js';
 import type { LeaseEvent } from '../../../src/coordination/lease/proposer.js';
 import { leaseMath, TIMING_PROFILES } from '../../../src/coordination/timing.js';
@@ -26,6 +27,7 @@ class Trio {
   readonly roles = new Map<string, LeaseRoles>();
   readonly events: Array<{ node: string; group: string; ev: LeaseEvent; at: number }> = [];
   readonly wire: Wire[] = [];
+  readonly unfinished: Array<{ node: string; round: UnfinishedRound }> = [];
   /** When each message of `wire` was sent. */
   readonly sentAt: number[] = [];
   drop: (w: Wire) => boolean = () => false;
@@ -49,6 +51,7 @@ class Trio {
         send: (to, msg) => this.#push({ from: self.name, to, msg }),
         onEvent: (group, ev) => this.events.push({ node: self.name, group, ev, at: this.now }),
         now: () => this.now,
+        onUnfinishedRound: (round) => this.unfinished.push({ node: self.name, round }),
       });
       roles.acceptor.boot(this.now - math.quarantineMs);
       this.roles.set(self.name, roles);
@@ -127,6 +130,7 @@ describe('batched lease renewal', () => {
       const extended = t.eventsOf('n1', 'extended').length - extendedBefore;
       assert.ok(extended >= 9 * n, `${extended} extensions for ${n} groups`);
       assert.equal(t.eventsOf('n1', 'demote').length, 0);
+      assert.deepEqual(t.unfinished, [], 'every round finished');
     }
   });
 
@@ -217,6 +221,11 @@ describe('batched lease renewal', () => {
     t.drop = (w) => w.from === 'n1' || w.to === 'n1';
     t.run(math.demoteAtMs + R);
     assert.equal(t.eventsOf('n1', 'demote').length, 2);
+    // Each round that ran out says so, naming the voters that did not answer.
+    const last = t.unfinished.filter((u) => u.node === 'n1').at(-1)?.round;
+    assert.ok(last, 'n1 reported its unfinished rounds');
+    assert.deepEqual(last.voters, { n1: 'ok', n2: 'silent', witness: 'silent' });
+    assert.equal(last.open, 2);
     // n2 takes over once the acceptors' copies expired (it is now a candidate).
     t.r('n2').setCandidacy('a', 0);
     t.r('n2').setCandidacy('b', 0);
