@@ -52,6 +52,12 @@ type Envelope = { k: 'lease'; m: LeaseMessage } | IntentEnvelope;
  * it. Incoming frames check the clock too (see `checkClock`).
  */
 const IDLE_TICK_MS = 100;
+/**
+ * Incoming frames refresh the shown owners through the next tick, at most this much later, not
+ * one pass over every group per frame: a thousand groups being acquired bring thousands of
+ * frames a second, and a pass per frame kept the worker busy for seconds (renewals ran late).
+ */
+const OWNERS_REFRESH_MS = 25;
 /** Clock checks read /proc/uptime twice; its resolution is 10 ms, so more often tells nothing. */
 const CLOCK_CHECK_MS = 10;
 const INTENT_SYNC_MS = 1000;
@@ -77,6 +83,8 @@ export class EmbeddedCoordinator implements Coordinator {
   private unfinishedNotLogged = 0;
   private transport!: UdpTransport;
   private cancelTick: (() => void) | undefined;
+  /** When the pending tick runs (monotonic ms). */
+  private tickAt = Number.POSITIVE_INFINITY;
   private nextIntentSync = 0;
   private status: NodeStatus = { eligible: true, reasons: [] };
   private readonly renewals = { count: 0, sumMs: 0 };
@@ -348,6 +356,7 @@ export class EmbeddedCoordinator implements Coordinator {
   private kick(): void {
     if (!this.shell.running) return;
     this.cancelTick?.();
+    this.tickAt = this.now();
     this.cancelTick = this.shell.after(0, () => this.tick());
   }
 
@@ -407,7 +416,9 @@ export class EmbeddedCoordinator implements Coordinator {
       this.ownersShownFrom.until,
       quarantineEnds > now ? quarantineEnds : Infinity,
     );
-    this.cancelTick = this.shell.after(Math.max(1, wake - this.now()), () => this.tick());
+    const delay = Math.max(1, wake - this.now());
+    this.tickAt = this.now() + delay;
+    this.cancelTick = this.shell.after(delay, () => this.tick());
   }
 
   private receive(from: string, payloads: unknown[]): void {
@@ -425,8 +436,18 @@ export class EmbeddedCoordinator implements Coordinator {
       } else this.intents.receive(from, payload);
     }
     this.flushExtends();
-    this.updateOwners();
+    this.refreshOwnersSoon();
     this.transport.flush();
+  }
+
+  /** See OWNERS_REFRESH_MS: the shown owners are status only, and the next tick refreshes them. */
+  private refreshOwnersSoon(): void {
+    if (!this.shell.running) return;
+    const at = this.now() + OWNERS_REFRESH_MS;
+    if (this.tickAt <= at) return;
+    this.cancelTick?.();
+    this.tickAt = at;
+    this.cancelTick = this.shell.after(OWNERS_REFRESH_MS, () => this.tick());
   }
 
   private onLeaseEvent(group: string, e: LeaseEvent): void {
