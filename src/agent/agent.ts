@@ -17,6 +17,7 @@ import type { ReloadMode } from '../engine/engine.js';
 import { Engine } from '../engine/engine.js';
 import { EventLog, type Timeline } from '../engine/event-log.js';
 import { useLifeline } from '../engine/exec/index.js';
+import { Launcher, useLauncher } from '../engine/exec/launcher.js';
 import { monitorTypes } from '../engine/monitors/registry.js';
 import { resourceTypes } from '../engine/resources/registry.js';
 import { realTimers } from '../engine/timers.js';
@@ -79,9 +80,11 @@ export class Agent implements ClusterOps {
   private lastTick = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
   private lifeline: Lifeline | undefined;
+  private readonly launcher: Launcher;
 
   constructor(opts: AgentOptions) {
     this.opts = opts;
+    this.launcher = new Launcher(opts.log);
   }
 
   /** The API's base URL (after start). */
@@ -133,6 +136,8 @@ export class Agent implements ClusterOps {
     }, LAG_SAMPLE_MS);
     this.events = new EventLog({ dir: stateDir, node: self.name, log });
     await this.events.start();
+    // Resource commands are forked by a small process of their own (exec/launcher-main.ts).
+    useLauncher(this.launcher);
     // Before the coordinator: its deadman helper holds the same FIFO (see lifeline.ts).
     try {
       this.lifeline = openLifeline(lifelinePath(stateDir));
@@ -278,6 +283,8 @@ export class Agent implements ClusterOps {
     closeEc2Clients();
     await this.coordinator?.stop();
     await this.stateDirWatch?.stop();
+    useLauncher(null);
+    this.launcher.close();
     // Last: with the helper gone, closing our end would SIGKILL whatever still runs.
     useLifeline(null);
     this.lifeline?.close();

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { drainPipes } from './drain-pipes.js';
+import { currentLauncher, type Launched, type LaunchOutcome } from './launcher.js';
+import type { LaunchOptions } from './launcher-protocol.js';
 import { OutputTail } from './output-tail.js';
 import { terminateTree } from './process-tree.js';
 import { buildSpawn, type Command, explainSpawnError } from './spawn-spec.js';
@@ -33,9 +36,6 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** After the leader exits, background children that inherited stdout may keep it open for ever. */
-const DRAIN_MS = 200;
-
 /**
  * Runs one command to completion. On timeout or abort the whole tree is ended (SIGTERM to the
  * group and every descendant, SIGKILL after the grace) and the result comes only once it is
@@ -54,17 +54,22 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
     return { code: null, signal: null, output: '', timedOut: false, aborted: true, durationMs: elapsed() };
   }
   const tail = new OutputTail(options.maxOutputBytes);
-  const child = spawn(spec.file, spec.args, { ...spec.options, stdio: ['ignore', 'pipe', 'pipe'] });
-  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
   const capture = (chunk: Buffer) => tail.push(chunk);
-  for (const stream of streams) stream.on('data', capture);
+  const launcher = currentLauncher();
+  const started = launcher
+    ? launcher.run(spec.file, spec.args, spec.options, capture)
+    : forkHere(spec.file, spec.args, spec.options, capture);
 
   let timedOut = false;
   let aborted = false;
   let ending: Promise<unknown> | undefined;
   const endTree = () => {
-    if (ending || child.pid === undefined) return;
-    ending = terminateTree(child.pid, { signal: 'SIGTERM', graceMs: options.killGraceMs ?? 2000 });
+    if (ending) return;
+    ending = started.pid.then((pid) =>
+      pid === undefined
+        ? undefined
+        : terminateTree(pid, { signal: 'SIGTERM', graceMs: options.killGraceMs ?? 2000 }),
+    );
   };
   const onAbort = () => {
     aborted = true;
@@ -79,20 +84,11 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
           endTree();
         }, options.timeoutMs);
 
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
-    (resolve) => {
-      child.once('error', (error) => {
-        // Spawn failures emit 'error' and may never emit 'exit'.
-        if (child.pid === undefined) resolve({ code: null, signal: null, error });
-      });
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    },
-  );
+  const outcome = await started.outcome;
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
   if (ending) await ending;
-  await drain(streams);
-  for (const stream of streams) stream.off('data', capture);
+  const pid = await started.pid;
 
   const result: RunResult = {
     code: outcome.code,
@@ -102,7 +98,7 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
     aborted,
     durationMs: elapsed(),
   };
-  if (child.pid !== undefined) result.pid = child.pid;
+  if (pid !== undefined) result.pid = pid;
   if (outcome.error) {
     const errno = (outcome.error as NodeJS.ErrnoException).code;
     result.spawnError = explainSpawnError(outcome.error, spec);
@@ -113,22 +109,27 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
   return result;
 }
 
-/** Waits briefly for the pipes to close, then stops holding them (or the event loop) open. */
-async function drain(streams: Readable[]): Promise<void> {
-  const open = streams.filter((stream) => !stream.closed);
-  if (open.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(open.map((stream) => new Promise((resolve) => stream.once('close', resolve)))),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, DRAIN_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  for (const stream of open) {
-    if (stream.closed) continue;
-    // Keep reading (a daemon writing to a closed pipe would die of SIGPIPE) but do not keep the agent alive.
-    stream.resume();
-    (stream as Readable & { unref?: () => void }).unref?.();
-  }
+/** Forks the command from this process (no launcher in use: the CLI, tests). */
+function forkHere(
+  file: string,
+  args: string[],
+  options: LaunchOptions,
+  capture: (chunk: Buffer) => void,
+): Launched {
+  const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  for (const stream of streams) stream.on('data', capture);
+  const exited = new Promise<LaunchOutcome>((resolve) => {
+    child.once('error', (error) => {
+      // Spawn failures emit 'error' and may never emit 'exit'.
+      if (child.pid === undefined) resolve({ code: null, signal: null, error });
+    });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const outcome = exited.then(async (o) => {
+    await drainPipes(streams);
+    for (const stream of streams) stream.off('data', capture);
+    return o;
+  });
+  return { pid: Promise.resolve(child.pid), outcome };
 }

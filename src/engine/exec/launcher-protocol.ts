@@ -1,0 +1,17 @@
+import type { SpawnOptions } from 'node:child_process';
+
+/**
+ * Lines between the agent and its launcher process (launcher.ts, launcher-main.ts), one JSON
+ * object each. Output travels base64-encoded: a command may write any bytes.
+ */
+export type LaunchOptions = Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid' | 'detached'>;
+
+export type ToLauncher = { t: 'run'; id: number; file: string; args: string[]; options: LaunchOptions };
+
+export type FromLauncher =
+  | { t: 'pid'; id: number; pid: number }
+  | { t: 'out'; id: number; d: string }
+  /** Could not start: the spawn error's message and errno code. */
+  | { t: 'error'; id: number; message: string; code?: string }
+  /** Exited, and its pipes were drained (or given up on after a short wait). */
+  | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
