@@ -28,16 +28,44 @@ export function parseStat(text: string): ProcEntry | undefined {
   return { pid, ppid: Number(ppid), pgrp: Number(pgrp), state, startTime };
 }
 
-export async function readProcEntry(pid: number): Promise<ProcEntry | undefined> {
+/**
+ * /proc files read at once by this process, at most. A thousand groups stopping together each
+ * scan the process table; unbounded, their reads ran the agent out of file descriptors
+ * (EMFILE), and a read that fails that way must not pass for a process that exited.
+ */
+const MAX_PROC_READS = 64;
+let procReads = 0;
+const waitingForRead: Array<() => void> = [];
+
+async function withReadSlot<T>(read: () => Promise<T>): Promise<T> {
+  if (procReads >= MAX_PROC_READS) await new Promise<void>((resolve) => waitingForRead.push(resolve));
+  procReads++;
   try {
-    return parseStat(await readFile(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return undefined;
+    return await read();
+  } finally {
+    procReads--;
+    waitingForRead.shift()?.();
   }
 }
 
+/** The process's entry, or undefined when it has exited (any other error is thrown). */
+export async function readProcEntry(pid: number): Promise<ProcEntry | undefined> {
+  try {
+    return parseStat(await withReadSlot(() => readFile(`/proc/${pid}/stat`, 'latin1')));
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The process exited (or was reaped) while we looked. */
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
 export async function listPids(): Promise<number[]> {
-  const names = await readdir('/proc');
+  const names = await withReadSlot(() => readdir('/proc'));
   const pids: number[] = [];
   for (const name of names) {
     if (/^\d+$/.test(name)) pids.push(Number(name));
@@ -58,7 +86,7 @@ export function isRunningState(state: string): boolean {
 
 export async function readCmdline(pid: number): Promise<string | undefined> {
   try {
-    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const raw = await withReadSlot(() => readFile(`/proc/${pid}/cmdline`, 'utf8'));
     // Arguments are NUL-separated (with a trailing NUL); kernel threads have none.
     return raw.replace(/\0+$/, '').replaceAll('\0', ' ');
   } catch {

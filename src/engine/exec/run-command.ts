@@ -62,14 +62,18 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
 
   let timedOut = false;
   let aborted = false;
-  let ending: Promise<unknown> | undefined;
+  /** Settles with why the tree could not be ended (reported with the output), or null. */
+  let ending: Promise<string | null> | undefined;
   const endTree = () => {
     if (ending) return;
-    ending = started.pid.then((pid) =>
-      pid === undefined
-        ? undefined
-        : terminateTree(pid, { signal: 'SIGTERM', graceMs: options.killGraceMs ?? 2000 }),
-    );
+    ending = started.pid
+      .then(async (pid) => {
+        if (pid !== undefined)
+          await terminateTree(pid, { signal: 'SIGTERM', graceMs: options.killGraceMs ?? 2000 });
+        return null;
+      })
+      // Caught here, not left to reject unawaited while the command runs (that ended the agent).
+      .catch((err: Error) => `could not end the command's process tree: ${err.message}`);
   };
   const onAbort = () => {
     aborted = true;
@@ -87,7 +91,7 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
   const outcome = await started.outcome;
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
-  if (ending) await ending;
+  const endFailure = ending ? await ending : null;
   const pid = await started.pid;
 
   const result: RunResult = {
@@ -99,6 +103,8 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
     durationMs: elapsed(),
   };
   if (pid !== undefined) result.pid = pid;
+  if (endFailure)
+    result.output = `${result.output}${result.output && !result.output.endsWith('\n') ? '\n' : ''}${endFailure}\n`;
   if (outcome.error) {
     const errno = (outcome.error as NodeJS.ErrnoException).code;
     result.spawnError = explainSpawnError(outcome.error, spec);
