@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab } from '../test/lab-kit/lab.js';
 import { benchArgs } from './args.js';
@@ -32,6 +32,19 @@ function childrenOf(pid: number): number[] {
     .filter((d) => /^\d+$/.test(d))
     .map(Number)
     .filter((p) => procStat(p)?.ppid === pid);
+}
+
+/** The agent's long-lived helpers (a command the agent ran that is still alive is not one). */
+function childRole(pid: number): string | null {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return null;
+  }
+  if (cmdline.includes('deadman/main.js')) return 'deadman helper';
+  if (cmdline.includes('launcher-main.js')) return 'command launcher';
+  return null;
 }
 
 function groups(nodes: string[], servicePort: number): Record<string, unknown> {
@@ -75,7 +88,10 @@ async function main(): Promise<void> {
     for (const n of lab.nodes) {
       const pid = lab.pid(n)!;
       procs.push([`agent ${n}${n === 'n1' ? ' (owner)' : ' (standby)'}`, pid]);
-      for (const c of childrenOf(pid)) procs.push([`deadman helper ${n}`, c]);
+      for (const c of childrenOf(pid)) {
+        const role = childRole(c);
+        if (role) procs.push([`${role} ${n}`, c]);
+      }
     }
     procs.push(['witness', lab.pid('w')!]);
     const before = procs.map(([, pid]) => procStat(pid)?.ticks ?? 0);
