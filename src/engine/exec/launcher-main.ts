@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { LineDecoder } from '../../util/line-decoder.js';
-import { drainPipes } from './drain-pipes.js';
+import { forkCommand } from './fork-command.js';
 import type { FromLauncher, ToLauncher } from './launcher-protocol.js';
 
 /**
@@ -23,25 +21,17 @@ const send = (m: FromLauncher) => {
 };
 process.stdout.on('error', () => {});
 
-function run(req: Extract<ToLauncher, { t: 'run' }>): void {
-  const child = spawn(req.file, req.args, { ...req.options, stdio: ['ignore', 'pipe', 'pipe'] });
-  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
-  for (const stream of streams)
-    stream.on('data', (chunk: Buffer) => send({ t: 'out', id: req.id, d: chunk.toString('base64') }));
-  child.once('spawn', () => {
-    if (child.pid !== undefined) send({ t: 'pid', id: req.id, pid: child.pid });
+function run(req: ToLauncher): void {
+  const { id } = req;
+  const launched = forkCommand(req.file, req.args, req.options, (chunk) =>
+    send({ t: 'out', id, d: chunk.toString('base64') }),
+  );
+  void launched.pid.then((pid) => {
+    if (pid !== undefined) send({ t: 'pid', id, pid });
   });
-  child.once('error', (err: NodeJS.ErrnoException) => {
-    // Spawn failures emit 'error' and may never emit 'exit'.
-    if (child.pid === undefined)
-      send({ t: 'error', id: req.id, message: err.message, ...(err.code ? { code: err.code } : {}) });
-  });
-  child.once('exit', (code, signal) => {
-    void drainPipes(streams).then(() => {
-      // Daemons the command left behind may hold its pipes: read on, report no more.
-      for (const stream of streams) stream.removeAllListeners('data');
-      send({ t: 'exit', id: req.id, code, signal });
-    });
+  void launched.outcome.then(({ code, signal, error }) => {
+    if (error) send({ t: 'error', id, message: error.message, ...(error.code ? { code: error.code } : {}) });
+    else send({ t: 'exit', id, code, signal });
   });
 }
 

@@ -15,3 +15,17 @@ export type FromLauncher =
   | { t: 'error'; id: number; message: string; code?: string }
   /** Exited, and its pipes were drained (or given up on after a short wait). */
   | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
+
+/** How a launched command ended. */
+export interface LaunchOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** It could not be started (errno in `code`), or the launcher died while it ran. */
+  error?: NodeJS.ErrnoException;
+}
+
+export interface Launched {
+  /** The command's PID once it started (undefined if it never did). */
+  pid: Promise<number | undefined>;
+  outcome: Promise<LaunchOutcome>;
+}

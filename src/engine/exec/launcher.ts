@@ -2,23 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
 import { LineDecoder } from '../../util/line-decoder.js';
-import type { FromLauncher, LaunchOptions, ToLauncher } from './launcher-protocol.js';
+import type {
+  FromLauncher,
+  Launched,
+  LaunchOptions,
+  LaunchOutcome,
+  ToLauncher,
+} from './launcher-protocol.js';
 
 export const LAUNCHER_MAIN = fileURLToPath(new URL('./launcher-main.js', import.meta.url));
-
-/** How a command launched through the launcher ended. */
-export interface LaunchOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** It could not be started (errno in `code`), or the launcher died while it ran. */
-  error?: NodeJS.ErrnoException;
-}
-
-export interface Launched {
-  /** The command's PID once it started (undefined if it never did). */
-  pid: Promise<number | undefined>;
-  outcome: Promise<LaunchOutcome>;
-}
 
 interface Pending {
   onOutput: (chunk: Buffer) => void;

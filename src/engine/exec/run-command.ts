@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { drainPipes } from './drain-pipes.js';
-import { currentLauncher, type Launched, type LaunchOutcome } from './launcher.js';
-import type { LaunchOptions } from './launcher-protocol.js';
+import { forkCommand } from './fork-command.js';
+import { currentLauncher } from './launcher.js';
 import { OutputTail } from './output-tail.js';
 import { terminateTree } from './process-tree.js';
 import { buildSpawn, type Command, explainSpawnError } from './spawn-spec.js';
@@ -58,7 +55,7 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
   const launcher = currentLauncher();
   const started = launcher
     ? launcher.run(spec.file, spec.args, spec.options, capture)
-    : forkHere(spec.file, spec.args, spec.options, capture);
+    : forkCommand(spec.file, spec.args, spec.options, capture);
 
   let timedOut = false;
   let aborted = false;
@@ -113,29 +110,4 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
     result.output = result.output + result.spawnError;
   }
   return result;
-}
-
-/** Forks the command from this process (no launcher in use: the CLI, tests). */
-function forkHere(
-  file: string,
-  args: string[],
-  options: LaunchOptions,
-  capture: (chunk: Buffer) => void,
-): Launched {
-  const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
-  for (const stream of streams) stream.on('data', capture);
-  const exited = new Promise<LaunchOutcome>((resolve) => {
-    child.once('error', (error) => {
-      // Spawn failures emit 'error' and may never emit 'exit'.
-      if (child.pid === undefined) resolve({ code: null, signal: null, error });
-    });
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const outcome = exited.then(async (o) => {
-    await drainPipes(streams);
-    for (const stream of streams) stream.off('data', capture);
-    return o;
-  });
-  return { pid: Promise.resolve(child.pid), outcome };
 }
