@@ -1,6 +1,5 @@
-import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../../src/demo/free-ports.js';
 
 /**
  * The two things every multi-process test needs: a loopback port nobody uses (free for TCP
@@ -9,22 +8,8 @@ import { createServer } from 'node:net';
  */
 
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
+  const [port] = await freePorts(1);
+  return port as number;
 }
 
 /**

@@ -7,16 +7,8 @@ import { HealthGate } from '../../../src/engine/resources/lb-probe/health-gate.j
 import { type LbProbeInstance, lbProbeResource } from '../../../src/engine/resources/lb-probe/index.js';
 import { lbProbeParams } from '../../../src/engine/resources/lb-probe/params.js';
 import { resourceTypes } from '../../../src/engine/resources/registry.js';
+import { freePort } from '../../support/ports-and-processes.js';
 import { makeContext } from './context.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function create(input: Record<string, unknown>, t: { after: (fn: () => Promise<void>) => void }) {
   const probe = lbProbeResource.create('probe', lbProbeParams.parse({ host: '127.0.0.1', ...input }));
