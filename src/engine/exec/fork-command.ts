@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Launched, LaunchOptions, LaunchOutcome } from './launcher-protocol.js';
+import type {
+  Launched,
+  LaunchOptions,
+  LaunchOutcome,
+  OutputSink,
+  OutputStream,
+} from './launcher-protocol.js';
 
 /** After the leader exits, background children that inherited stdout may keep it open for ever. */
 const DRAIN_MS = 200;
@@ -34,11 +40,17 @@ export function forkCommand(
   file: string,
   args: string[],
   options: LaunchOptions,
-  capture: (chunk: Buffer) => void,
+  capture: OutputSink,
 ): Launched {
   const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
-  for (const stream of streams) stream.on('data', capture);
+  const readers = new Map<Readable, (chunk: Buffer) => void>();
+  const read = (stream: Readable | null, name: OutputStream) => {
+    if (stream) readers.set(stream, (chunk: Buffer) => capture(chunk, name));
+  };
+  read(child.stdout, 'stdout');
+  read(child.stderr, 'stderr');
+  const streams = [...readers.keys()];
+  for (const [stream, reader] of readers) stream.on('data', reader);
   const exited = new Promise<LaunchOutcome>((resolve) => {
     child.once('error', (error) => {
       // Spawn failures emit 'error' and may never emit 'exit'.
@@ -49,7 +61,7 @@ export function forkCommand(
   const outcome = exited.then(async (o) => {
     await drainPipes(streams);
     // Daemons the command left behind may hold its pipes: read on, capture no more.
-    for (const stream of streams) stream.off('data', capture);
+    for (const [stream, reader] of readers) stream.off('data', reader);
     return o;
   });
   return { pid: Promise.resolve(child.pid), outcome };

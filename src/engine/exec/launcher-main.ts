@@ -23,8 +23,8 @@ process.stdout.on('error', () => {});
 
 function run(req: ToLauncher): void {
   const { id } = req;
-  const launched = forkCommand(req.file, req.args, req.options, (chunk) =>
-    send({ t: 'out', id, d: chunk.toString('base64') }),
+  const launched = forkCommand(req.file, req.args, req.options, (chunk, stream) =>
+    send({ t: 'out', id, d: chunk.toString('base64'), ...(stream === 'stderr' ? { e: 1 as const } : {}) }),
   );
   void launched.pid.then((pid) => {
     if (pid !== undefined) send({ t: 'pid', id, pid });

@@ -10,11 +10,17 @@ export type ToLauncher = { t: 'run'; id: number; file: string; args: string[]; o
 
 export type FromLauncher =
   | { t: 'pid'; id: number; pid: number }
-  | { t: 'out'; id: number; d: string }
+  /** Output; `e` is set for stderr (stdout otherwise). */
+  | { t: 'out'; id: number; d: string; e?: 1 }
   /** Could not start: the spawn error's message and errno code. */
   | { t: 'error'; id: number; message: string; code?: string }
   /** Exited, and its pipes were drained (or given up on after a short wait). */
   | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** Receives a command's output as it arrives, with the stream it came on. */
+export type OutputSink = (chunk: Buffer, stream: OutputStream) => void;
 
 /** How a launched command ended. */
 export interface LaunchOutcome {

@@ -2,18 +2,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
 import { LineDecoder } from '../../util/line-decoder.js';
+import { forkCommand } from './fork-command.js';
 import type {
   FromLauncher,
   Launched,
   LaunchOptions,
   LaunchOutcome,
+  OutputSink,
   ToLauncher,
 } from './launcher-protocol.js';
 
 export const LAUNCHER_MAIN = fileURLToPath(new URL('./launcher-main.js', import.meta.url));
 
 interface Pending {
-  onOutput: (chunk: Buffer) => void;
+  onOutput: OutputSink;
   pid: (pid: number | undefined) => void;
   done: (o: LaunchOutcome) => void;
 }
@@ -32,7 +34,7 @@ export class Launcher {
 
   constructor(private readonly log?: Logger) {}
 
-  run(file: string, args: string[], options: LaunchOptions, onOutput: (chunk: Buffer) => void): Launched {
+  run(file: string, args: string[], options: LaunchOptions, onOutput: OutputSink): Launched {
     const child = this.ensure();
     const id = this.nextId++;
     let resolvePid!: (pid: number | undefined) => void;
@@ -93,7 +95,7 @@ export class Launcher {
     const p = this.pending.get(m.id);
     if (!p) return;
     if (m.t === 'pid') p.pid(m.pid);
-    else if (m.t === 'out') p.onOutput(Buffer.from(m.d, 'base64'));
+    else if (m.t === 'out') p.onOutput(Buffer.from(m.d, 'base64'), m.e ? 'stderr' : 'stdout');
     else {
       this.pending.delete(m.id);
       p.pid(undefined);
@@ -117,4 +119,9 @@ export function useLauncher(launcher: Launcher | null): void {
 
 export function currentLauncher(): Launcher | null {
   return current;
+}
+
+/** Starts a command through the launcher in use, or forks it from this process when there is none. */
+export function launch(file: string, args: string[], options: LaunchOptions, capture: OutputSink): Launched {
+  return current ? current.run(file, args, options, capture) : forkCommand(file, args, options, capture);
 }

@@ -1,5 +1,4 @@
-import { forkCommand } from './fork-command.js';
-import { currentLauncher } from './launcher.js';
+import { launch } from './launcher.js';
 import { OutputTail } from './output-tail.js';
 import { terminateTree } from './process-tree.js';
 import { buildSpawn, type Command, explainSpawnError } from './spawn-spec.js';
@@ -52,10 +51,7 @@ export async function runCommand(cmd: Command, options: RunOptions = {}): Promis
   }
   const tail = new OutputTail(options.maxOutputBytes);
   const capture = (chunk: Buffer) => tail.push(chunk);
-  const launcher = currentLauncher();
-  const started = launcher
-    ? launcher.run(spec.file, spec.args, spec.options, capture)
-    : forkCommand(spec.file, spec.args, spec.options, capture);
+  const started = launch(spec.file, spec.args, spec.options, capture);
 
   let timedOut = false;
   let aborted = false;

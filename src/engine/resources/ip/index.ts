@@ -1,8 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { FenceAction } from '../../../coordination/deadman/fence-action.js';
 import { HaloError } from '../../../errors.js';
+import { baseEnv } from '../../../util/command-env.js';
+import { launch } from '../../exec/launcher.js';
+import type { Launched } from '../../exec/launcher-protocol.js';
 import type { CheckResult, ResourceContext, ResourceInstance, ResourcePlugin } from '../types.js';
 import {
   hasNetAdmin,
@@ -32,7 +35,7 @@ class IpResource implements ResourceInstance {
   private readonly v6: boolean;
   private readonly prefix: number;
   /** The background announcer, ended by stop so it never advertises an address we dropped. */
-  private announcer: ChildProcess | null = null;
+  private announcer: { launched: Launched; exited: boolean } | null = null;
 
   constructor(
     private readonly name: string,
@@ -79,8 +82,15 @@ class IpResource implements ResourceInstance {
     );
   }
 
-  /** true/false, or the failed command's result when the device cannot be read. */
+  /**
+   * true/false, or the failed command's result when the device cannot be read. The agent's
+   * own interface list answers "present" without running a program, as it does on every
+   * check of a running group; libuv leaves out interfaces that are down, so "absent" is
+   * confirmed by `ip`.
+   */
   private async present(signal: AbortSignal): Promise<boolean | ToolResult> {
+    const listed = networkInterfaces()[this.params.device] ?? [];
+    if (listed.some((a) => a.cidr !== null && sameAddress(a.cidr, this.cidr))) return true;
     const r = await runTool('ip', ['-j', 'addr', 'show', 'dev', this.params.device], { signal });
     if (r.code !== 0) return r;
     return parseAddresses(r.stdout).some((a) => sameAddress(a, this.cidr));
@@ -121,28 +131,41 @@ class IpResource implements ResourceInstance {
   private announce(ctx: ResourceContext): void {
     if (this.params.arpCount === 0) return;
     this.stopAnnouncer();
-    const child = spawn(
-      'arping',
-      ['-q', '-U', '-c', String(this.params.arpCount), '-I', this.params.device, this.params.ip],
-      { stdio: 'ignore' },
-    );
-    child.once('error', (err) =>
-      ctx.log.warn(
-        { resource: ctx.resource, err: err.message },
-        'gratuitous ARP not sent (install iputils-arping)',
+    const announcer = {
+      launched: launch(
+        'arping',
+        ['-q', '-U', '-c', String(this.params.arpCount), '-I', this.params.device, this.params.ip],
+        { env: baseEnv() },
+        () => {},
       ),
-    );
-    child.once('exit', () => {
-      if (this.announcer === child) this.announcer = null;
+      exited: false,
+    };
+    void announcer.launched.outcome.then(({ error }) => {
+      announcer.exited = true;
+      if (this.announcer === announcer) this.announcer = null;
+      if (error)
+        ctx.log.warn(
+          { resource: ctx.resource, err: error.message },
+          error.code === 'ENOENT'
+            ? 'gratuitous ARP not sent (install iputils-arping)'
+            : 'gratuitous ARP not sent',
+        );
     });
-    child.unref();
-    this.announcer = child;
+    this.announcer = announcer;
   }
 
   private stopAnnouncer(): void {
-    const child = this.announcer;
+    const announcer = this.announcer;
     this.announcer = null;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (!announcer) return;
+    void announcer.launched.pid.then((pid) => {
+      if (pid === undefined || announcer.exited) return;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // It ended meanwhile.
+      }
+    });
   }
 
   async stop(ctx: ResourceContext): Promise<void> {

@@ -1,5 +1,7 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { baseEnv } from '../../../util/command-env.js';
+import { launch } from '../../exec/launcher.js';
+import type { OutputStream } from '../../exec/launcher-protocol.js';
 
 /**
  * Thin wrappers around iproute2 and iputils for the `ip` resource. Each call has a hard
@@ -18,25 +20,60 @@ export interface ToolResult {
 /** Bit 12 of the capability sets (linux/capability.h). */
 const CAP_NET_ADMIN = 12n;
 
-export function runTool(
+/** Output kept per stream: `ip -j addr show` of a busy interface is a few kB. */
+const MAX_TOOL_OUTPUT = 1024 * 1024;
+
+/**
+ * Runs `file` to completion through the agent's launcher process (see launcher-main.ts: a fork
+ * of the agent costs its coordination thread page faults), with the clean command environment
+ * (the agent's own may hold cloud credentials). Killed with SIGKILL on timeout or abort: these
+ * tools start no children.
+ */
+export async function runTool(
   file: string,
   args: readonly string[],
   opts: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<ToolResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { timeout: opts.timeoutMs ?? 5000, signal: opts.signal, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ code: 0, stdout, stderr });
-        const errno = (err as NodeJS.ErrnoException).code;
-        if (errno === 'ENOENT') return resolve({ code: 127, stdout, stderr: err.message, missing: true });
-        const code = typeof errno === 'number' ? errno : typeof err.code === 'number' ? err.code : 1;
-        resolve({ code, stdout, stderr: stderr || err.message });
-      },
-    );
+  if (opts.signal?.aborted) return { code: 1, stdout: '', stderr: `${file} not run: aborted` };
+  const out: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
+  const size: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+  const started = launch(file, [...args], { env: baseEnv() }, (chunk, stream) => {
+    if (size[stream] >= MAX_TOOL_OUTPUT) return;
+    out[stream].push(chunk);
+    size[stream] += chunk.length;
   });
+  let ended: string | undefined;
+  const end = (why: string) => {
+    ended ??= why;
+    void started.pid.then((pid) => {
+      if (pid === undefined) return;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    });
+  };
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timer = setTimeout(() => end(`${file} timed out after ${timeoutMs} ms`), timeoutMs);
+  const onAbort = () => end(`${file} aborted`);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { code, signal, error } = await started.outcome;
+    const stdout = Buffer.concat(out.stdout).toString('utf8');
+    const stderr = Buffer.concat(out.stderr).toString('utf8');
+    if (error?.code === 'ENOENT') return { code: 127, stdout, stderr: error.message, missing: true };
+    if (error) return { code: 1, stdout, stderr: stderr || error.message };
+    if (ended !== undefined) return { code: 1, stdout, stderr: stderr || ended };
+    return {
+      code: code ?? 1,
+      stdout,
+      stderr: code === null && !stderr ? `${file} ended by ${signal}` : stderr,
+    };
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Whether `/proc/self/status` grants CAP_NET_ADMIN in the effective set. */
