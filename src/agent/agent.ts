@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import { AlertDispatcher, type ReceiverStatus } from '../alerts/dispatcher.js';
 import { peerToken, TokenAuth } from '../api/auth.js';
@@ -30,7 +31,7 @@ import { ConfigStore, fileKey, registerConfigPush } from './config-store.js';
 import { registerDestroy } from './destroy.js';
 import { LoopLag } from './loop-lag.js';
 import { MembershipEvents } from './membership-events.js';
-import { renderMetrics } from './metrics.js';
+import { type MemoryUse, renderMetrics } from './metrics.js';
 import { SdNotify } from './sd-notify.js';
 import { apiToken, readPrivateFile } from './secrets.js';
 import { describeStateDir, ensureStateDir, looseStateDirProblem, type StateDirHealth } from './state-dir.js';
@@ -66,7 +67,7 @@ export interface AgentOptions {
 export class Agent implements ClusterOps {
   private readonly opts: AgentOptions;
   private config!: HaloConfig;
-  private coordinator!: Coordinator;
+  private coordinator!: WorkerCoordinator;
   private peerToken = '';
   private sd = new SdNotify();
   private engine!: Engine;
@@ -451,6 +452,19 @@ export class Agent implements ClusterOps {
       coordination: this.coordinator.view(),
       failovers: this.failovers,
       alerts: this.alerts?.status() ?? [],
+      memory: this.memoryUse(),
     });
+  }
+
+  private memoryUse(): MemoryUse {
+    const main = getHeapStatistics();
+    const worker = this.coordinator.heap();
+    return {
+      residentBytes: process.memoryUsage.rss(),
+      heaps: [
+        { thread: 'main', usedBytes: main.used_heap_size, totalBytes: main.total_heap_size },
+        ...(worker ? [{ thread: 'coordination' as const, ...worker }] : []),
+      ],
+    };
   }
 }

@@ -16,6 +16,14 @@ export interface MetricsInput {
   failovers: Record<string, number>;
   /** Alert receivers' delivery counters (absent or empty: no receivers). */
   alerts?: ReceiverStatus[];
+  /** The agent process's memory (absent: not reported). */
+  memory?: MemoryUse;
+}
+
+/** Resident memory of the agent process and the V8 heap of each of its threads. */
+export interface MemoryUse {
+  residentBytes: number;
+  heaps: Array<{ thread: 'main' | 'coordination'; usedBytes: number; totalBytes: number }>;
 }
 
 const PHASES = ['stopped', 'starting', 'running', 'stopping', 'failed-stop'] as const;
@@ -197,6 +205,23 @@ export function renderMetrics(m: MetricsInput): string {
       'gauge',
       'Alerts waiting for each receiver.',
       per((r) => r.queued),
+    );
+  }
+  if (m.memory) {
+    metric('halo_resident_memory_bytes', 'gauge', 'Resident memory (RSS) of the agent process.', [
+      [{ node }, m.memory.residentBytes],
+    ]);
+    metric(
+      'halo_heap_used_bytes',
+      'gauge',
+      'V8 heap in use (live objects and garbage not yet collected), per thread of the agent.',
+      m.memory.heaps.map((h) => [{ node, thread: h.thread }, h.usedBytes]),
+    );
+    metric(
+      'halo_heap_size_bytes',
+      'gauge',
+      'V8 heap reserved, per thread of the agent.',
+      m.memory.heaps.map((h) => [{ node, thread: h.thread }, h.totalBytes]),
     );
   }
   return `${out.join('\n')}\n`;

@@ -477,6 +477,14 @@ test('the REST API', async (t) => {
         'a renewal round takes ms, not s',
       );
       assert.ok(sample('halo_group_lease_valid_seconds', { group: 'web' }) > 0);
+      const heapMain = sample('halo_heap_used_bytes', { node: 'n1', thread: 'main' });
+      const heapWorker = sample('halo_heap_used_bytes', { node: 'n1', thread: 'coordination' });
+      assert.ok(heapMain > 1e6 && heapWorker > 1e6, `heaps of both threads: ${heapMain}, ${heapWorker}`);
+      assert.ok(sample('halo_heap_size_bytes', { node: 'n1', thread: 'coordination' }) >= heapWorker);
+      assert.ok(
+        sample('halo_resident_memory_bytes', { node: 'n1' }) > heapMain + heapWorker,
+        'the resident size holds both heaps',
+      );
       await c.waitFor('a monitor result', async () => {
         const text = (await call('n1', 'GET', '/metrics')).body as string;
         return /halo_monitor_ok\{monitor="web\/alive"\} 1/.test(text);

@@ -3,7 +3,7 @@ import type { HaloConfig } from '../../config/model.js';
 import { type ErrorCode, HaloError } from '../../errors.js';
 import type { FenceAction } from '../deadman/fence-action.js';
 import type { ClusterIntent, Coordinator, CoordinatorEvent, CoordinatorView, NodeStatus } from '../types.js';
-import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
+import type { HeapUse, MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.js';
 
 /**
  * The Coordinator the agent uses: a proxy to the configured backend running in a worker
@@ -18,6 +18,7 @@ export class WorkerCoordinator implements Coordinator {
   private nextId = 1;
   private lastView: CoordinatorView;
   private lastIntent: ClusterIntent = {};
+  private lastHeap: HeapUse | undefined;
 
   constructor(opts: { config: HaloConfig; node: string; key: Buffer; stateDir: string; logLevel?: string }) {
     this.init = {
@@ -63,6 +64,7 @@ export class WorkerCoordinator implements Coordinator {
           case 'snapshot':
             this.lastView = m.view;
             this.lastIntent = m.intent;
+            this.lastHeap = m.heap;
             this.post({ t: 'ack' });
             return;
           case 'done': {
@@ -129,6 +131,11 @@ export class WorkerCoordinator implements Coordinator {
 
   view(): CoordinatorView {
     return this.lastView;
+  }
+
+  /** The coordination thread's heap as of its last snapshot (undefined before the first). */
+  heap(): HeapUse | undefined {
+    return this.lastHeap;
   }
 
   private post(m: MainToWorker): void {

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HaloError, isHaloError } from '../../errors.js';
 import { createLogger } from '../../log.js';
@@ -41,9 +42,13 @@ const postView = (m: WorkerToMain & { t: 'events' | 'snapshot' }) => {
   unacked++;
   post(m);
 };
+const heapUse = () => {
+  const h = getHeapStatistics();
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
+};
 const snapshot = (force = false) => {
   if (force || unacked === 0)
-    postView({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent() });
+    postView({ t: 'snapshot', view: coordinator.view(), intent: coordinator.intent(), heap: heapUse() });
 };
 
 // Events are posted together with one snapshot per turn of this thread's loop, not one each:

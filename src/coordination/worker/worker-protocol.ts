@@ -4,6 +4,12 @@ import type { ClusterIntent, CoordinatorEvent, CoordinatorView, NodeStatus } fro
 
 /** Messages between the agent's main thread and the coordination worker thread. */
 
+/** One V8 heap: bytes in use by live and not yet collected objects, and bytes reserved. */
+export interface HeapUse {
+  usedBytes: number;
+  totalBytes: number;
+}
+
 export interface WorkerInit {
   config: HaloConfig;
   node: string;
@@ -28,6 +34,9 @@ export type WorkerToMain =
   | { t: 'start-failed'; message: string; code?: string }
   /** Events of one turn of the worker's loop, in order, with the view and intent after them. */
   | { t: 'events'; events: CoordinatorEvent[]; view: CoordinatorView; intent: ClusterIntent }
-  /** Pushed on every change and at least every few hundred ms: what view()/intent() return. */
-  | { t: 'snapshot'; view: CoordinatorView; intent: ClusterIntent }
+  /**
+   * Pushed on every change and at least once a second: what view()/intent() return, and the
+   * worker's own heap (the main thread cannot read another isolate's heap in Node 20).
+   */
+  | { t: 'snapshot'; view: CoordinatorView; intent: ClusterIntent; heap: HeapUse }
   | { t: 'done'; id: number; error?: { message: string; code?: string } };
