@@ -170,6 +170,8 @@ interface Row {
   /** Demotes on the owner before the window (while settling). */
   lostWhileSettling: number;
   notOnOwnerAtEnd: number;
+  /** n1's V8 heaps at the end of the window, per thread, from its /metrics ('' if unread). */
+  heaps: string;
   /** n2 acquisitions during the window (ownership changes). */
   acquiredByStandby: number;
   /** Deadline fences of the forced trials: how late each was decided and started. */
@@ -329,6 +331,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   ownerRss = Math.max(ownerRss, rssMb(agent));
   witnessRss = Math.max(witnessRss, rssMb(witness));
   if (ticks0 === null || ticks1 === null) throw new Error('n1 agent exited during the window');
+  const heaps = await ownerHeaps(lab);
   const agentLog = lab.logs(`agent-${OWNER}`);
   const onOwner = await runningOnOwner(lab);
   const acquiredByStandby = countAcquired(lab.logs('agent-n2').slice(standbyLogBefore));
@@ -350,12 +353,28 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     lost: countDemotes(agentLog.slice(logBefore)),
     lostWhileSettling: countDemotes(agentLog.slice(0, logBefore)),
     notOnOwnerAtEnd: typeof onOwner === 'number' ? n - onOwner : n,
+    heaps,
     acquiredByStandby,
     fenceLate,
     n1StartS,
     settleS,
     windowS,
   };
+}
+
+/** "main 21.3/24.0 MB, coordination 9.1/11.2 MB" (used/reserved) from n1's /metrics. */
+async function ownerHeaps(lab: Lab): Promise<string> {
+  try {
+    const { body } = await lab.api(OWNER, 'GET', '/metrics');
+    const read = (name: string, thread: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*thread="${thread}"[^}]*\\} (\\S+)$`, 'm').exec(String(body))?.[1]);
+    const mb = (v: number) => (v / 1e6).toFixed(1);
+    return ['main', 'coordination']
+      .map((t) => `${t} ${mb(read('halo_heap_used_bytes', t))}/${mb(read('halo_heap_size_bytes', t))} MB`)
+      .join(', ');
+  } catch {
+    return '';
+  }
 }
 
 let activeStress: { stop: () => void } | undefined;
@@ -449,7 +468,7 @@ async function main(): Promise<void> {
   const notes = rows.map((r) =>
     'error' in r
       ? `- ${r.groups} groups: **failed**: ${r.error}`
-      : `- ${r.groups} groups: n1's agent up in ${r.n1StartS.toFixed(1)} s, all groups running on n1 ${r.settleS.toFixed(1)} s after n1 was started; ${r.datagramsPerS.toFixed(0)} datagrams/s; ${r.windowS.toFixed(1)} s window; leases lost while settling ${r.lostWhileSettling}; groups not running on n1 at the end ${r.notOnOwnerAtEnd}${fenceNote(r)}`,
+      : `- ${r.groups} groups: n1's agent up in ${r.n1StartS.toFixed(1)} s, all groups running on n1 ${r.settleS.toFixed(1)} s after n1 was started; ${r.datagramsPerS.toFixed(0)} datagrams/s; ${r.windowS.toFixed(1)} s window; leases lost while settling ${r.lostWhileSettling}; groups not running on n1 at the end ${r.notOnOwnerAtEnd}${r.heaps ? `; n1's heaps (used/reserved) ${r.heaps}` : ''}${fenceNote(r)}`,
   );
   const argv = process.argv.slice(2).join(' ');
   const nodeOptions = process.env['NODE_OPTIONS'] ? `, NODE_OPTIONS=${process.env['NODE_OPTIONS']}` : '';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { EngineCore } from './engine-core.js';
 import type { EngineGroups } from './engine-groups.js';
 import type { GroupSlot } from './group-state.js';
@@ -31,6 +32,9 @@ export class EngineProbes {
   constructor(core: EngineCore, groups: EngineGroups) {
     this.core = core;
     this.groups = groups;
+    // Every group's probe listens on this one signal while it runs (one each, removed when it
+    // ends): a thousand groups probed at start are not a leak.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Probes every group now (before the first reconcile), then keeps looking for due ones. */

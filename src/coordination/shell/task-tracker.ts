@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * Background work of a long-lived component, kept on a list so that `stop()` can cancel it
  * (one AbortSignal for all of it) and then wait until every piece has finished. It replaces
@@ -11,6 +12,9 @@ export class TaskTracker {
 
   constructor(onError: (name: string, err: unknown) => void) {
     this.onError = onError;
+    // Each running task may listen on the one signal (removed when it ends); with many groups
+    // many run at once, which is not a leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   /** Aborted when draining starts: long calls should pass it on and give up early. */
