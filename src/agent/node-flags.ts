@@ -13,3 +13,12 @@
  *   helper fences its groups at their deadlines and systemd restarts it.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=256'];
+
+/**
+ * Environment of the agent and the witness beyond NODE_OPTIONS (the units set it too, the
+ * lab passes it on). MALLOC_ARENA_MAX=2: glibc otherwise gives each thread that calls malloc
+ * an arena of its own (up to 8 per core), and the agent's threads (main, coordination worker,
+ * V8's and libuv's helpers) each kept freed memory in theirs: 11 MB of the idle agent's RSS
+ * (98 → 87 MB, docs/benchmarks.md).
+ */
+export const DAEMON_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { DAEMON_ENV } from '../../src/agent/node-flags.js';
 import { LabError, run } from './exec.js';
 import type { Freezer } from './freezer.js';
 import { LabClient } from './lab-client.js';
@@ -152,7 +153,13 @@ export class LabCore {
       const stdout = stdin === 'pipe' ? 'pipe' : fd;
       return spawn('ip', ['netns', 'exec', this.ns(name), ...argv], {
         stdio: [stdin, stdout, fd],
-        env: { ...process.env, HALO_LOG_LEVEL: this.opts.logLevel ?? 'info', HALO_LAB: this.prefix },
+        // DAEMON_ENV: what the units give the agent and the witness, so the lab measures what ships.
+        env: {
+          ...process.env,
+          ...DAEMON_ENV,
+          HALO_LOG_LEVEL: this.opts.logLevel ?? 'info',
+          HALO_LAB: this.prefix,
+        },
       });
     } finally {
       closeSync(fd);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { DAEMON_NODE_FLAGS } from '../../../src/agent/node-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../../src/agent/node-flags.js';
 
 const unit = (name: string) =>
   readFileSync(new URL(`../../../../packaging/${name}`, import.meta.url), 'utf8');
@@ -13,6 +13,12 @@ describe('V8 options of the daemons', () => {
         .split('\n')
         .find((l) => l.startsWith('Environment=NODE_OPTIONS='));
       assert.equal(line, `Environment=NODE_OPTIONS="${DAEMON_NODE_FLAGS.join(' ')}"`);
+    });
+
+    it(`${name} sets the environment the lab measures`, () => {
+      const lines = unit(name).split('\n');
+      for (const [key, value] of Object.entries(DAEMON_ENV))
+        assert.ok(lines.includes(`Environment=${key}=${value}`), `${name} sets ${key}=${value}`);
     });
   }
 
