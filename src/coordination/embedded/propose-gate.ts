@@ -1,3 +1,4 @@
+import { ACQUISITIONS_PER_SECOND } from '../lease/acquisition-pacer.js';
 import type { ClockAnomaly } from '../membership.js';
 import { type VoterSighting, type WaitForAllVerdict, waitForAll } from './wait-for-all.js';
 
@@ -35,6 +36,17 @@ export interface AnomalyPlan {
  * lease protocol's own rank back-off (20 ms a step) is too short to cover that.
  */
 export const COLD_START_STAGGER_MS = 500;
+
+/**
+ * The stagger per rank with `groups` candidacies waiting: COLD_START_STAGGER_MS plus the time
+ * the preferred node's acquisition pacer needs to walk through them. A less preferred node
+ * skips the groups it already sees held and tries the rest, so a fixed stagger let it reach
+ * the preferred node's frontier: with 1,000 groups it took 11 of them while the preferred node
+ * was still walking (bench:scale, 2026-12-06).
+ */
+export function coldStartStaggerMs(groups: number): number {
+  return COLD_START_STAGGER_MS + Math.ceil((groups * 1000) / ACQUISITIONS_PER_SECOND);
+}
 /** After a cold-start wait, time for the engine to rank the voters last heard (see wait-for-all.ts). */
 export const COLD_START_SETTLE_MS = 500;
 
@@ -53,6 +65,8 @@ export class ProposeGate {
   private coldStart: { until: number } | null = null;
   /** When proposing opened after a cold-start wait (for the stagger); null otherwise. */
   private coldOpenedAt: number | null = null;
+  /** The stagger per rank, from the candidacies waiting when proposing opened. */
+  private coldStaggerMs = COLD_START_STAGGER_MS;
   private readonly deferred = new Map<string, number | null>();
 
   constructor(opts: number | ProposeGateOptions) {
@@ -99,7 +113,11 @@ export class ProposeGate {
     // their own wait with no majority yet, so no group has an owner, and this node completing
     // the majority must not race the preferred node for them. Where a group has an owner the
     // stagger changes nothing (nobody can acquire a held lease).
-    if (verdict.reason !== 'off') this.coldOpenedAt = this.proposeAfter;
+    if (verdict.reason !== 'off') {
+      this.coldOpenedAt = this.proposeAfter;
+      const competing = [...this.deferred.values()].filter((rank) => rank !== null).length;
+      this.coldStaggerMs = coldStartStaggerMs(competing);
+    }
     return verdict;
   }
 
@@ -131,7 +149,7 @@ export class ProposeGate {
   /** When a candidacy of this rank may apply: lower preferences later on a cold start. */
   private releaseAt(rank: number | null): number {
     if (this.coldOpenedAt === null || rank === null || rank === 0) return this.proposeAfter;
-    return Math.max(this.proposeAfter, this.coldOpenedAt + rank * COLD_START_STAGGER_MS);
+    return Math.max(this.proposeAfter, this.coldOpenedAt + rank * this.coldStaggerMs);
   }
 
   private quarantine(now: number): void {

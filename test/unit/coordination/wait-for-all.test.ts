@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import {
   COLD_START_SETTLE_MS,
   COLD_START_STAGGER_MS,
+  coldStartStaggerMs,
   ProposeGate,
 } from '../../../src/coordination/embedded/propose-gate.js';
 import { type VoterSighting, waitForAll } from '../../../src/coordination/embedded/wait-for-all.js';
+import { ACQUISITIONS_PER_SECOND } from '../../../src/coordination/lease/acquisition-pacer.js';
 import { Membership } from '../../../src/coordination/membership.js';
 
 const M = 520;
@@ -173,12 +175,28 @@ describe('propose gate with wait-for-all', () => {
       ['b', 0],
       ['c', null],
     ]);
-    assert.equal(gate.nextWakeAt(), open + COLD_START_STAGGER_MS);
+    // Two candidacies competed when proposing opened: the preferred node walks them in 2 ms.
+    const stagger = COLD_START_STAGGER_MS + 2;
+    assert.equal(gate.nextWakeAt(), open + stagger);
     assert.equal(gate.offer('d', 2, open + 1), false, 'a rank-2 candidacy set now waits too');
-    assert.deepEqual(gate.due(open + COLD_START_STAGGER_MS - 1), []);
-    assert.deepEqual(gate.due(open + COLD_START_STAGGER_MS), [['a', 1]]);
-    assert.deepEqual(gate.due(open + 2 * COLD_START_STAGGER_MS), [['d', 2]]);
-    assert.equal(gate.offer('a', 1, open + 2 * COLD_START_STAGGER_MS), true, 'later changes apply at once');
+    assert.deepEqual(gate.due(open + stagger - 1), []);
+    assert.deepEqual(gate.due(open + stagger), [['a', 1]]);
+    assert.deepEqual(gate.due(open + 2 * stagger), [['d', 2]]);
+    assert.equal(gate.offer('a', 1, open + 2 * stagger), true, 'later changes apply at once');
+  });
+
+  it('with a thousand groups the stagger covers the preferred node’s paced walk through them', () => {
+    const gate = new ProposeGate({ quarantineMs: M, waitForAllMs: WAIT });
+    gate.boot(0);
+    for (let g = 1; g <= 1000; g++) gate.offer(`g${g}`, 1, 10);
+    const all = [peer('n1', { up: true, startedAt: 300 }), peer('witness', { up: true, startedAt: -5000 })];
+    const open = 300 + M;
+    gate.settle(310, all);
+    // At ACQUISITIONS_PER_SECOND = 1,000 the preferred node needs 1 s for its 1,000 attempts.
+    const walk = Math.ceil((1000 * 1000) / ACQUISITIONS_PER_SECOND);
+    assert.equal(coldStartStaggerMs(1000), COLD_START_STAGGER_MS + walk);
+    assert.deepEqual(gate.due(open + COLD_START_STAGGER_MS + walk - 1), []);
+    assert.equal(gate.due(open + COLD_START_STAGGER_MS + walk).length, 1000);
   });
 
   it('a node joining peers that are past their wait staggers its less preferred candidacies too', () => {
@@ -195,8 +213,9 @@ describe('propose gate with wait-for-all', () => {
       missing: [],
     });
     assert.deepEqual(gate.due(M), [['h', 0]]);
-    assert.deepEqual(gate.due(M + 2 * COLD_START_STAGGER_MS - 1), []);
-    assert.deepEqual(gate.due(M + 2 * COLD_START_STAGGER_MS), [['g', 2]]);
+    const stagger = coldStartStaggerMs(2);
+    assert.deepEqual(gate.due(M + 2 * stagger - 1), []);
+    assert.deepEqual(gate.due(M + 2 * stagger), [['g', 2]]);
   });
 
   it('opens at the bound when a voter never comes', () => {
