@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DAEMON_NODE_FLAGS } from '../../src/agent/node-flags.js';
+import { DAEMON_NODE_FLAGS, DAEMON_V8_FLAGS } from '../../src/agent/node-flags.js';
 import { LabError } from './exec.js';
 import type { HttpAnswer } from './lab-client.js';
 import type { AgentStatus } from './lab-config.js';
@@ -18,7 +18,7 @@ export const HALO_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.me
  */
 function daemonFlags(): string[] {
   const extra = process.env['HALO_LAB_NODE_FLAGS']?.split(/\s+/).filter(Boolean) ?? [];
-  return [...DAEMON_NODE_FLAGS, ...extra];
+  return [...DAEMON_NODE_FLAGS, ...DAEMON_V8_FLAGS, ...extra];
 }
 
 /**
