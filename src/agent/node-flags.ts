@@ -19,9 +19,10 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', 
  * (ExecStart=/usr/bin/node … /usr/bin/halo …; a test keeps them equal), the lab too.
  *
  * - --optimize-for-size: V8 keeps smaller code and heaps at some cost in speed. With 1,000
- *   groups the owner's RSS went from 127 to 117–119 MB (`default`) and from 141–146 to 129 MB
- *   (`fast`), the witness's from 90 to 72 MB; the owner's CPU under `fast` from ~11 to 12 %
- *   of a core, with no lease lost (docs/benchmarks.md).
+ *   groups the owner's RSS went from 127 to 117–119 MB in two `default` runs (its peaks still
+ *   vary from run to run) and from 141–146 to 122–126 MB under `fast`, the witness's from 90
+ *   to 72 MB; the owner's CPU under `fast` stayed at ~11 % of a core, with no lease lost
+ *   (docs/benchmarks.md).
  */
 export const DAEMON_V8_FLAGS: readonly string[] = ['--optimize-for-size'];
 
