@@ -127,6 +127,7 @@ export class EmbeddedCoordinator implements Coordinator {
     this.gate = new ProposeGate({
       quarantineMs: leaseMath(opts.config.cluster.timing).quarantineMs,
       waitForAllMs: opts.config.cluster.waitForAllMs,
+      groups: this.groupNames.length,
     });
   }
 

@@ -38,11 +38,11 @@ export interface AnomalyPlan {
 export const COLD_START_STAGGER_MS = 500;
 
 /**
- * The stagger per rank with `groups` candidacies waiting: COLD_START_STAGGER_MS plus the time
- * the preferred node's acquisition pacer needs to walk through them. A less preferred node
- * skips the groups it already sees held and tries the rest, so a fixed stagger let it reach
- * the preferred node's frontier: with 1,000 groups it took 11 of them while the preferred node
- * was still walking (bench:scale, 2026-12-06).
+ * The stagger per rank with `groups` configured: COLD_START_STAGGER_MS plus the time the
+ * preferred node's acquisition pacer needs to walk through them. A less preferred node skips
+ * the groups it already sees held and tries the rest, so a fixed stagger let it reach the
+ * preferred node's frontier: with 1,000 groups it took 11 of them while the preferred node was
+ * still walking (bench:scale, 2026-12-06).
  */
 export function coldStartStaggerMs(groups: number): number {
   return COLD_START_STAGGER_MS + Math.ceil((groups * 1000) / ACQUISITIONS_PER_SECOND);
@@ -54,6 +54,12 @@ export interface ProposeGateOptions {
   quarantineMs: number;
   /** Bound of the cold-start wait for every voter; 0 (the default) turns it off. */
   waitForAllMs?: number;
+  /**
+   * Groups in the configuration: what the preferred node may have to walk after a cold start
+   * (see coldStartStaggerMs). Counted from the config, not from the candidacies waiting here:
+   * the engine offers its candidacies only once it has ranked the voters, after the wait.
+   */
+  groups?: number;
 }
 
 export class ProposeGate {
@@ -65,14 +71,15 @@ export class ProposeGate {
   private coldStart: { until: number } | null = null;
   /** When proposing opened after a cold-start wait (for the stagger); null otherwise. */
   private coldOpenedAt: number | null = null;
-  /** The stagger per rank, from the candidacies waiting when proposing opened. */
-  private coldStaggerMs = COLD_START_STAGGER_MS;
+  /** The stagger per rank after a cold start (see coldStartStaggerMs). */
+  private readonly coldStaggerMs: number;
   private readonly deferred = new Map<string, number | null>();
 
   constructor(opts: number | ProposeGateOptions) {
     const o = typeof opts === 'number' ? { quarantineMs: opts } : opts;
     this.quarantineMs = o.quarantineMs;
     this.waitForAllMs = o.waitForAllMs ?? 0;
+    this.coldStaggerMs = coldStartStaggerMs(o.groups ?? 0);
   }
 
   /** The node (re)started at `now`: no proposing for the quarantine, nor before the cold-start wait is over. */
@@ -113,11 +120,7 @@ export class ProposeGate {
     // their own wait with no majority yet, so no group has an owner, and this node completing
     // the majority must not race the preferred node for them. Where a group has an owner the
     // stagger changes nothing (nobody can acquire a held lease).
-    if (verdict.reason !== 'off') {
-      this.coldOpenedAt = this.proposeAfter;
-      const competing = [...this.deferred.values()].filter((rank) => rank !== null).length;
-      this.coldStaggerMs = coldStartStaggerMs(competing);
-    }
+    if (verdict.reason !== 'off') this.coldOpenedAt = this.proposeAfter;
     return verdict;
   }
 
