@@ -11,7 +11,6 @@ import { buildApi } from '../api/server.js';
 import { closeEc2Clients, setEc2Keepalive } from '../cloud/aws/ec2-api.js';
 import type { HaloConfig } from '../config/model.js';
 import { type Lifeline, lifelinePath, openLifeline } from '../coordination/deadman/lifeline.js';
-import type { Coordinator } from '../coordination/types.js';
 import { WorkerCoordinator } from '../coordination/worker/worker-coordinator.js';
 import { loadConfig } from '../engine/config-catalog.js';
 import type { ReloadMode } from '../engine/engine.js';

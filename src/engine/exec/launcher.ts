@@ -117,10 +117,6 @@ export function useLauncher(launcher: Launcher | null): void {
   current = launcher;
 }
 
-export function currentLauncher(): Launcher | null {
-  return current;
-}
-
 /** Starts a command through the launcher in use, or forks it from this process when there is none. */
 export function launch(file: string, args: string[], options: LaunchOptions, capture: OutputSink): Launched {
   return current ? current.run(file, args, options, capture) : forkCommand(file, args, options, capture);
