@@ -24,6 +24,12 @@ import type { HeldLease } from './lease-keeper.js';
  *   answered keepalive (`tick`), whether or not etcd answers, and then gives the lease up.
  * - After a group becomes free, a candidate of rank r tries only after r × 20 ms, so the
  *   preferred node wins the race.
+ * - The takeover guard: when another node's key vanishes without a release recorded with it,
+ *   the group is taken (its key created) at once but announced only one whole lease (the TTL)
+ *   later. The old owner may have had a keepalive answered just before the key went, and then
+ *   believes it owns the group for up to V after that; etcd can drop a lease early (a leader
+ *   that was paused revokes leases it still thinks expired when it resumes; an operator's
+ *   `etcdctl lease revoke`), so a deletion alone does not prove the old owner has stopped.
  */
 
 export { RANK_STEP_MS };
@@ -36,6 +42,10 @@ export class EtcdCore {
   private readonly acquiring = new Set<string>();
   /** Released groups whose key could not be deleted yet (etcd unreachable). */
   private readonly releasing = new Map<string, string>();
+  /** Per group: the last term its owner released (`<prefix>/released/<group>`). */
+  private readonly releasedTerm = new Map<string, string>();
+  /** Groups whose previous owner's key vanished without a release: not announced before `until`. */
+  private readonly takeoverGuard = new Map<string, { term: string; until: number }>();
   private lease: HeldLease | undefined;
   private status: NodeStatus = { eligible: true, reasons: [] };
   private nodeRecordDirty = true;
@@ -178,6 +188,11 @@ export class EtcdCore {
         this.demote(group, h, `etcd unreachable: no keepalive answered for ${quiet ?? '?'}ms`);
       this.lease = undefined;
       this.cmd({ type: 'poison-lease' });
+    }
+    for (const [group, guard] of this.takeoverGuard) {
+      if (now < guard.until) continue;
+      this.takeoverGuard.delete(group);
+      this.activate(group, now);
     }
     if (now >= this.nextPoll && !this.polling) {
       this.nextPoll = now + timing.renewMs;
@@ -357,6 +372,7 @@ export class EtcdCore {
       this.cmd({ type: 'delete-key', group, term: h.term });
       return;
     }
+    if (now < (this.takeoverGuard.get(group)?.until ?? 0)) return;
     if (now >= lease.validUntil - this.opts.timing.stopBudgetMs) return;
     h.active = true;
     this.arm(group);
@@ -395,14 +411,40 @@ export class EtcdCore {
     });
   }
 
+  /** Another node's key for the group is gone: unless it released it, wait out its lease. */
+  private guardUnreleased(group: string, now: number): void {
+    const owner = this.mirror.ownerOf(group);
+    const term = this.mirror.termOf(group);
+    if (owner === null || term === null || owner === this.opts.node) return;
+    if (this.releasedTerm.get(group) === term) return;
+    const waitMs = this.opts.timing.ttlSec * 1000;
+    this.takeoverGuard.set(group, { term, until: now + waitMs });
+    this.log('info', 'the owner key vanished without a release: taking over only after one lease', {
+      group,
+      previousOwner: owner,
+      term,
+      waitMs,
+    });
+  }
+
   /** A group key changed in etcd: what it means for a lease held (or lost) here. */
   private onGroupKey(news: GroupNews, now: number): void {
     const h = this.held.get(news.group);
+    if (news.kind === 'released') {
+      this.releasedTerm.set(news.group, news.term);
+      // The release may arrive after the deletion it explains.
+      if (this.takeoverGuard.get(news.group)?.term === news.term) {
+        this.takeoverGuard.delete(news.group);
+        this.activate(news.group, now);
+      }
+      return;
+    }
     if (news.kind === 'deleted') {
       if (h) {
         this.held.delete(news.group);
         this.demote(news.group, h, 'the lease key was deleted in etcd');
       }
+      this.guardUnreleased(news.group, now);
       this.mirror.setOwner(news.group, null, null);
       this.scheduleAcquire(news.group);
       return;

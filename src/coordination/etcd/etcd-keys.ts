@@ -6,6 +6,9 @@
  * - `<prefix>/nodes/<node>` → {@link NodeRecord}, attached to the node's lease (up = present)
  * - `<prefix>/groups/<group>` → {@link OwnerRecord}, attached to the owner's lease; the key's
  *   create revision is the term (fencing token)
+ * - `<prefix>/released/<group>` → the term of the group's last planned release (no lease):
+ *   written in the same transaction that deletes the group key, so the other nodes can tell a
+ *   handover from a key that vanished behind its owner's back
  * - `<prefix>/intent/<intent key>` → JSON value; the key's mod revision is its version
  */
 
@@ -26,6 +29,7 @@ export type ParsedKey =
   | { kind: 'node'; name: string }
   | { kind: 'group'; name: string }
   | { kind: 'intent'; name: string }
+  | { kind: 'released'; name: string }
   | { kind: 'other' };
 
 export class EtcdKeys {
@@ -52,12 +56,16 @@ export class EtcdKeys {
     return `${this.root}intent/${name}`;
   }
 
+  released(group: string): string {
+    return `${this.root}released/${group}`;
+  }
+
   parse(key: string): ParsedKey {
     if (!key.startsWith(this.root)) return { kind: 'other' };
     const rest = key.slice(this.root.length);
     if (rest === 'epoch') return { kind: 'epoch' };
-    for (const kind of ['node', 'group', 'intent'] as const) {
-      const dir = kind === 'intent' ? 'intent/' : `${kind}s/`;
+    for (const kind of ['node', 'group', 'intent', 'released'] as const) {
+      const dir = kind === 'intent' || kind === 'released' ? `${kind}/` : `${kind}s/`;
       if (rest.startsWith(dir) && rest.length > dir.length) return { kind, name: rest.slice(dir.length) };
     }
     return { kind: 'other' };

@@ -20,10 +20,12 @@ export interface KeyValue {
   lease: string;
 }
 
-/** A group key changed: its owner record and term, or its deletion. */
+/** A group key changed (its owner record and term, or its deletion), or a release was recorded. */
 export type GroupNews =
   | { kind: 'put'; group: string; owner: string | null; term: string; lease: string }
-  | { kind: 'deleted'; group: string };
+  | { kind: 'deleted'; group: string }
+  /** The owner of `term` deleted the group's key itself (a planned release). */
+  | { kind: 'released'; group: string; term: string };
 
 /** Collects the output of one step; commands are the backend's own type. */
 export class EtcdOutputBuffer<C> {
@@ -71,6 +73,11 @@ export class EtcdMirror {
   /** Who etcd shows as the group's owner (null: free, or not known yet). */
   ownerOf(group: string): string | null {
     return this.owners.get(group)?.owner ?? null;
+  }
+
+  /** The term etcd shows for the group (null: free, or not known yet). */
+  termOf(group: string): string | null {
+    return this.owners.get(group)?.term ?? null;
   }
 
   hasOwnerEntry(group: string): boolean {
@@ -153,6 +160,8 @@ export class EtcdMirror {
         },
         now,
       );
+    } else if (parsed.kind === 'released') {
+      this.opts.onGroup({ kind: 'released', group: parsed.name, term: kv.value.toString() }, now);
     }
   }
 

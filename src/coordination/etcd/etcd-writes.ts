@@ -51,13 +51,21 @@ export class EtcdWrites {
     }
   }
 
+  /**
+   * Deletes the group's key if it is still `term`, and records the release in the same
+   * transaction: the other nodes take over a released group at once, but wait one lease when a
+   * key vanishes without one (etcd-core.ts, the takeover guard).
+   */
   async deleteKey(group: string, term: string, signal?: AbortSignal): Promise<boolean> {
     const key = this.opts.keys.group(group);
     try {
       await withTimeout(
         this.opts.client
           .if(key, 'Create', '==', term)
-          .then(this.opts.client.delete().key(key))
+          .then(
+            this.opts.client.put(this.opts.keys.released(group)).value(term),
+            this.opts.client.delete().key(key),
+          )
           .options({ deadline: Date.now() + this.opts.timing.callTimeoutMs })
           .commit(),
         this.opts.timing.callTimeoutMs,

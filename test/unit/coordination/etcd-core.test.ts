@@ -260,6 +260,90 @@ describe('etcd core: lease and key changes', () => {
   });
 });
 
+describe('etcd core: the takeover guard', () => {
+  const TTL_MS = timing.ttlSec * 1000;
+  const releasedKv = (term: string, rev: number): KeyValue => ({
+    key: keys.released('g'),
+    value: term,
+    createRevision: String(rev),
+    modRevision: rev,
+    lease: '0',
+  });
+
+  /** n2, rank 1, watching n1 own the group with term 3; the lease renewed every period. */
+  async function standby(): Promise<Driver> {
+    const d = new Driver('n2');
+    d.grant('L2');
+    d.apply(d.core.onPut(groupKv('n1', 3, 'L1'), 3, d.now));
+    d.apply(d.core.setCandidacy('g', 1));
+    return d;
+  }
+
+  /** Keeps n2's lease answered and the core ticking for `ms`. */
+  async function runFor(d: Driver, ms: number): Promise<void> {
+    const until = d.now + ms;
+    while (d.now < until) {
+      await d.clock.advance(Math.min(timing.renewMs / 4, until - d.now));
+      d.apply(d.core.onLeaseRenewed({ id: 'L2', validUntil: d.now + V }, d.now));
+      d.apply(d.core.tick(d.now));
+    }
+  }
+
+  async function takeKey(d: Driver, term: string): Promise<void> {
+    await d.clock.advance(RANK_STEP_MS);
+    const attempt = d.of('acquire').at(-1);
+    assert.ok(attempt, 'the key is taken at once');
+    d.apply(d.core.onAcquired('g', attempt.c.leaseId, { kind: 'created', term }, d.now));
+  }
+
+  it('a key that vanished without a release is taken at once but announced one whole lease later', async () => {
+    const d = await standby();
+    const goneAt = d.now;
+    d.apply(d.core.onDelete(GROUP_KEY, 4, d.now));
+    await takeKey(d, '5');
+    assert.equal(d.eventsOf('acquired').length, 0, 'the old owner may still believe it owns g');
+    await runFor(d, goneAt + TTL_MS - 1 - d.now);
+    assert.equal(d.eventsOf('acquired').length, 0, 'not before one TTL has passed');
+    await runFor(d, timing.renewMs / 4);
+    assert.deepEqual(d.eventsOf('acquired'), [{ type: 'acquired', group: 'g', term: '5' }]);
+    const at = d.events.find((x) => x.e.type === 'acquired')?.at ?? 0;
+    assert.ok(at >= goneAt + TTL_MS, `announced ${at - goneAt}ms after the key vanished`);
+  });
+
+  it('a release recorded with the deletion hands the group over at once', async () => {
+    const d = await standby();
+    d.apply(d.core.onPut(releasedKv('3', 4), 4, d.now));
+    d.apply(d.core.onDelete(GROUP_KEY, 4, d.now));
+    await takeKey(d, '5');
+    assert.deepEqual(d.eventsOf('acquired'), [{ type: 'acquired', group: 'g', term: '5' }]);
+  });
+
+  it('a release seen after the deletion it explains lifts the guard', async () => {
+    const d = await standby();
+    d.apply(d.core.onDelete(GROUP_KEY, 4, d.now));
+    await takeKey(d, '5');
+    assert.equal(d.eventsOf('acquired').length, 0);
+    d.apply(d.core.onPut(releasedKv('3', 4), 4, d.now));
+    assert.deepEqual(d.eventsOf('acquired'), [{ type: 'acquired', group: 'g', term: '5' }]);
+  });
+
+  it('a release of an older term does not lift the guard', async () => {
+    const d = await standby();
+    d.apply(d.core.onPut(releasedKv('2', 2), 2, d.now));
+    d.apply(d.core.onDelete(GROUP_KEY, 4, d.now));
+    await takeKey(d, '5');
+    await runFor(d, TTL_MS / 2);
+    assert.equal(d.eventsOf('acquired').length, 0);
+  });
+
+  it('a full read that no longer shows the key guards the takeover too', async () => {
+    const d = await standby();
+    d.apply(d.core.onSnapshot(6, [], d.now));
+    await takeKey(d, '7');
+    assert.equal(d.eventsOf('acquired').length, 0);
+  });
+});
+
 describe('etcd core: the deadman helper', () => {
   it('a node whose helper is down asks for no key, and competes again once a helper is back', async () => {
     const d = new Driver();
