@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { openSync, readSync } from 'node:fs';
 import type { Clock } from '../util/clock.js';
 import { RHO } from './timing.js';
 
@@ -50,12 +50,24 @@ export interface DriftSample {
   offset: number;
 }
 
+/**
+ * /proc/uptime stays open: the coordinator reads it twice per clock check, up to a hundred times a
+ * second, and one pread at offset 0 (the kernel renders it afresh) costs a third of an
+ * open + fstat + read + close. Unreadable (no /proc): null, and it is not tried again.
+ */
+let uptimeFd: number | null | undefined;
+const uptimeBuf = Buffer.alloc(64);
+
 export function readProcUptimeMs(): number | null {
+  if (uptimeFd === null) return null;
   try {
-    const first = readFileSync('/proc/uptime', 'utf8').split(' ')[0];
-    const seconds = Number(first);
-    return Number.isFinite(seconds) ? seconds * 1000 : null;
+    uptimeFd ??= openSync('/proc/uptime', 'r');
+    const n = readSync(uptimeFd, uptimeBuf, 0, uptimeBuf.length, 0);
+    const text = uptimeBuf.toString('latin1', 0, n);
+    const seconds = Number(text.slice(0, text.indexOf(' ')));
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
   } catch {
+    uptimeFd = null;
     return null;
   }
 }

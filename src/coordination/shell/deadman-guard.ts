@@ -56,6 +56,12 @@ export class DeadmanGuard {
   private readonly slackMs: number;
   private current: DeadmanState;
   private readonly groups = new Map<string, GuardedGroup>();
+  /**
+   * The groups the running helper has not acknowledged (byLive false). While a helper is ready
+   * only these can have a bound, so `due` and `nextDueAt`, called on every tick, walk them
+   * rather than every held group.
+   */
+  private readonly notLive = new Map<string, GuardedGroup>();
 
   constructor(opts: { slackMs: number; enabled: boolean }) {
     this.slackMs = opts.slackMs;
@@ -76,7 +82,10 @@ export class DeadmanGuard {
     if (this.current === 'off') return;
     this.current = 'ready';
     // A new helper holds nothing until it acknowledges its re-arms.
-    for (const g of this.groups.values()) g.byLive = false;
+    for (const g of this.groups.values()) {
+      g.byLive = false;
+      this.notLive.set(g.group, g);
+    }
   }
 
   /** The helper died or failed an arm; `starting` once a replacement is being spawned. */
@@ -88,7 +97,11 @@ export class DeadmanGuard {
   requested(group: string, deadline: number): void {
     const g = this.groups.get(group);
     if (g) g.requested = deadline;
-    else this.groups.set(group, { group, acked: null, requested: deadline, byLive: false });
+    else {
+      const added = { group, acked: null, requested: deadline, byLive: false };
+      this.groups.set(group, added);
+      this.notLive.set(group, added);
+    }
   }
 
   /** The helper holds `deadline` for the group. */
@@ -97,22 +110,24 @@ export class DeadmanGuard {
     if (!g) return;
     if (g.acked === null || deadline > g.acked) g.acked = deadline;
     g.byLive = true;
+    this.notLive.delete(group);
   }
 
   /** The group is no longer held here (released, demoted or abandoned): nothing to guard. */
   forget(group: string): void {
     this.groups.delete(group);
+    this.notLive.delete(group);
   }
 
   /** Held groups whose demote point passed without cover: demote each now (once). */
   due(now: number): string[] {
     if (this.current === 'off') return [];
     const out: string[] = [];
-    for (const g of this.groups.values()) {
+    for (const g of this.candidates()) {
       const bound = this.boundOf(g, now);
       if (bound !== null && now >= bound) out.push(g.group);
     }
-    for (const group of out) this.groups.delete(group);
+    for (const group of out) this.forget(group);
     return out;
   }
 
@@ -120,20 +135,29 @@ export class DeadmanGuard {
   nextDueAt(now: number): number | null {
     if (this.current === 'off') return null;
     let next: number | null = null;
-    for (const g of this.groups.values()) {
+    for (const g of this.candidates()) {
       const bound = this.boundOf(g, now);
       if (bound !== null && (next === null || bound < next)) next = bound;
     }
     return next;
   }
 
-  /** Held groups and whether the running helper covers their latest renewal. */
-  held(): Array<GuardedGroup & { covered: boolean }> {
-    return [...this.groups.values()].map((g) => ({
-      ...g,
-      // The running helper holds a deadline for it (a re-arm in flight is the normal case).
-      covered: this.current === 'off' || (this.current === 'ready' && g.byLive),
-    }));
+  /**
+   * Held groups, split by whether the running helper covers their latest renewal (a re-arm in
+   * flight is the normal case). One pass and no copies: the status snapshot reads it every
+   * second, for every group.
+   */
+  coverage(): { covered: string[]; uncovered: string[] } {
+    const covered: string[] = [];
+    const uncovered: string[] = [];
+    for (const g of this.groups.values())
+      (this.current === 'off' || (this.current === 'ready' && g.byLive) ? covered : uncovered).push(g.group);
+    return { covered, uncovered };
+  }
+
+  /** The groups that can have a bound now (see boundOf). */
+  private candidates(): IterableIterator<GuardedGroup> {
+    return (this.current === 'ready' ? this.notLive : this.groups).values();
   }
 
   /**

@@ -112,13 +112,13 @@ export class DeadmanSupervisor {
   }
 
   view(): DeadmanView {
-    const held = this.opts.guard.held();
+    const { covered, uncovered } = this.opts.guard.coverage();
     return {
       state: this.opts.guard.state,
       pid: this.helper?.pid ?? null,
       restarts: this.restarts,
-      armed: held.filter((g) => g.covered).map((g) => g.group),
-      unfenced: held.filter((g) => !g.covered).map((g) => g.group),
+      armed: covered,
+      unfenced: uncovered,
       lastExit: this.lastExit,
     };
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { uptime } from 'node:os';
 import { describe, it } from 'node:test';
-import { type ClockAnomaly, ClockSanity } from '../../../src/coordination/clock-sanity.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ClockAnomaly, ClockSanity, readProcUptimeMs } from '../../../src/coordination/clock-sanity.js';
 
 /**
  * Drift detection against the frames a partition leaves behind. A fake clock stands for this
@@ -122,5 +124,16 @@ describe('suspend detection on a loaded machine', () => {
     uptime += 20 + 30_000;
     stall = 0;
     assert.deepEqual(sanity.tick(), [{ kind: 'suspend', gapMs: 30_000 }], 'a real suspend is still seen');
+  });
+});
+
+describe('readProcUptimeMs', () => {
+  it('reads boot time afresh on every call from the file it keeps open', async () => {
+    const first = readProcUptimeMs();
+    assert.ok(first !== null, '/proc/uptime is readable here');
+    assert.ok(Math.abs(first - uptime() * 1000) < 2000, `${first} ms is the machine's uptime`);
+    await sleep(120);
+    const second = readProcUptimeMs();
+    assert.ok(second !== null && second - first >= 100, `advanced ${second! - first} ms in 120 ms`);
   });
 });
