@@ -12,10 +12,13 @@ import { markdownTable } from './stats.js';
  * `npm run bench:scale`: what one owner costs as the number of failover groups grows. One
  * lab per row (test/lab-kit/: two agents and a witness, each in its own network namespace),
  * N groups all preferred on n1. After the cluster settles (every group running on n1, then
- * 5 s more), over a window of `--seconds`:
+ * `--warmup` seconds more), over a window of `--seconds`:
  *
  * - owner RSS: VmRSS of n1's agent (one process: the main thread and the coordination
- *   worker thread share it), the largest of one sample a second; the same for the witness;
+ *   worker thread share it), the largest of one sample a second; the same for the witness.
+ *   Reported apart: the largest sample from n1's start to the end of the warm-up (the cold
+ *   start: with 1,000 groups the owner peaks ~20 MB above its steady state while it starts
+ *   them, and V8 and malloc take some 20 s to give that back);
  * - owner CPU: utime + stime of n1's agent from /proc/PID/stat (all its threads; not its
  *   children, i.e. not the deadman helper) over the window, in % of one core;
  * - lease traffic: nftables counters in n1's namespace (table `inet halo_bench`): UDP sent
@@ -80,6 +83,13 @@ const args = benchArgs({
       valueName: 'N',
     },
     seconds: { type: 'string', default: '30', description: 'Measuring window per row.', valueName: 'S' },
+    warmup: {
+      type: 'string',
+      default: '30',
+      description:
+        "Wait after every group runs on n1, before the window (the cold start's peak is reported apart).",
+      valueName: 'S',
+    },
     'settle-timeout': {
       type: 'string',
       default: '300',
@@ -102,6 +112,7 @@ const COUNTS = args.groups.split(',').map((g) => positiveInt('groups', g.trim())
 const FENCE_TRIALS = args['fence-trials'] === '0' ? 0 : positiveInt('fence-trials', args['fence-trials']);
 const STRESS = args.stress === true;
 const SECONDS = positiveInt('seconds', args.seconds);
+const WARMUP_S = args.warmup === '0' ? 0 : positiveInt('warmup', args.warmup);
 const SETTLE_S = positiveInt('settle-timeout', args['settle-timeout']);
 const TIMING = args.timing;
 const TICK_HZ = 100; // USER_HZ on Linux
@@ -161,6 +172,8 @@ async function readCounters(ns: string): Promise<Traffic> {
 interface Row {
   groups: number;
   ownerRssMb: number;
+  /** Largest owner RSS sample from its start to the end of the warm-up. */
+  coldStartRssMb: number;
   ownerCpu: number;
   sentKBs: number;
   receivedKBs: number;
@@ -287,6 +300,11 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   log(`${n} groups: agents started (n1 in ${n1StartS.toFixed(1)} s); waiting for all groups on n1`);
   const deadline = t0 + SETTLE_S * 1000;
   let lastReport = Date.now();
+  let coldStartRss = 0;
+  const sampleColdStart = () => {
+    const pid = lab.pid(OWNER);
+    if (pid !== undefined) coldStartRss = Math.max(coldStartRss, rssMb(pid));
+  };
   // A cluster that does not settle says why: how far it got, leases lost so far, n1's size.
   const progress = (running: number | string) => {
     const pid = lab.pid(OWNER);
@@ -296,6 +314,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     return `${where}; n1 lost ${lost} leases so far; n1 agent RSS ${rss}`;
   };
   for (;;) {
+    sampleColdStart();
     const running = await runningOnOwner(lab);
     if (running === n) break;
     if (Date.now() > deadline) throw new Error(`not settled after ${SETTLE_S} s: ${progress(running)}`);
@@ -306,8 +325,14 @@ async function measure(lab: Lab, n: number): Promise<Row> {
     await sleep(1000);
   }
   const settleS = (Date.now() - t0) / 1000;
-  log(`${n} groups: all running on n1 ${settleS.toFixed(1)} s after n1 was started; measuring ${SECONDS} s`);
-  await sleep(5000);
+  log(
+    `${n} groups: all running on n1 ${settleS.toFixed(1)} s after n1 was started; ${WARMUP_S} s warm-up, then measuring ${SECONDS} s`,
+  );
+  const warm0 = Date.now();
+  do {
+    sampleColdStart();
+    await sleep(Math.min(1000, Math.max(0, WARMUP_S * 1000 - (Date.now() - warm0))));
+  } while (Date.now() - warm0 < WARMUP_S * 1000);
 
   const agent = lab.pid(OWNER);
   const witness = lab.pid('w');
@@ -345,6 +370,7 @@ async function measure(lab: Lab, n: number): Promise<Row> {
   return {
     groups: n,
     ownerRssMb: ownerRss,
+    coldStartRssMb: coldStartRss,
     ownerCpu: (ticks1 - ticks0) / TICK_HZ / windowS,
     sentKBs: sent / 1000 / windowS,
     receivedKBs: received / 1000 / windowS,
@@ -436,6 +462,7 @@ async function main(): Promise<void> {
       'groups',
       'timing',
       'owner RSS (MB)',
+      'owner RSS, cold start (MB)',
       'owner CPU (% of a core)',
       'lease traffic (kB/s, owner sent+received)',
       'witness RSS',
@@ -444,11 +471,12 @@ async function main(): Promise<void> {
     ],
     rows.map((r) =>
       'error' in r
-        ? [String(r.groups), TIMING, '–', '–', '–', '–', 'failed (see below)', '–']
+        ? [String(r.groups), TIMING, '–', '–', '–', '–', '–', 'failed (see below)', '–']
         : [
             String(r.groups),
             TIMING,
             r.ownerRssMb.toFixed(1),
+            r.coldStartRssMb.toFixed(1),
             (r.ownerCpu * 100).toFixed(1),
             `${(r.sentKBs + r.receivedKBs).toFixed(1)} (${r.sentKBs.toFixed(1)} + ${r.receivedKBs.toFixed(1)})`,
             `${r.witnessRssMb.toFixed(1)} MB`,
