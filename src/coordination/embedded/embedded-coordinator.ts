@@ -399,7 +399,11 @@ export class EmbeddedCoordinator implements Coordinator {
     if (exchange) this.nextIntentSync = now + INTENT_SYNC_MS;
     this.intents.tick(now, exchange);
     this.updateOwners();
-    this.peerTick(now);
+    const peers = this.peers!.tick(now, this.gate.isOpen(now));
+    for (const h of peers.heartbeats) this.transport.send(h.to, h.message);
+    if (peers.quorumChanged !== null)
+      this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
+    if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
     const delay = Math.max(1, this.nextWakeAt(now) - this.now());
     this.tickAt = this.now() + delay;
@@ -438,20 +442,7 @@ export class EmbeddedCoordinator implements Coordinator {
     }
     this.flushExtends();
     this.tickSoonAfterFrame(now);
-    if (this.transport.hasQueued()) this.peerTick(now);
     this.transport.flush();
-  }
-
-  /** Heartbeats that are due (or nearly, when frames leave anyway), and quorum news. */
-  private peerTick(now: number): void {
-    const peers = this.peers;
-    if (!peers) return;
-    if (this.transport.hasQueued()) peers.pullHeartbeatsForward(now);
-    const tick = peers.tick(now, this.gate.isOpen(now));
-    for (const h of tick.heartbeats) this.transport.send(h.to, h.message);
-    if (tick.quorumChanged !== null)
-      this.log.info({ quorum: tick.quorumChanged }, tick.quorumChanged ? 'quorum gained' : 'quorum lost');
-    if (tick.membershipChanged) this.shell.emit({ type: 'membership' });
   }
 
   /**

@@ -63,15 +63,6 @@ export class PeerStatus {
     return this.membership.view();
   }
 
-  /**
-   * Frames are about to leave anyway (a renewal round, an acceptor's answers): heartbeats due
-   * within half a period go with them, in the same datagrams, rather than on a wake-up of their
-   * own. Heartbeats come earlier, never later, and once sent together the two stay in step.
-   */
-  pullHeartbeatsForward(now: number): void {
-    if (this.nextHeartbeat - now <= this.opts.heartbeatMs / 2) this.nextHeartbeat = now;
-  }
-
   /** When the next heartbeats are due (monotonic ms). */
   nextHeartbeatAt(): number {
     return this.nextHeartbeat;

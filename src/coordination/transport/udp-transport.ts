@@ -195,11 +195,6 @@ export class UdpTransport {
     else list.push(payload);
   }
 
-  /** Something waits for the next `flush()`. */
-  hasQueued(): boolean {
-    return this.queue.size > 0;
-  }
-
   /** Sends every queued payload: one frame per peer (split when it would exceed maxFrameBytes). */
   flush(): void {
     if (this.state !== 'running') {
