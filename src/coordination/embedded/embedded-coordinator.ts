@@ -405,15 +405,8 @@ export class EmbeddedCoordinator implements Coordinator {
       this.log.info({ quorum: peers.quorumChanged }, peers.quorumChanged ? 'quorum gained' : 'quorum lost');
     if (peers.membershipChanged) this.shell.emit({ type: 'membership' });
     this.transport.flush();
-    const delay = Math.max(1, this.nextWakeAt(now) - this.now());
-    this.tickAt = this.now() + delay;
-    this.cancelTick = this.shell.after(delay, () => this.tick());
-  }
-
-  /** When the tick must run next: the earliest thing due, at most IDLE_TICK_MS away. */
-  private nextWakeAt(now: number): number {
     const quarantineEnds = this.roles.acceptor.quarantineEndsAt();
-    return Math.min(
+    const wake = Math.min(
       this.candidacies.nextWakeAt(),
       this.roles.nextWakeAt(now + IDLE_TICK_MS),
       this.gate.nextWakeAt(),
@@ -424,6 +417,9 @@ export class EmbeddedCoordinator implements Coordinator {
       this.ownersShownFrom.until,
       quarantineEnds > now ? quarantineEnds : Infinity,
     );
+    const delay = Math.max(1, wake - this.now());
+    this.tickAt = this.now() + delay;
+    this.cancelTick = this.shell.after(delay, () => this.tick());
   }
 
   private receive(from: string, payloads: unknown[]): void {
@@ -441,29 +437,18 @@ export class EmbeddedCoordinator implements Coordinator {
       } else this.intents.receive(from, payload);
     }
     this.flushExtends();
-    this.tickSoonAfterFrame(now);
+    this.refreshOwnersSoon();
     this.transport.flush();
   }
 
-  /**
-   * After incoming frames: a tick within OWNERS_REFRESH_MS when the owners shown may have
-   * changed (or during the cold-start wait, which heartbeats can end), otherwise only when
-   * something became due before the tick already planned. Most frames are renewals and their
-   * answers and heartbeats, which change neither; a tick 25 ms after each of them was most of
-   * an idle agent's wake-ups.
-   */
-  private tickSoonAfterFrame(now: number): void {
+  /** See OWNERS_REFRESH_MS: the shown owners are status only, and the next tick refreshes them. */
+  private refreshOwnersSoon(): void {
     if (!this.shell.running) return;
-    const from = this.ownersShownFrom;
-    const ownersMayChange =
-      !this.gate.isOpen(now) ||
-      from.acceptor !== this.roles.acceptor.version() ||
-      from.held !== this.heldVersion;
-    const at = ownersMayChange ? this.now() + OWNERS_REFRESH_MS : this.nextWakeAt(now);
+    const at = this.now() + OWNERS_REFRESH_MS;
     if (this.tickAt <= at) return;
     this.cancelTick?.();
     this.tickAt = at;
-    this.cancelTick = this.shell.after(Math.max(1, at - this.now()), () => this.tick());
+    this.cancelTick = this.shell.after(OWNERS_REFRESH_MS, () => this.tick());
   }
 
   private onLeaseEvent(group: string, e: LeaseEvent): void {
