@@ -18,10 +18,15 @@ if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 # Unit tests use fake clocks and no real timing, so two run at once (both cores); the others
 # start agents with real leases, and run one file at a time so a busy machine cannot make them
 # miss a renewal. A hung test fails after 10 minutes instead of blocking the run.
-# Files outside unit/ that start no agent and no lease (building and installing the Debian
-# package, CLI checks) are not timing-sensitive either: they run in the first batch, beside the
-# unit tests, which keeps the whole suite well inside CI's time limit.
-untimed=" dist/test/integration/debian-package.test.js dist/test/integration/import-keepalived.test.js dist/test/integration/bench-help.test.js "
+# Files outside unit/ that start no agent, no lease and no deadline, and assert no duration
+# (building and installing the Debian package, CLI checks, one resource or fence device or
+# doctor run at a time) are not timing-sensitive either: they run in the first batch, beside
+# the unit tests, which keeps the whole suite well inside CI's time limit. The Debian package
+# test is the longest file of all, so it sorts first and starts at once.
+untimed=" $(printf 'dist/test/%s.test.js ' \
+  integration/debian-package integration/import-keepalived integration/bench-help \
+  integration/filesystem-resource integration/doctor-netns integration/doctor-setpriv \
+  integration/doctor-aws integration/stonith-command lab/ip-resource)"
 unit=() rest=()
 for f in "${files[@]}"; do
   if [[ $f == dist/test/unit/* || $untimed == *" $f "* ]]; then unit+=("$f"); else rest+=("$f"); fi
