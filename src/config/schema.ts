@@ -56,7 +56,7 @@ const coordination = z
             .default('/halo')
             .describe('Key prefix under which Halo keeps leases, intent and the config epoch.'),
           electionTimeout: duration(
-            "The etcd cluster's --election-timeout (etcd's default is 1s). The etcd lease TTL is raised until the owner's demote point outlasts a leader election (renew period + 2 × this + 300ms), so killing the etcd leader does not stop a group: 1s gives a 4 s TTL, 500ms a 3 s TTL.",
+            "The etcd cluster's --election-timeout (etcd's default is 1s). The etcd lease TTL is raised until the owner's demote point outlasts a leader election (keepalive period + 3 × this + 100ms; keepalives go out every quarter of this), so killing the etcd leader does not stop a group: 1s gives a 4 s TTL, 500ms a 3 s TTL.",
           ).prefault('1s'),
           tls: z
             .strictObject({

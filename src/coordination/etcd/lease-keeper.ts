@@ -1,20 +1,25 @@
 import { type Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import type { Logger } from '../../log.js';
-import type { TimerClock } from '../../util/clock.js';
+import { monotonicTimers, type TimerClock } from '../../util/clock.js';
 import type { EtcdTiming } from './etcd-timing.js';
 import { keepaliveAnyMember } from './keepalive-fanout.js';
 
 /**
- * This agent's one etcd lease: granted, then renewed by us
- * with one keepalive every TTL/5 — not with the library's automatic keepalive or its `lost`
- * event, whose timing we cannot bound. `validUntil` only moves forward on a keepalive etcd
- * answered, and is computed from the moment that keepalive was *sent*.
+ * This agent's one etcd lease: granted, then renewed by us with a keepalive every
+ * `keepaliveMs` — not with the library's automatic keepalive or its `lost` event, whose timing
+ * we cannot bound. `validUntil` only moves forward on a keepalive etcd answered, and is
+ * computed from the moment that keepalive was *sent*.
+ *
+ * Keepalives do not wait for each other: one leaves every period even while earlier ones are
+ * unanswered (each gives up after `callTimeoutMs`, so at most a handful are in flight). During
+ * a leader election every member holds the keepalives it got until it knows the new leader;
+ * the last one sent before the election ended is then answered and counts from its send time,
+ * so the owner loses at most one keepalive period to the election (etcd-timing.ts).
  *
  * Each keepalive goes to every member at once (`memberClients`, one client per endpoint) and
  * the first answer counts: a member forwards it to the leader, so whichever live member is
  * reached first renews the lease. Sent through the pooled client alone, a keepalive waits out
- * its whole deadline whenever the pool picks a member that just died, and two such picks in a
- * row during a leader election cost the owner its group.
+ * its whole deadline whenever the pool picks a member that just died.
  *
  * `poison()` gives a lease up without revoking it: its keys stay until etcd expires them,
  * which is what a demoted owner needs (its resources may still be stopping), and a fresh
@@ -122,12 +127,14 @@ export class LeaseKeeper {
         if (!(await this.grant())) await this.pause(RETRY_MS);
         continue;
       }
-      const due = this.lastSend + timing.renewMs;
+      const due = this.lastSend + timing.keepaliveMs;
       if (clock.now() < due) {
         await this.pause(due - clock.now());
         continue;
       }
-      if (!(await this.renew())) await this.pause(RETRY_MS);
+      this.lastSend = clock.now();
+      // Not awaited: the next keepalive leaves on time whatever happens to this one.
+      void this.renew(this.lastSend);
     }
   }
 
@@ -141,7 +148,7 @@ export class LeaseKeeper {
     // A failed grant is reported through the promise; the event would only duplicate it.
     lease.on('lost', () => undefined);
     try {
-      const id = await withTimeout(lease.grant(), timing.callTimeoutMs * 2);
+      const id = await withTimeout(lease.grant(), timing.callTimeoutMs * 2, undefined, clock);
       if (!this.running) {
         lease.release();
         return true;
@@ -159,13 +166,11 @@ export class LeaseKeeper {
     }
   }
 
-  private async renew(): Promise<boolean> {
+  private async renew(t0: number): Promise<void> {
     const { timing, clock, log } = this.opts;
     const lease = this.lease;
     const held = this.held;
-    if (!lease || !held) return true;
-    const t0 = clock.now();
-    this.lastSend = t0;
+    if (!lease || !held) return;
     try {
       const deadline = Date.now() + timing.callTimeoutMs;
       const members = this.opts.memberClients ?? [];
@@ -174,37 +179,45 @@ export class LeaseKeeper {
           ? keepaliveAnyMember(members, held.id, deadline)
           : lease.keepaliveOnce({ deadline }),
         timing.callTimeoutMs,
+        undefined,
+        clock,
       );
       // Poisoned or replaced while the call was in flight: the answer is about an old lease.
-      if (this.lease !== lease) return true;
+      if (this.lease !== lease) return;
       const ttlMs = Math.min(Number(res.TTL) * 1000, timing.ttlSec * 1000);
       if (!(ttlMs > 0)) throw new EtcdLeaseInvalidError(held.id);
-      // V for the TTL etcd actually restarted (never more than ours).
+      // V for the TTL etcd actually restarted (never more than ours). Answers may come back
+      // out of order: an older keepalive's answer never moves the deadline back.
       const validity = timing.math.validityMs - (timing.ttlSec * 1000 - ttlMs);
-      held.validUntil = Math.max(held.validUntil, t0 + validity);
+      if (t0 + validity <= held.validUntil) return;
+      held.validUntil = t0 + validity;
       this.opts.onEvent({ type: 'renewed', lease: { ...held } });
-      return true;
     } catch (err) {
-      if (this.lease !== lease) return true;
+      if (this.lease !== lease) return;
       if (err instanceof EtcdLeaseInvalidError) {
         log.warn({ lease: held.id }, 'etcd says our lease is gone');
         lease.release();
         this.lease = undefined;
         this.held = undefined;
         this.opts.onEvent({ type: 'lost', id: held.id });
-        return true;
+        this.kick();
+        return;
       }
       log.debug({ err: (err as Error).message }, 'etcd keepalive failed');
-      return false;
     }
   }
 }
 
 /**
  * `p`, or a rejection after `ms` (etcd did not answer) or as soon as `signal` aborts (the
- * coordinator is stopping and will not use the answer).
+ * coordinator is stopping and will not use the answer). `timers` measures the `ms`.
  */
-export function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+export function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  signal?: AbortSignal,
+  timers: TimerClock = monotonicTimers,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
       p.catch(() => undefined);
@@ -212,22 +225,22 @@ export function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal):
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       reject(new Error('cancelled: the coordinator is stopping'));
     };
-    const timer = setTimeout(() => {
+    const cancel = timers.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       reject(new Error(`etcd did not answer within ${ms}ms`));
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
-        clearTimeout(timer);
+        cancel();
         signal?.removeEventListener('abort', onAbort);
         resolve(v);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        cancel();
         signal?.removeEventListener('abort', onAbort);
         reject(err);
       },
