@@ -134,7 +134,9 @@ export class LeaseKeeper {
       }
       this.lastSend = clock.now();
       // Not awaited: the next keepalive leaves on time whatever happens to this one.
-      void this.renew(this.lastSend);
+      this.renew(this.lastSend).catch((err: Error) =>
+        this.opts.log.error({ err: err.message }, 'etcd keepalive: handling the answer failed'),
+      );
     }
   }
 
