@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { loadConfig } from '../engine/config-catalog.js';
+import type { HaloConfig } from '../config/model.js';
 import { type ErrorBody, HaloError } from '../errors.js';
 import { DEFAULT_KEEPALIVE, installClientKeepalive } from '../net/keepalive.js';
 import type { CommandContext, OptionSpec } from './command.js';
@@ -40,13 +40,21 @@ export interface ApiClient {
   stream(path: string, onEvent: (data: unknown) => void, signal: AbortSignal): Promise<void>;
 }
 
-export function apiClient(ctx: CommandContext): ApiClient {
+/**
+ * The config file, read only when the agent's address or the token must come from it: the
+ * catalog that checks a config is most of what a CLI call would load otherwise, and
+ * `halo status --api URL` needs none of it.
+ */
+async function readConfig(file: string): Promise<HaloConfig> {
+  const { loadConfig } = await import('../engine/config-catalog.js');
+  return loadConfig(file, { checkFiles: false });
+}
+
+export async function apiClient(ctx: CommandContext): Promise<ApiClient> {
   const configFile =
     (ctx.options['config'] as string | undefined) ?? (ctx.env['HALO_API'] ? undefined : defaultConfig());
   const config =
-    configFile && !(ctx.options['api'] ?? ctx.env['HALO_API'])
-      ? loadConfig(configFile, { checkFiles: false })
-      : undefined;
+    configFile && !(ctx.options['api'] ?? ctx.env['HALO_API']) ? await readConfig(configFile) : undefined;
   const url = (
     (ctx.options['api'] as string | undefined) ??
     ctx.env['HALO_API'] ??
@@ -58,7 +66,7 @@ export function apiClient(ctx: CommandContext): ApiClient {
       'cannot find the agent: pass --api URL, set HALO_API, or pass -c FILE',
     );
   installClientKeepalive(config?.cluster.keepalive ?? DEFAULT_KEEPALIVE);
-  const token = readToken(ctx, configFile);
+  const token = await readToken(ctx, configFile, config);
   const headers = (extra: Record<string, string> = {}) => ({
     ...(token ? { authorization: `Bearer ${token}` } : {}),
     ...extra,
@@ -144,11 +152,7 @@ function defaultConfig(): string | undefined {
  * machine's. A machine that is no node must say which one: silently trying 127.0.0.1 would
  * reach nothing, or the wrong agent.
  */
-function localAgentUrl(
-  config: ReturnType<typeof loadConfig>,
-  file: string,
-  name: string | undefined,
-): string {
+function localAgentUrl(config: HaloConfig, file: string, name: string | undefined): string {
   const scheme = config.cluster.api.tls ? 'https' : 'http';
   const names = config.nodes.map((n) => n.name).join(', ');
   if (name !== undefined) {
@@ -169,7 +173,11 @@ function localAgentUrl(
   return `${scheme}://${node.address}:${node.apiPort}`;
 }
 
-function readToken(ctx: CommandContext, configFile: string | undefined): string | undefined {
+async function readToken(
+  ctx: CommandContext,
+  configFile: string | undefined,
+  config: HaloConfig | undefined,
+): Promise<string | undefined> {
   const file = ctx.options['token-file'] as string | undefined;
   if (file) {
     try {
@@ -183,7 +191,7 @@ function readToken(ctx: CommandContext, configFile: string | undefined): string 
   }
   if (ctx.env['HALO_TOKEN']) return ctx.env['HALO_TOKEN'].trim();
   if (configFile) {
-    const tokenFile = loadConfig(configFile, { checkFiles: false }).cluster.api.tokenFile;
+    const tokenFile = (config ?? (await readConfig(configFile))).cluster.api.tokenFile;
     if (tokenFile && existsSync(tokenFile)) return readFileSync(tokenFile, 'utf8').trim();
   }
   return undefined;

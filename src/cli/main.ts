@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/lazy.js';
 import { runCli } from './run-cli.js';
 
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
 
-const code = await runCli(process.argv.slice(2), commands, {
+const argv = process.argv.slice(2);
+const code = await runCli(argv, await commandsFor(argv), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,

@@ -9,7 +9,7 @@ export function clientFor(
   next: HaloConfig,
   node: string,
   tokenConfig: string,
-): ApiClient {
+): Promise<ApiClient> {
   const conf = current.nodes.some((n) => n.name === node) ? current : next;
   const n = conf.nodes.find((x) => x.name === node)!;
   const host = n.address.includes(':') ? `[${n.address}]` : n.address;

@@ -84,7 +84,10 @@ export function reportError(err: unknown, io: Pick<CliIo, 'stderr' | 'env'>): nu
   return 1;
 }
 
-function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | undefined {
+export function findCommand(
+  argv: string[],
+  commands: Command[],
+): { command: Command; rest: string[] } | undefined {
   let best: { command: Command; rest: string[] } | undefined;
   for (const command of commands) {
     const n = command.words.length;

@@ -1,4 +1,4 @@
-import { commands } from '../../src/cli/commands/index.js';
+import { commandsFor } from '../../src/cli/commands/lazy.js';
 import { runCli } from '../../src/cli/run-cli.js';
 
 export interface CliResult {
@@ -11,7 +11,8 @@ export interface CliResult {
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, commands, {
+  // The same selection as bin `halo`: only the named command's module, else all.
+  const code = await runCli(args, await commandsFor(args), {
     stdout: (s) => {
       stdout += s;
     },

@@ -47,10 +47,12 @@ the exit code is 1. Nodes are asked one after the other.`,
   async run(ctx) {
     const file = (ctx.options['config'] as string | undefined) ?? '/etc/halo/halo.yaml';
     const config = loadConfig(file, { checkFiles: false });
-    const clients = config.nodes.map((n) => ({
-      node: n.name,
-      api: clientFor(ctx, config, config, n.name, file),
-    }));
+    const clients = await Promise.all(
+      config.nodes.map(async (n) => ({
+        node: n.name,
+        api: await clientFor(ctx, config, config, n.name, file),
+      })),
+    );
     const mode: ApplyMode = ctx.options['on-next-start'] === true ? 'next-start' : 'restart';
     const results = await applyEverywhere(clients, mode);
     if (ctx.options['json']) ctx.stdout(`${JSON.stringify({ mode, nodes: results }, null, 2)}\n`);

@@ -82,10 +82,12 @@ them in the order printed. Exit code 1 when a node failed or was unreachable (un
     const epoch = next.epoch.toString(16);
     const currentFile = (options['config'] as string | undefined) ?? file;
     const current = currentFile === file ? next : loadConfig(currentFile, { checkFiles: false });
-    const clients = next.nodes.map((n) => ({
-      node: n.name,
-      api: clientFor(ctx, current, next, n.name, currentFile),
-    }));
+    const clients = await Promise.all(
+      next.nodes.map(async (n) => ({
+        node: n.name,
+        api: await clientFor(ctx, current, next, n.name, currentFile),
+      })),
+    );
     const dropped = current.nodes
       .filter((n) => !next.nodes.some((m) => m.name === n.name))
       .map((n) => n.name);

@@ -39,14 +39,18 @@ destroy refuses while a node cannot be reached, unless --force.`,
     const file = (options['config'] as string | undefined) ?? '/etc/halo/halo.yaml';
     const config = loadConfig(file, { checkFiles: false });
     const scheme = config.cluster.api.tls ? 'https' : 'http';
-    const apiFor = (name: string): NodeApi => {
-      const n = config.nodes.find((x) => x.name === name)!;
+    const apis = new Map<string, NodeApi>();
+    for (const n of config.nodes) {
       const host = n.address.includes(':') ? `[${n.address}]` : n.address;
-      return apiClient({
-        ...ctx,
-        options: { ...options, config: file, api: `${scheme}://${host}:${n.apiPort}` },
-      });
-    };
+      apis.set(
+        n.name,
+        await apiClient({
+          ...ctx,
+          options: { ...options, config: file, api: `${scheme}://${host}:${n.apiPort}` },
+        }),
+      );
+    }
+    const apiFor = (name: string): NodeApi => apis.get(name)!;
     const opts = {
       yes: options['yes'] === true,
       purge: options['purge'] === true,

@@ -33,7 +33,7 @@ export const eventsCommand: Command = {
     limit: { type: 'string', description: 'How many recent events (default 50).', valueName: 'N' },
   },
   async run(ctx) {
-    const client = apiClient(ctx);
+    const client = await apiClient(ctx);
     const print = (e: unknown) =>
       ctx.stdout(ctx.options['json'] ? `${JSON.stringify(e)}\n` : renderEvent(e as EventDoc));
     const limit = Number(ctx.options['limit'] ?? 50) || 50;

@@ -34,7 +34,7 @@ function operation(spec: {
     },
     async run(ctx) {
       const { path, body } = spec.request(ctx);
-      const answer = await apiClient(ctx).request<Accepted>('POST', path, body);
+      const answer = await (await apiClient(ctx)).request<Accepted>('POST', path, body);
       ctx.stdout(ctx.options['json'] ? `${JSON.stringify(answer)}\n` : `${answer.message}\n`);
       return 0;
     },

@@ -17,7 +17,7 @@ export const resourceGetCommand: Command = {
   arity: [1, 1],
   options: { ...apiOptions, json: { type: 'boolean', description: 'Print as JSON.' } },
   async run(ctx) {
-    const view = await apiClient(ctx).request<{
+    const view = await (await apiClient(ctx)).request<{
       params: Record<string, unknown>;
       pending: Record<string, unknown>;
     }>('GET', target(ctx.positionals[0]!));
@@ -53,7 +53,7 @@ export const resourceSetCommand: Command = {
       if (eq <= 0) throw new HaloError('HALO_E_USAGE', `expected KEY=VALUE, got "${pair}"`);
       changes[pair.slice(0, eq)] = parseYaml(pair.slice(eq + 1));
     }
-    const result = await apiClient(ctx).request<{ live: string[]; pending: string[] }>(
+    const result = await (await apiClient(ctx)).request<{ live: string[]; pending: string[] }>(
       'PATCH',
       target(res!),
       changes,

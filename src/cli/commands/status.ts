@@ -203,7 +203,7 @@ export const statusCommand: Command = {
     watch: { type: 'boolean', short: 'w', description: 'Redraw every second until Ctrl-C.' },
   },
   async run(ctx) {
-    const client = apiClient(ctx);
+    const client = await apiClient(ctx);
     do {
       const status = await client.request<StatusDoc>('GET', '/v1/status');
       if (ctx.options['json']) ctx.stdout(`${JSON.stringify(status, null, 2)}\n`);
