@@ -195,6 +195,26 @@ export async function killTagged(tag: string): Promise<number[]> {
   return killed;
 }
 
+/**
+ * For a demo process that is forced to exit (a third Ctrl-C): SIGKILL every process carrying
+ * TAG, synchronously, since an exit handler cannot wait on a timer.
+ */
+export function killTaggedNow(tag: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let round = 0; round < 20; round++) {
+    const pids = taggedPids(tag);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone in between.
+      }
+    }
+    Atomics.wait(pause, 0, 0, 50);
+  }
+}
+
 export function taggedPids(tag: string): number[] {
   const needle = `${TAG_VAR}=${tag}`;
   const pids: number[] = [];

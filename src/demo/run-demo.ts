@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { HaloError } from '../errors.js';
 import { demoBanner } from './banner.js';
-import { DemoCluster } from './demo-cluster.js';
+import { DemoCluster, killTaggedNow } from './demo-cluster.js';
 import { DEMO_GROUP, DEMO_NODES, type DemoLayout, type DemoNode, demoConfig } from './demo-config.js';
 import { freePorts } from './free-ports.js';
 import { StandInLoadBalancer } from './load-balancer.js';
@@ -29,8 +29,16 @@ const READY_TIMEOUT_MS = 60_000;
 export async function runDemo(opts: RunDemoOptions): Promise<number> {
   const say = (line: string) => opts.out(`${line}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'halo-demo-'));
+  const tag = randomUUID();
   let cluster: DemoCluster | null = null;
   let lb: StandInLoadBalancer | null = null;
+  // The agents run in process groups of their own, so a forced exit (Ctrl-C a third time
+  // during the orderly stop) would leave them and their services running: kill them here.
+  const forcedExit = () => {
+    killTaggedNow(tag);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  };
+  process.once('exit', forcedExit);
   try {
     const layout = await prepare(dir, opts.timing);
     const configFile = join(dir, 'halo.yaml');
@@ -41,7 +49,7 @@ export async function runDemo(opts: RunDemoOptions): Promise<number> {
     cluster = new DemoCluster({
       dir,
       configFile,
-      tag: randomUUID(),
+      tag,
       nodes: DEMO_NODES,
       restartAfterMs: opts.restartAfterMs,
       say,
@@ -107,6 +115,7 @@ export async function runDemo(opts: RunDemoOptions): Promise<number> {
     await lb?.stop();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
+    process.off('exit', forcedExit);
     say(`halo demo: stopped; ${dir} removed`);
   }
 }

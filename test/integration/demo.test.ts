@@ -248,3 +248,46 @@ test('SIGTERM to `npm run demo` stops every process the demo started', async (t)
     60_000,
   );
 });
+
+test('Ctrl-C three times in a row: the demo exits at once and still leaves nothing behind', async (t) => {
+  // The agents run in process groups of their own: an impatient second Ctrl-C used to kill
+  // the demo half-way through its stop and leave the cluster and s3rver running.
+  const mark = randomUUID();
+  let out = '';
+  const demo: ChildProcess = spawn(process.execPath, [HALO_CLI, 'demo'], {
+    env: { ...process.env, [MARK_VAR]: mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  demo.stdout!.on('data', (b) => (out += b));
+  demo.stderr!.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+  let dir: string | undefined;
+  t.after(() => cleanUp(demo, mark, dir));
+  await waitFor(
+    'the demo to be ready',
+    () => {
+      if (demo.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
+      return out.includes('halo demo is ready') ? true : undefined;
+    },
+    60_000,
+  );
+  dir = parseBanner(out).dir;
+  assert.ok(markedPids(mark).length > 2, 'expected the demo and its agents to be running');
+
+  // 50 ms apart: well within the orderly stop, which takes a second or more.
+  for (let i = 0; i < 3; i++) {
+    demo.kill('SIGINT');
+    await sleep(50);
+  }
+  const giveUp = new AbortController();
+  const code = await Promise.race([
+    exited,
+    sleep(30_000, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'cancelled' as const),
+  ]);
+  giveUp.abort();
+  assert.equal(code, 130, `demo exit: ${String(code)}\n${out}`);
+  assert.match(out, /halo: stopping; SIGINT once more to exit at once/);
+  assert.doesNotMatch(out, /halo demo: stopped;/, 'the third Ctrl-C came before the orderly stop ended');
+  assert.equal(existsSync(dir), false, 'the temp dir is removed');
+  assert.deepEqual(markedPids(mark), [], 'no process of the demo is left');
+});
