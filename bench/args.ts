@@ -47,3 +47,18 @@ function usage(spec: { command: string; summary: string; options: Record<string,
   lines.push(`  ${'-h, --help'.padEnd(26)} Show this help.`);
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The whole number given as `--NAME VALUE`, at least MIN; anything else exits 2 with a line
+ * that names the benchmark, the option, what it expects and what it got.
+ */
+export function intArg(command: string, name: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) {
+    process.stderr.write(
+      `${command}: --${name} expects ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got "${value}"\n`,
+    );
+    process.exit(2);
+  }
+  return n;
+}

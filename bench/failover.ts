@@ -7,7 +7,7 @@ import { run } from '../test/lab-kit/exec.js';
 import { Lab, monoMs } from '../test/lab-kit/lab.js';
 import type { SplitBrainChecker } from '../test/lab-kit/split-brain.js';
 import { SUBNET_PREFIX } from '../test/lab-kit/topology.js';
-import { benchArgs } from './args.js';
+import { benchArgs, intArg } from './args.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
@@ -89,7 +89,7 @@ if (!['none', 'down'].includes(args.alerts)) {
   process.stderr.write(`--alerts: expected none or down, got "${args.alerts}"\n`);
   process.exit(2);
 }
-const TRIALS = Number(args.trials);
+const TRIALS = intArg('bench:failover', 'trials', args.trials);
 const NODES = Number(args.nodes);
 if (![2, 3, 5].includes(NODES)) {
   process.stderr.write(`--nodes: expected 2, 3 or 5, got "${args.nodes}"\n`);

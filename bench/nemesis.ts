@@ -3,7 +3,7 @@ import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { Nemesis, type NemesisReport } from '../test/lab-kit/nemesis.js';
 import { FAULT_KINDS, type FaultKind } from '../test/lab-kit/nemesis-faults.js';
 import { nemesisProblems } from '../test/lab-kit/nemesis-verdict.js';
-import { benchArgs } from './args.js';
+import { benchArgs, intArg } from './args.js';
 import { fmtMs, markdownTable, summarize } from './stats.js';
 
 /**
@@ -28,11 +28,7 @@ const args = benchArgs({
     },
   },
 });
-const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write(`--rounds must be a positive integer, got ${args.rounds}\n`);
-  process.exit(2);
-}
+const rounds = intArg('bench:nemesis', 'rounds', args.rounds);
 const sequence = (args.faults ?? '').split(',').filter(Boolean) as FaultKind[];
 const unknown = sequence.filter((k) => !FAULT_KINDS.includes(k));
 if (unknown.length > 0) {

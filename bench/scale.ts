@@ -4,7 +4,7 @@ import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../test/lab-kit/exec.js';
 import { Lab } from '../test/lab-kit/lab.js';
-import { benchArgs } from './args.js';
+import { benchArgs, intArg } from './args.js';
 import { procStat, rssMb } from './proc.js';
 import { markdownTable } from './stats.js';
 
@@ -53,6 +53,7 @@ import { markdownTable } from './stats.js';
  * cost of the groups' leases and bookkeeping, not of their resources.
  */
 
+const COMMAND = 'bench:scale';
 const args = benchArgs({
   command: 'npm run bench:scale --',
   summary:
@@ -99,21 +100,12 @@ const args = benchArgs({
   },
 });
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    process.stderr.write(`bench:scale: --${name} expects a positive integer, got "${value}"\n`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const COUNTS = args.groups.split(',').map((g) => positiveInt('groups', g.trim()));
-const FENCE_TRIALS = args['fence-trials'] === '0' ? 0 : positiveInt('fence-trials', args['fence-trials']);
+const COUNTS = args.groups.split(',').map((g) => intArg(COMMAND, 'groups', g.trim()));
+const FENCE_TRIALS = intArg(COMMAND, 'fence-trials', args['fence-trials'], 0);
 const STRESS = args.stress === true;
-const SECONDS = positiveInt('seconds', args.seconds);
-const WARMUP_S = args.warmup === '0' ? 0 : positiveInt('warmup', args.warmup);
-const SETTLE_S = positiveInt('settle-timeout', args['settle-timeout']);
+const SECONDS = intArg(COMMAND, 'seconds', args.seconds);
+const WARMUP_S = intArg(COMMAND, 'warmup', args.warmup, 0);
+const SETTLE_S = intArg(COMMAND, 'settle-timeout', args['settle-timeout']);
 const TIMING = args.timing;
 const TICK_HZ = 100; // USER_HZ on Linux
 const PEER_PORT = 7401; // nodes' default peerPort; the lab's config leaves it
