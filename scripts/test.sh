@@ -26,7 +26,8 @@ if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 untimed=" $(printf 'dist/test/%s.test.js ' \
   integration/debian-package integration/import-keepalived integration/bench-help \
   integration/filesystem-resource integration/doctor-netns integration/doctor-setpriv \
-  integration/doctor-aws integration/stonith-command lab/ip-resource integration/cli-lazy-load)"
+  integration/doctor-aws integration/stonith-command lab/ip-resource integration/cli-lazy-load \
+  integration/cli-signals)"
 unit=() rest=()
 for f in "${files[@]}"; do
   if [[ $f == dist/test/unit/* || $untimed == *" $f "* ]]; then unit+=("$f"); else rest+=("$f"); fi
