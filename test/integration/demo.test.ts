@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -143,7 +143,19 @@ async function ownerOf(api: string, tokenFile: string): Promise<string | undefin
   return body.groups.find((g) => g.name === 'store')?.owner ?? undefined;
 }
 
-test('the demo serves S3 through the load balancer across a move and an agent kill, and leaves nothing behind', async (t) => {
+/** A running `halo demo` whose banner has been printed; cleaned up after the test. */
+interface RunningDemo {
+  demo: ChildProcess;
+  mark: string;
+  env: NodeJS.ProcessEnv;
+  banner: Banner;
+  /** Everything it printed so far, stdout and stderr. */
+  out(): string;
+  /** Its exit code, or 'timeout' after MS. */
+  exit(ms: number): Promise<number | null | 'timeout' | 'cancelled'>;
+}
+
+async function startDemo(t: TestContext): Promise<RunningDemo> {
   const mark = randomUUID();
   const env = { ...process.env, [MARK_VAR]: mark };
   let out = '';
@@ -156,7 +168,6 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
   let dir: string | undefined;
   t.after(() => cleanUp(demo, mark, dir));
-
   await waitFor(
     'the demo to be ready',
     () => {
@@ -167,6 +178,26 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   );
   const banner = parseBanner(out);
   dir = banner.dir;
+  return {
+    demo,
+    mark,
+    env,
+    banner,
+    out: () => out,
+    async exit(ms) {
+      const giveUp = new AbortController();
+      const code = await Promise.race([
+        exited,
+        sleep(ms, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'cancelled' as const),
+      ]);
+      giveUp.abort();
+      return code;
+    },
+  };
+}
+
+test('the demo serves S3 through the load balancer across a move and an agent kill, and leaves nothing behind', async (t) => {
+  const { demo, mark, env, banner, out, exit } = await startDemo(t);
   const object = `${banner.s3}/demo/halo-test.txt`;
   const content = `stored at ${new Date().toISOString()}`;
 
@@ -175,15 +206,15 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   assert.equal(put.status, 200, await put.text());
   assert.equal(await read(object), content);
 
-  const first = must(/halo demo is ready: store runs on (n\d)/.exec(out))[1]!;
+  const first = must(/halo demo is ready: store runs on (n\d)/.exec(out()))[1]!;
   const second = first === 'n1' ? 'n2' : 'n1';
   const auth = ['--api', banner.api['n1']!, '--token-file', banner.tokenFile];
-  let before = out.length;
+  let before = out().length;
   const moved = await cli(['move', 'store', second, ...auth], env);
   assert.equal(moved.code, 0, moved.output);
   await waitFor(`store to run on ${second}`, async () =>
     (await ownerOf(banner.api['n1']!, banner.tokenFile)) === second &&
-    out.slice(before).includes(`probe port open on ${second}`)
+    out().slice(before).includes(`probe port open on ${second}`)
       ? true
       : undefined,
   );
@@ -194,22 +225,17 @@ test('the demo serves S3 through the load balancer across a move and an agent ki
   assert.match(status.output, /store/);
 
   // The owner's agent dies; its deadman helper stops s3rver and the other node takes over.
-  before = out.length;
+  before = out().length;
   process.kill(banner.pids[second]!, 'SIGKILL');
   await waitFor(`the load balancer to switch to ${first}`, () =>
-    out.slice(before).includes(`probe port open on ${first}`) ? true : undefined,
+    out().slice(before).includes(`probe port open on ${first}`) ? true : undefined,
   );
   assert.equal(await waitFor('a read after the kill', () => read(object)), content);
 
   demo.kill('SIGINT');
-  const giveUp = new AbortController();
-  const code = await Promise.race([
-    exited,
-    sleep(45_000, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'cancelled' as const),
-  ]);
-  giveUp.abort();
-  assert.equal(code, 0, `demo exit: ${String(code)}\n${out}`);
-  assert.match(out, /halo demo: stopped; .* removed/);
+  const code = await exit(45_000);
+  assert.equal(code, 0, `demo exit: ${String(code)}\n${out()}`);
+  assert.match(out(), /halo demo: stopped; .* removed/);
   assert.equal(existsSync(banner.dir), false, 'the temp dir is removed');
   assert.deepEqual(markedPids(mark), [], 'no process of the demo is left');
   for (const port of banner.tcpPorts)
@@ -252,26 +278,7 @@ test('SIGTERM to `npm run demo` stops every process the demo started', async (t)
 test('Ctrl-C three times in a row: the demo exits at once and still leaves nothing behind', async (t) => {
   // The agents run in process groups of their own: an impatient second Ctrl-C used to kill
   // the demo half-way through its stop and leave the cluster and s3rver running.
-  const mark = randomUUID();
-  let out = '';
-  const demo: ChildProcess = spawn(process.execPath, [HALO_CLI, 'demo'], {
-    env: { ...process.env, [MARK_VAR]: mark },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  demo.stdout!.on('data', (b) => (out += b));
-  demo.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
-  let dir: string | undefined;
-  t.after(() => cleanUp(demo, mark, dir));
-  await waitFor(
-    'the demo to be ready',
-    () => {
-      if (demo.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
-      return out.includes('halo demo is ready') ? true : undefined;
-    },
-    60_000,
-  );
-  dir = parseBanner(out).dir;
+  const { demo, mark, banner, out, exit } = await startDemo(t);
   assert.ok(markedPids(mark).length > 2, 'expected the demo and its agents to be running');
 
   // 50 ms apart: well within the orderly stop, which takes a second or more.
@@ -279,15 +286,10 @@ test('Ctrl-C three times in a row: the demo exits at once and still leaves nothi
     demo.kill('SIGINT');
     await sleep(50);
   }
-  const giveUp = new AbortController();
-  const code = await Promise.race([
-    exited,
-    sleep(30_000, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'cancelled' as const),
-  ]);
-  giveUp.abort();
-  assert.equal(code, 130, `demo exit: ${String(code)}\n${out}`);
-  assert.match(out, /halo: stopping; SIGINT once more to exit at once/);
-  assert.doesNotMatch(out, /halo demo: stopped;/, 'the third Ctrl-C came before the orderly stop ended');
-  assert.equal(existsSync(dir), false, 'the temp dir is removed');
+  const code = await exit(30_000);
+  assert.equal(code, 130, `demo exit: ${String(code)}\n${out()}`);
+  assert.match(out(), /halo: stopping; SIGINT once more to exit at once/);
+  assert.doesNotMatch(out(), /halo demo: stopped;/, 'the third Ctrl-C came before the orderly stop ended');
+  assert.equal(existsSync(banner.dir), false, 'the temp dir is removed');
   assert.deepEqual(markedPids(mark), [], 'no process of the demo is left');
 });
